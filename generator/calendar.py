@@ -1,0 +1,67 @@
+"""Distribution dates: the deal's day of the month, or the next business day.
+
+Business days come from the maintained ``holidays`` library (its version is
+pinned in ``pyproject.toml`` because a calendar change moves dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=None)
+def _holidays(calendar: str, year: int) -> frozenset[dt.date]:
+    if calendar == "NYSE":
+        days = holidays.financial_holidays("NYSE", years=year)
+    else:
+        days = holidays.country_holidays(calendar, years=year)
+    return frozenset(days.keys())
+
+
+def is_business_day(day: dt.date, calendar: str) -> bool:
+    return day.weekday() < 5 and day not in _holidays(calendar, day.year)
+
+
+def next_business_day(day: dt.date, calendar: str) -> dt.date:
+    """``day`` itself when banks are open, else the next day they are."""
+    while not is_business_day(day, calendar):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def previous_business_day(day: dt.date, calendar: str) -> dt.date:
+    while not is_business_day(day, calendar):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def period_month(key: str) -> tuple[int, int]:
+    year, month = key.split("-")
+    return int(year), int(month)
+
+
+def add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + n
+    return index // 12, index % 12 + 1
+
+
+def period_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def distribution_date(year: int, month: int, day: int, calendar: str) -> dt.date:
+    """The distribution date of a month by the deal's rule."""
+    return next_business_day(dt.date(year, month, day), calendar)
+
+
+def record_date(distribution: dt.date, calendar: str) -> dt.date:
+    """Record date of a floating-rate book-entry certificate: the business day before the
+    distribution date."""
+    return previous_business_day(distribution - dt.timedelta(days=1), calendar)
+
+
+def months_between(first: dt.date, later: dt.date) -> int:
+    return (later.year - first.year) * 12 + (later.month - first.month)

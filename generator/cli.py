@@ -1,0 +1,111 @@
+"""The ``remit`` command: parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import formats as fmt
+from .pipeline import ReconciliationError, output_name, run, write_atomic
+from .source import InputErrors
+
+
+def _report(exc: Exception, as_json: bool) -> None:
+    if isinstance(exc, InputErrors):
+        items = [e.as_dict() for e in exc.errors]
+        lines = [str(e) for e in exc.errors]
+    elif isinstance(exc, ReconciliationError):
+        items = [{"file": exc.period, "line": 0, "field": "", "message": m} for m in exc.failures]
+        lines = str(exc).splitlines()
+    elif isinstance(exc, fmt.TemplateError):
+        items = [{"file": f"templates/{exc.template}", "line": exc.line, "field": "", "message": exc.message}]
+        lines = [str(exc)]
+    else:  # pragma: no cover
+        raise exc
+    if as_json:
+        click.echo(json.dumps({"errors": items}, indent=2), err=True)
+    else:
+        for line in lines:
+            click.echo(line, err=True)
+        n = len(lines)
+        click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
+
+
+_EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError)
+
+period_option = click.option("--period", "-p", required=True,
+                             help="YYYY-MM, a range YYYY-MM..YYYY-MM, or 'all'.")
+errors_option = click.option("--errors", "errors_as", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="How to print input errors.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Statements to certificateholders from deal and servicer data."""
+
+
+@main.command()
+@click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@period_option
+@click.option("--format", "-f", "formats", multiple=True, default=("text",), show_default=True,
+              type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory the statements are written to.")
+@errors_option
+def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, errors_as: str) -> None:
+    """Render the statements of DEAL_DIR for --period into --out."""
+    try:
+        computed = run(deal_dir, period)
+        files = []
+        for c in computed:  # render everything before writing anything
+            for name in dict.fromkeys(formats):
+                ext, fn = fmt.FORMATS[name]
+                files.append((out / output_name(c.statement, ext), fn(c)))
+    except _EXPECTED as exc:
+        _report(exc, errors_as == "json")
+        sys.exit(1)
+    for path, data in files:
+        write_atomic(path, data)
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@period_option
+@errors_option
+def check(deal_dir: Path, period: str, errors_as: str) -> None:
+    """Validate and reconcile DEAL_DIR's statements for --period; write nothing."""
+    try:
+        computed = run(deal_dir, period)
+        for c in computed:
+            fmt.text(c)  # a value too wide for its column fails the check too
+    except _EXPECTED as exc:
+        _report(exc, errors_as == "json")
+        sys.exit(1)
+    for c in computed:
+        s = c.statement
+        click.echo(f"{s.deal_id} {s.period} ({s.distribution_date.isoformat()}): reconciled, "
+                   f"{s.cash['distributed']:,.2f} distributed")
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"),
+              show_default=True, help="Directory for deal.schema.json and period.schema.json.")
+def schema(out: Path) -> None:
+    """Write JSON Schemas of the deal and period files (for editors' YAML validation)."""
+    from .model import Deal, Period
+
+    for name, model in (("deal", Deal), ("period", Period)):
+        doc = model.model_json_schema(by_alias=True)
+        doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        doc["title"] = f"remit {name} file"
+        path = out / f"{name}.schema.json"
+        write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode())
+        click.echo(str(path))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,400 @@
+"""The typed, immutable model of a deal and of one period's servicer report.
+
+Validation is pydantic's; the types below make sure that every amount is a
+``Decimal`` (a float is refused), that money has at most two decimal places,
+and that a typo in a field name is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from .number import cents, decimal_places
+
+
+class NumberError(ValueError):
+    pass
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise NumberError(f"expected a number, got {str(value).lower()}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise NumberError(f"expected a finite number, got {value}")
+        return value
+    if isinstance(value, float):  # only reachable from Python callers; YAML never yields one
+        raise NumberError(f"a float ({value!r}) is not exact; write the number as text or Decimal")
+    if isinstance(value, str):
+        raise NumberError(f"expected a number, got text {value!r}")
+    raise NumberError(f"expected a number, got {type(value).__name__}")
+
+
+def _max_places(n: int, what: str):
+    def check(value: Decimal) -> Decimal:
+        if decimal_places(value) > n:
+            raise NumberError(f"{what} {value} has {decimal_places(value)} decimal places (expected at most {n})")
+        return value
+
+    return check
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise NumberError(f"must not be negative (got {value})")
+    return value
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = f"text {value!r}" if isinstance(value, str) else f"{value!r}"
+        raise NumberError(f"expected a whole number, got {kind}")
+    return value
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise NumberError(f"expected a date (YYYY-MM-DD), got a date and time {value.isoformat()}")
+    if isinstance(value, dt.date):
+        return value
+    raise NumberError(f"expected a date (YYYY-MM-DD), got {value!r}")
+
+
+_number_schema = WithJsonSchema({"type": "number"})
+
+#: A cash amount: Decimal, at most two decimal places, never negative.
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(2, "money amount")),
+                  AfterValidator(_not_negative), AfterValidator(cents), _number_schema]
+#: A rate or percentage as a fraction (0.0217 is 2.17%); never negative.
+Rate = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(10, "rate")),
+                 AfterValidator(_not_negative), _number_schema]
+Count = Annotated[int, BeforeValidator(_to_int), AfterValidator(lambda v: v if v >= 0 else _neg(v)),
+                  WithJsonSchema({"type": "integer", "minimum": 0})]
+Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+
+
+def _neg(v: int) -> int:
+    raise NumberError(f"must not be negative (got {v})")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+# --------------------------------------------------------------------------- deal
+
+
+class Signer(Strict):
+    name: Text
+    title: Text
+    organization: Text
+
+
+class Filing(Strict):
+    """Registrant data for the Form 8-K / 10-D wrapper (static for the deal)."""
+
+    depositor: Text
+    agreement: Text = "pooling and servicing agreement"
+    agreement_date: Date
+    registrant: Text
+    state: Text
+    commission_file_number: Text
+    irs_employer_id: Text
+    address: Text
+    city_state: Text
+    zip: Text
+    phone: Text
+    signer: Signer
+
+
+class Parties(Strict):
+    trustee: Text
+    trust_administrator: Text | None = None
+    servicer: Text
+
+
+class Schedule(Strict):
+    closing_date: Date
+    first_distribution_date: Date
+    #: Classes are paid on this day of the month, or the next business day.
+    distribution_day: Annotated[int, Field(ge=1, le=28)] = 25
+    #: A country code of the ``holidays`` library whose public holidays close the banks.
+    holiday_calendar: Literal["US", "NYSE"] = "US"
+
+
+class Fee(Strict):
+    name: Text
+    #: Annual rate on the beginning pool balance, paid monthly (rate / 12).
+    annual_rate: Rate
+    payee: Text | None = None
+
+
+ClassKind = Literal["senior", "mezzanine", "excess", "prepayment", "residual"]
+
+
+class CertificateClass(Strict):
+    name: ClassName
+    kind: ClassKind
+    cusip: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}$")] | None = None
+    original_balance: Money
+    #: Floating classes: margin over the index (0.0033 is 0.33%).
+    margin: Rate | None = None
+    #: Margin after the optional termination date (usually 2x the senior margin).
+    margin_after_optional_termination: Rate | None = None
+    #: What a per-$1,000 amount is divided by: the original balance, the current
+    #: (beginning) notional balance, or nothing (no per-$1,000 line).
+    per_1000_basis: Literal["original", "current_notional", "none"] = "original"
+    #: After the stepdown date: the class (with all classes senior to it) may be at most
+    #: this fraction of the ending pool balance (e.g. A 0.6140, M-1 0.7390, ...).
+    stepdown_target_pct: Rate | None = None
+
+
+class OCTarget(Strict):
+    #: Before the stepdown date: a fixed amount, or a fraction of the cut-off pool balance.
+    amount_before_stepdown: Money | None = None
+    pct_of_cutoff_before_stepdown: Rate | None = None
+    #: After the stepdown date: a fraction of the current (ending) pool balance ...
+    pct_of_current_after_stepdown: Rate | None = None
+    #: ... but never less than this fraction of the cut-off pool balance.
+    floor_pct_of_cutoff: Rate | None = None
+
+
+class Stepdown(Strict):
+    #: The stepdown date is no earlier than this distribution (counted from the first).
+    earliest_distribution: Annotated[int, Field(ge=1)]
+    #: ... and no earlier than the senior enhancement percentage reaching this.
+    senior_enhancement_target: Rate
+
+
+class LossStep(Strict):
+    from_distribution: Annotated[int, Field(ge=1)]
+    pct_of_cutoff: Rate
+
+
+class Trigger(Strict):
+    #: A trigger event is in effect when the 60+ delinquency percentage exceeds this
+    #: fraction of the senior enhancement percentage ...
+    delinquency_fraction_of_senior_enhancement: Rate
+    #: ... or cumulative losses exceed the schedule's fraction of the cut-off balance.
+    cumulative_loss_schedule: tuple[LossStep, ...] = ()
+
+
+class FeesStep(Strict):
+    step: Literal["fees"]
+
+
+class InterestStep(Strict):
+    """Current interest plus unpaid interest carried forward, pro rata among the classes."""
+
+    step: Literal["interest"]
+    classes: tuple[ClassName, ...]
+    #: Pay unpaid interest from earlier periods here too (senior classes); mezzanine classes
+    #: usually receive it only from excess cash flow (``unpaid_interest`` step).
+    include_unpaid: bool = True
+
+
+class PrincipalStep(Strict):
+    """The principal distribution amount: sequentially in the order given before the stepdown
+    date or while a trigger event is in effect; by class targets after it."""
+
+    step: Literal["principal"]
+    classes: tuple[ClassName, ...]
+
+
+class ExtraPrincipalStep(Strict):
+    step: Literal["extra_principal"]
+
+
+class UnpaidInterestStep(Strict):
+    step: Literal["unpaid_interest"]
+    classes: tuple[ClassName, ...]
+
+
+class WritedownStep(Strict):
+    """Repay unpaid realized loss (written-down) amounts, in the order given."""
+
+    step: Literal["writedown_reimbursement"]
+    classes: tuple[ClassName, ...]
+
+
+class CarryoverStep(Strict):
+    step: Literal["net_wac_carryover"]
+    classes: tuple[ClassName, ...]
+
+
+class ResidualStep(Strict):
+    step: Literal["residual"]
+    class_: ClassName = Field(alias="class")
+
+
+InterestRule = Annotated[Union[FeesStep, InterestStep], Field(discriminator="step")]
+PrincipalRule = Annotated[Union[PrincipalStep], Field(discriminator="step")]
+ExcessRule = Annotated[
+    Union[ExtraPrincipalStep, UnpaidInterestStep, WritedownStep, CarryoverStep, ResidualStep],
+    Field(discriminator="step"),
+]
+
+
+class Waterfall(Strict):
+    interest: tuple[InterestRule, ...]
+    principal: tuple[PrincipalRule, ...]
+    excess: tuple[ExcessRule, ...]
+    #: The class that receives prepayment charges.
+    prepayment_charges_to: ClassName | None = None
+    #: Realized losses beyond OC write down these classes, in this order (most junior first).
+    loss_allocation: tuple[ClassName, ...] = ()
+
+
+class Deal(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    trust: Text
+    series: Text
+    certificates: Text
+    templates: dict[Literal["text", "html"], Text]
+    filing: Filing | None = None
+    parties: Parties
+    schedule: Schedule
+    index: Text = "One-month LIBOR"
+    fees: tuple[Fee, ...]
+    classes: tuple[CertificateClass, ...]
+    overcollateralization: OCTarget
+    stepdown: Stepdown
+    trigger: Trigger
+    #: The servicer may call the deal when the pool falls to this fraction of the cut-off balance.
+    cleanup_call_pct: Rate = Decimal("0.10")
+    #: Optional termination date: margins step up after the first distribution date on which
+    #: the clean-up call could have been exercised.
+    waterfall: Waterfall
+
+    def cls(self, name: str) -> CertificateClass:
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def cutoff_balance(self) -> Decimal:
+        """The cut-off pool balance: certificates plus the initial OC (the excess class's notional)."""
+        return sum((c.original_balance for c in self.classes), Decimal(0))
+
+
+# --------------------------------------------------------------------------- period
+
+
+class IndexRates(Strict):
+    #: The index (one-month LIBOR) set for this accrual period, as a fraction.
+    current: Rate
+    #: The index set for the next accrual period (shown as the "next rate").
+    next: Rate
+
+
+class Opening(Strict):
+    """The state after the previous distribution, for a deal's first period in ``inputs/``."""
+
+    previous_distribution_date: Date
+    pool_balance: Money
+    loan_count: Count
+    class_balances: dict[ClassName, Money]
+    cumulative_realized_losses: Money = Decimal("0.00")
+    unpaid_interest: dict[ClassName, Money] = {}
+    net_wac_carryover: dict[ClassName, Money] = {}
+    unpaid_realized_losses: dict[ClassName, Money] = {}
+    oc_target: Money | None = None
+    stepdown_occurred: bool = False
+
+
+class Payoffs(Strict):
+    count: Count
+    amount: Money
+
+
+class LiquidatedLoan(Strict):
+    loan: Text
+    #: Stated principal balance of the loan when liquidated.
+    balance: Money
+    #: Net liquidation proceeds (after the servicer's expenses).
+    proceeds: Money
+
+
+class Repurchases(Strict):
+    count: Count = 0
+    amount: Money = Decimal("0.00")
+
+
+class Collections(Strict):
+    #: Interest remittance: interest collected and advanced, plus compensating interest,
+    #: before the servicing fee.
+    interest: Money
+    scheduled_principal: Money
+    curtailments: Money
+    payoffs: Payoffs
+    liquidations: tuple[LiquidatedLoan, ...] = ()
+    repurchases: Repurchases = Repurchases()
+    prepayment_charges: Money = Decimal("0.00")
+
+
+class Bucket(Strict):
+    count: Count
+    unpaid_balance: Money
+    stated_balance: Money
+
+
+class Delinquency(Strict):
+    days_30_59: Bucket
+    days_60_89: Bucket
+    days_90_plus: Bucket
+    foreclosure: Bucket
+    bankruptcy: Bucket
+    bankruptcy_60_plus: Bucket
+
+
+class ReoLoan(Strict):
+    loan: Text
+    unpaid_balance: Money
+    stated_balance: Money
+
+
+class Reo(Strict):
+    #: Stated principal balance of all REO properties at the end of the period.
+    stated_balance: Money = Decimal("0.00")
+    book_value: Money = Decimal("0.00")
+    #: Loans that became REO in the preceding calendar month.
+    new: tuple[ReoLoan, ...] = ()
+    principal_amortization: Money = Decimal("0.00")
+
+
+class Shortfalls(Strict):
+    #: Prepayment interest shortfall for the period, and the part the servicer covered
+    #: with compensating interest.
+    prepayment_interest: Money = Decimal("0.00")
+    covered_by_servicer: Money = Decimal("0.00")
+    relief_act: Money = Decimal("0.00")
+
+
+class Period(Strict):
+    period: PeriodKey
+    #: Only when the deal's rule (the day, or the next business day) does not apply; say why.
+    distribution_date: Date | None = None
+    opening: Opening | None = None
+    index: IndexRates
+    collections: Collections
+    advances: Money
+    #: Weighted-average mortgage rate of the pool at the start of the period, as a fraction.
+    wac: Rate
+    remaining_term: Count
+    delinquency: Delinquency
+    reo: Reo = Reo()
+    #: Realized losses from bankruptcy (deficient valuations) included in this period's losses.
+    bankruptcy_losses: Money = Decimal("0.00")
+    shortfalls: Shortfalls = Shortfalls()
+    extraordinary_expenses: Money = Decimal("0.00")
+    deficiencies: Literal["NO", "YES"] = "NO"

@@ -1,0 +1,66 @@
+"""Exact numbers: every amount and rate in the project is a ``Decimal``.
+
+This module owns construction and quantization, so that the rounding mode is
+named at every place a number is rounded.  Cash moves in whole cents; rates,
+ratios and factors stay exact until a template's filter displays them.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+
+#: Zero as a cash amount (two places), so sums of cash keep whole cents.
+ZERO = Decimal("0.00")
+ONE = Decimal("1")
+CENT = Decimal("0.01")
+THOUSAND = Decimal("1000")
+MONTHS_PER_YEAR = Decimal("12")
+
+#: Cash is rounded half-up to the cent, as pooling and servicing agreements of
+#: this vintage do ("rounded to the nearest cent").
+CASH_ROUNDING = ROUND_HALF_UP
+#: Display rounding of whole dollars, per-$1,000 amounts, factors, percents.
+DISPLAY_ROUNDING = ROUND_HALF_UP
+
+#: Precision for intermediate ratios: 34 significant digits (IEEE decimal128),
+#: far beyond any displayed place, so display rounding decides every digit.
+PRECISION = 34
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """Build a Decimal from text or an int; a float is refused (it is already inexact)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"refusing to build a Decimal from {type(value).__name__} {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(value)
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round a cash amount to the cent, half-up."""
+    return value.quantize(CENT, rounding=CASH_ROUNDING)
+
+
+def places(value: Decimal, n: int, rounding: str = DISPLAY_ROUNDING) -> Decimal:
+    """Round to ``n`` decimal places with the named rounding mode."""
+    return value.quantize(Decimal(1).scaleb(-n), rounding=rounding)
+
+
+def truncate(value: Decimal, n: int) -> Decimal:
+    """Cut to ``n`` decimal places toward zero (for amounts that must not exceed a cap)."""
+    return value.quantize(Decimal(1).scaleb(-n), rounding=ROUND_DOWN)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """Exact-enough quotient (34 significant digits); zero when the denominator is zero."""
+    if not denominator:
+        return ZERO
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return numerator / denominator
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many decimal places a Decimal was written with (``2.170`` has 3)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0

@@ -1,0 +1,199 @@
+"""Rendering: one statement result, many formats.
+
+Templates do no arithmetic.  Every figure reaches a template wrapped with its
+name (``classes.A.interest``), so that a value too wide for a fixed-width
+column is an error that names the field and the width instead of a shifted
+column.  Number formatting lives in the filters below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import fields, is_dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+
+from .number import THOUSAND, places
+from .statement import Statement, to_plain
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class ColumnOverflow(ValueError):
+    """A value does not fit the width its template gave it."""
+
+    def __init__(self, field: str, text: str, width: int):
+        self.field, self.text, self.width = field, text, width
+        super().__init__(f"{field or 'value'}: {text!r} is {len(text)} characters, "
+                         f"too wide for its {width}-character column")
+
+
+# ------------------------------------------------------------------ named values
+
+
+class NamedDecimal(Decimal):
+    field = ""
+
+
+class NamedInt(int):
+    field = ""
+
+
+class NamedStr(str):
+    field = ""
+
+
+def _named(cls, value, name):
+    out = cls(value)
+    out.field = name
+    return out
+
+
+def view(value: Any, name: str = "") -> Any:
+    """The statement (or deal) as template data, every leaf carrying its field name."""
+    if isinstance(value, BaseModel):
+        return {k: view(getattr(value, k), f"{name}.{k}" if name else k) for k in type(value).model_fields}
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: view(getattr(value, f.name), f"{name}.{f.name}" if name else f.name) for f in fields(value)}
+        for extra in ("ok",):
+            if hasattr(value, extra):
+                out[extra] = getattr(value, extra)
+        return out
+    if isinstance(value, dict):
+        return {k: view(v, f"{name}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = []
+        for i, v in enumerate(value):
+            key = getattr(v, "name", None) or (v.get("name") if isinstance(v, dict) else None) or str(i)
+            items.append(view(v, f"{name}.{key}"))
+        return items
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return _named(NamedDecimal, value, name)
+    if isinstance(value, int):
+        return _named(NamedInt, value, name)
+    if isinstance(value, str):
+        return _named(NamedStr, value, name)
+    return value
+
+
+def _field(value: Any) -> str:
+    return getattr(value, "field", "")
+
+
+# ------------------------------------------------------------------ filters
+
+
+def dollars(value: Decimal) -> NamedStr:
+    """Whole dollars, half-up, with thousands separators: 1,767,305.99 -> "1,767,306"."""
+    return _named(NamedStr, f"{places(Decimal(value), 0):,}", _field(value))
+
+
+def money(value: Decimal) -> NamedStr:
+    """Dollars and cents with separators: "1,767,305.99"."""
+    return _named(NamedStr, f"{places(Decimal(value), 2):,}", _field(value))
+
+
+def fixed(value: Decimal, n: int) -> NamedStr:
+    """``n`` decimal places, half-up, no separators (factors: ``fixed(8)``)."""
+    return _named(NamedStr, f"{places(Decimal(value), n):f}", _field(value))
+
+
+def per1000(value: Decimal, n: int = 6, wide_places: int = 2, wide_from: int = 100000) -> NamedStr:
+    """A per-$1,000 amount to ``n`` places; from ``wide_from`` up (a class with a tiny basis,
+    such as P's $100) to ``wide_places`` places, as the filed statement prints them."""
+    shown = wide_places if abs(Decimal(value)) >= wide_from else n
+    return fixed(value, shown)
+
+
+def pct(value: Decimal, n: int = 5) -> NamedStr:
+    """A fraction as a percentage: 0.0217 -> "2.17000%"."""
+    return _named(NamedStr, f"{places(Decimal(value) * 100, n):f}%", _field(value))
+
+
+def yesno(value: bool) -> str:
+    return "YES" if value else "NO"
+
+
+def date_mdy(value: dt.date) -> str:
+    return value.strftime("%m/%d/%y")  # 05/28/02
+
+
+def date_mdy_short(value: dt.date) -> str:
+    return f"{value.month}/{value.day}/{value:%y}"  # 5/28/02
+
+
+def date_dmy(value: dt.date) -> str:
+    return value.strftime("%d-%b-%y")  # 28-May-02
+
+
+def date_long(value: dt.date) -> str:
+    return f"{value:%B} {value.day}, {value.year}"  # February 1, 2002
+
+
+def _fit(text: Any, width: int) -> str:
+    s = str(text)
+    if len(s) > width:
+        raise ColumnOverflow(_field(text), s, width)
+    return s
+
+
+def rjust(value: Any, width: int) -> str:
+    return _fit(value, width).rjust(width)
+
+
+def ljust(value: Any, width: int) -> str:
+    return _fit(value, width).ljust(width)
+
+
+def center(value: Any, width: int) -> str:
+    return _fit(value, width).center(width)
+
+
+FILTERS = {
+    "dollars": dollars, "money": money, "fixed": fixed, "per1000": per1000, "pct": pct, "yesno": yesno,
+    "mdy": date_mdy, "mdy_short": date_mdy_short, "dmy": date_dmy, "long_date": date_long,
+    "rjust": rjust, "ljust": ljust, "center": center,
+}
+
+
+def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt", "txt.j2"), default_for_string=False,
+                                            default=True),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+_ENV: dict[Path, jinja2.Environment] = {}
+
+
+def _env(templates: Path) -> jinja2.Environment:
+    if templates not in _ENV:
+        _ENV[templates] = environment(templates)
+    return _ENV[templates]
+
+
+def context(statement: Statement, deal: Any) -> dict[str, Any]:
+    return {"s": view(statement), "deal": view(deal, "deal")}
+
+
+def render_template(name: str, statement: Statement, deal: Any, templates: Path = TEMPLATES) -> str:
+    template = _env(templates).get_template(name)
+    return template.render(context(statement, deal))
+
+
+def render_json(statement: Statement) -> str:
+    return json.dumps(to_plain(statement), indent=2, ensure_ascii=False) + "\n"

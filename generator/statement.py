@@ -1,0 +1,143 @@
+"""The statement result: every figure of one distribution, format-neutral.
+
+Cash amounts are whole cents; ratios (rates, per-$1,000 amounts, factors,
+percentages) are exact quotients that only a template filter rounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import Decimal
+from typing import Any
+
+from .number import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class ClassResult:
+    name: str
+    kind: str
+    cusip: str | None
+    original_balance: Decimal
+    beginning_balance: Decimal
+    principal: Decimal
+    losses: Decimal  # realized losses allocated (write-down)
+    ending_balance: Decimal
+    # rates (None where the class bears no coupon)
+    index: Decimal | None
+    margin: Decimal | None
+    uncapped_rate: Decimal | None
+    rate: Decimal | None
+    next_rate: Decimal | None
+    cap_binding: bool
+    # interest
+    current_interest: Decimal  # accrued at the (capped) rate, less shortfalls allocated
+    ppis_reduction: Decimal
+    relief_act_reduction: Decimal
+    loss_reduction: Decimal
+    unpaid_interest_before: Decimal
+    interest_distribution: Decimal  # current + unpaid interest paid
+    unpaid_interest_after: Decimal
+    carryover_before: Decimal
+    carryover_current: Decimal
+    carryover_paid: Decimal
+    carryover_after: Decimal
+    unpaid_losses_before: Decimal
+    writedown_reimbursed: Decimal
+    unpaid_losses_after: Decimal
+    interest: Decimal  # the Int column: all interest-type cash the class received
+    total: Decimal  # principal + interest + write-down reimbursement
+    per_1000_basis: Decimal | None  # in thousands of dollars
+    per_1000: dict[str, Decimal] | None
+    factor: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of the flow of funds: which fund paid how much to whom, and what was left."""
+
+    section: str
+    description: str
+    payee: str
+    amount: Decimal
+    remaining: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerTest:
+    name: str
+    value: Decimal
+    threshold: Decimal
+    breached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    left: Decimal
+    right: Decimal
+
+    @property
+    def ok(self) -> bool:
+        return self.left == self.right
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    deal_id: str
+    period: str
+    distribution_number: int
+    distribution_date: dt.date
+    previous_distribution_date: dt.date
+    next_distribution_date: dt.date
+    record_date: dt.date
+    accrual_days: int
+    index_rate: Decimal
+    next_index_rate: Decimal
+    net_wac: Decimal
+    net_wac_cap: Decimal
+    classes: tuple[ClassResult, ...]
+    totals: dict[str, Decimal]
+    fees: dict[str, Decimal]
+    pool: dict[str, Any]
+    delinquency: dict[str, Any]
+    reo: dict[str, Any]
+    losses: dict[str, Any]
+    shortfalls: dict[str, Decimal]
+    oc: dict[str, Decimal]
+    performance: dict[str, Any]
+    triggers: tuple[TriggerTest, ...]
+    cash: dict[str, Decimal]
+    waterfall: tuple[Step, ...]
+    checks: tuple[Check, ...]
+    advances: Decimal
+    extraordinary_expenses: Decimal
+    deficiencies: str
+
+    def cls(self, name: str) -> ClassResult:
+        for c in self.classes:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def to_plain(value: Any) -> Any:
+    """The statement as JSON-ready data: Decimals as exact strings, dates in ISO form."""
+    if is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, Check):
+            out["ok"] = value.ok
+        return out
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.date,)):
+        return value.isoformat()
+    return value
+
+
+__all__ = ["ClassResult", "Step", "TriggerTest", "Check", "Statement", "to_plain", "ZERO"]
