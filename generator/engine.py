@@ -17,6 +17,8 @@ from .model import (CarryoverStep, Deal, ExtraPrincipalStep, FeesStep, InterestS
 from .number import MONTHS_PER_YEAR, THOUSAND, ZERO, cents, ratio
 from .statement import Check, ClassResult, Statement, Step, TriggerTest
 
+#: The payee of a transfer between funds (not cash leaving the trust).
+INTERNAL = "excess cash flow"
 DAYS_IN_YEAR_BASIS = Decimal(360)  # Actual/360
 DAYS_IN_MONTH_BASIS = Decimal(30)  # the pool accrues 30/360
 
@@ -265,7 +267,9 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
                 interest_paid[n] += got
                 owed = due[n] - got
                 unpaid[n] = owed if rule.include_unpaid else unpaid[n] + owed
-    excess_interest = interest_funds.left  # interest left after fees and class interest
+    # interest left after fees and class interest is the excess cash flow
+    excess_interest = interest_funds.pay("Remaining interest to excess cash flow", INTERNAL,
+                                         interest_funds.left)
 
     # ---- stepdown and triggers (tested before principal is allocated) ----------------
     certs_beg = _certificates(deal, beg)
@@ -316,7 +320,7 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     if principal_funds.left:
         # OC release, and principal beyond what the certificates need, joins the excess cash flow
         excess_funds.left += principal_funds.pay("Principal not needed by the certificates, to excess cash flow",
-                                                 "excess cash flow", principal_funds.left)
+                                                 INTERNAL, principal_funds.left)
 
     # ---- excess cash flow ------------------------------------------------------------
     reimbursed = {n: ZERO for n in names}
@@ -431,7 +435,9 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     mezz_end = _mezzanine(deal, end)
     enhancement = ratio(mezz_end + oc_end, pool_end)
 
-    checks = [Check("cash in = cash out", cash_in, cash_out)]
+    paid_out = sum((step.amount for step in ledger if step.payee != INTERNAL), ZERO)
+    checks = [Check("cash: available = paid out", cash_in, paid_out),
+              Check("cash: paid out = fees, expenses and class distributions", paid_out, cash_out)]
     for r in results:
         if r.name != excess_class:
             checks.append(Check(f"class {r.name}: end = beginning - principal - losses",
@@ -439,7 +445,8 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     checks.append(Check("pool: end = beginning - principal collected - liquidated balances",
                         pool_end, pool_beg - coll.scheduled_principal - coll.curtailments - coll.payoffs.amount
                         - coll.repurchases.amount - liq_balance))
-    checks.append(Check("overcollateralization = pool - certificates", oc_end, pool_end - certs_end))
+    checks.append(Check("classes (with the OC notional) add up to the pool",
+                        sum((r.ending_balance for r in results if r.kind != "residual"), ZERO), pool_end))
     checks.append(Check("OC end = OC beginning + increase - reduction - losses not written down",
                         oc_end, oc_beg + extra - release - realized_losses + sum(writedown.values(), ZERO)))
 

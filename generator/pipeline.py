@@ -39,8 +39,7 @@ def reconcile(statement: Statement) -> None:
     for check in statement.checks:
         if not check.ok:
             diff = check.left - check.right
-            failures.append(f"{check.name}: {fmt(check.left)} != {fmt(check.right)} "
-                            f"({fmt(abs(diff))} {'over' if diff > 0 else 'short'})")
+            failures.append(f"{check.name}: {fmt(check.left)} != {fmt(check.right)} (off by {fmt(abs(diff))})")
     if failures:
         raise ReconciliationError(statement.period, failures)
 

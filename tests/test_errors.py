@@ -1,0 +1,143 @@
+"""Bad input gets `file:line: field: message`, every problem at once, and nothing is written.
+
+Each case edits a copy of the reference deal (the edit stands beside the message
+it must produce) and runs ``remit render`` as a user would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def render(deal: Path, out: Path) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["render", str(deal), "-p", "2002-05", "-f", "text", "-f", "json",
+                                       "-o", str(out)])
+    lines = result.stderr.splitlines()
+    return result.exit_code, lines
+
+
+CASES = [
+    ("yaml syntax error", "period", "index:\n", "index: [\n",
+     ["{p}:29: YAML syntax error: while parsing a flow sequence expected ',' or ']', but got '<scalar>'"]),
+    ("missing required field", "period", "wac: 0.0865983", "",
+     ["{p}:9: wac: required field is missing"]),
+    ("unknown field (a typo)", "period", "remaining_term: 356", "remaining_trem: 356",
+     ["{p}:9: remaining_term: required field is missing",
+      "{p}:41: remaining_trem: unknown field (expected one of: period, distribution_date, opening, index, "
+      "collections, advances, wac, remaining_term, delinquency, reo, bankruptcy_losses, shortfalls, "
+      "extraordinary_expenses, deficiencies)"]),
+    ("text where a number is expected", "period", "advances: 1277953.00", "advances: 1,277,953",
+     ["{p}:39: advances: expected a number, got text '1,277,953'"]),
+    ("money with more than two decimals", "period", "prepayment_charges: 12525.30",
+     "prepayment_charges: 12525.305",
+     ["{p}:37: collections.prepayment_charges: money amount 12525.305 has 3 decimal places (expected at most 2)"]),
+    ("negative amount", "period", "curtailments: 18331.70", "curtailments: -18331.70",
+     ["{p}:34: collections.curtailments: must not be negative (got -18331.70)"]),
+    ("distribution date not after the previous one", "period", "previous_distribution_date: 2002-04-25",
+     "previous_distribution_date: 2002-05-28",
+     ["{p}:9: period: distribution date 2002-05-28 is not after the previous distribution date 2002-05-28"]),
+    ("a class the deal lacks", "period", "    R: 0\n", "    R: 0\n    B-1: 5.00\n",
+     ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
+      "(expected one of: A, M-1, M-2, M-3, M-4, CE, P, R)"]),
+    ("delinquency larger than the pool", "period", "stated_balance: 1597528.80", "stated_balance: 296206894.00",
+     ["{p}:43: delinquency: delinquent and REO stated balances add up to 299,622,838.20, more than the ending "
+      "pool balance 196,206,894.82",
+      "{p}:47: delinquency.foreclosure.stated_balance: 296,206,894.00 is more than the ending pool balance "
+      "196,206,894.82"]),
+    ("opening balances that do not fit the pool", "period", "pool_balance: 197974200.81",
+     "pool_balance: 190000000.00",
+     ["{p}:17: opening.class_balances: opening class balances add up to 194,001,205.07, more than the pool "
+      "balance 190,000,000.00 (expected at most the pool balance)"]),
+    ("unknown class in the deal's waterfall", "deal", "classes: [A, M-1, M-2, M-3, M-4]}",
+     "classes: [A, M1, M-2, M-3, M-4]}",
+     ["{d}:94: waterfall.principal[0].classes[1]: class 'M1' is not one of the deal's classes "
+      "(A, M-1, M-2, M-3, M-4, CE, P, R)"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_and_nothing_is_written(reference_deal: Path, tmp_path: Path, case):
+    _, which, old, new, expected = case
+    period = reference_deal / "periods" / "2002-05.yaml"
+    deal = reference_deal / "deal.yaml"
+    edit(period if which == "period" else deal, old, new)
+    out = tmp_path / "out"
+    code, lines = render(reference_deal, out)
+    assert code == 1
+    assert lines[:-1] == [e.format(p=period, d=deal) for e in expected]
+    assert lines[-1] == f"{len(expected)} error{'s' if len(expected) > 1 else ''}; nothing written"
+    assert not out.exists()
+
+
+def test_every_problem_is_reported_at_once(reference_deal: Path, tmp_path: Path):
+    period = reference_deal / "periods" / "2002-05.yaml"
+    edit(period, "advances: 1277953.00", "advances: lots")
+    edit(period, "prepayment_charges: 12525.30", "prepayment_charges: 12525.305")
+    edit(period, "wac: 0.0865983", "wak: 0.0865983")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert [line.split(": ", 2)[1] for line in lines[:-1]] == [
+        "wac", "collections.prepayment_charges", "advances", "wak"]
+    assert lines[-1] == "4 errors; nothing written"
+
+
+def test_value_too_wide_for_its_column_names_field_and_width(reference_deal: Path, tmp_path: Path):
+    period = reference_deal / "periods" / "2002-05.yaml"
+    edit(reference_deal / "deal.yaml", "original_balance: 160901000.00", "original_balance: 1609010000000.00")
+    edit(period, "A: 160231105.07", "A: 1602311050000.07")
+    edit(period, "pool_balance: 197974200.81", "pool_balance: 1602348744995.81")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert lines == [
+        "templates/new-century-8k.txt.j2:91: classes.A.beginning_balance: '1,602,311,050,000' is 17 characters, "
+        "too wide for its 16-character column",
+        "1 error; nothing written",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_errors_as_json(reference_deal: Path, tmp_path: Path):
+    import json
+
+    period = reference_deal / "periods" / "2002-05.yaml"
+    edit(period, "advances: 1277953.00", "advances: lots")
+    result = CliRunner().invoke(main, ["check", str(reference_deal), "-p", "2002-05", "--errors", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stderr) == {"errors": [
+        {"file": str(period), "line": 39, "field": "advances", "message": "expected a number, got text 'lots'"}]}
+
+
+def test_a_statement_that_does_not_reconcile_is_not_written(reference_deal: Path, tmp_path: Path, monkeypatch):
+    # Simulate an engine fault: a step that pays one cent more than it should.
+    from decimal import Decimal
+
+    from generator import engine
+
+    real_pay = engine.Funds.pay
+
+    def leaky(self, description, payee, due):
+        got = real_pay(self, description, payee, due)
+        return got + Decimal("0.01") if description.startswith("Class A principal") else got
+
+    monkeypatch.setattr(engine.Funds, "pay", leaky)
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert lines == [
+        "2002-05: does not reconcile: cash: paid out = fees, expenses and class distributions: "
+        "3,205,794.60 != 3,205,794.61 (off by 0.01)",
+        "2002-05: does not reconcile: OC end = OC beginning + increase - reduction - losses not written down: "
+        "3,972,995.75 != 3,972,995.74 (off by 0.01)",
+        "2 errors; nothing written",
+    ]
+    assert not (tmp_path / "out").exists()

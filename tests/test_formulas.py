@@ -1,0 +1,116 @@
+"""Each formula with numbers worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from generator import calendar as cal
+from generator import render
+from generator.engine import accrual_interest, allocate_principal, monthly_fee, net_wac_cap, pro_rata
+from generator.load import load_deal
+from generator.number import D as build, cents, ratio
+from generator.pipeline import run
+
+from .conftest import REFERENCE_DEAL
+
+
+def test_actual_360_interest_rounds_half_up_to_the_cent():
+    # 160,231,105.07 x 0.0217 x 33 / 360 = 318,726.3731...
+    assert accrual_interest(D("160231105.07"), D("0.0217"), 33) == D("318726.37")
+    # 12,415,000 x 0.0265 x 33 / 360 = 30,158.1041...
+    assert accrual_interest(D("12415000.00"), D("0.0265"), 33) == D("30158.10")
+    # 1,000 x 0.0365 x 1 / 360 = 0.10138... ; 100 x 0.009 x 30 / 360 = 0.075 -> 0.08 (half-up)
+    assert accrual_interest(D("1000.00"), D("0.0365"), 1) == D("0.10")
+    assert accrual_interest(D("100.00"), D("0.009"), 30) == D("0.08")
+
+
+def test_servicing_fee_is_a_twelfth_of_the_annual_rate():
+    # 197,974,200.81 x 0.005 / 12 = 82,489.2503...
+    assert monthly_fee(D("197974200.81"), D("0.005")) == D("82489.25")
+
+
+def test_net_wac_cap_converts_30_360_to_actual_360():
+    # (8.65983% - 0.50%) x 30 / 33 = 7.41802727...%
+    assert ratio(D("0.0815983") * 30, D(33)) == net_wac_cap(D("0.0865983"), D("0.005"), 33)
+    assert net_wac_cap(D("0.0865983"), D("0.005"), 33).quantize(D("1e-8")) == D("0.07418027")
+
+
+def test_pro_rata_split_adds_up_to_the_cent():
+    parts = pro_rata(D("100.00"), {"A": D(1), "B": D(1), "C": D(1)})
+    assert parts == {"A": D("33.34"), "B": D("33.33"), "C": D("33.33")}
+    assert sum(parts.values()) == D("100.00")
+
+
+def test_sequential_principal_pays_a_first():
+    deal = load_deal(REFERENCE_DEAL).value
+    balances = {"A": D("100.00"), "M-1": D("50.00"), "M-2": D("50.00")}
+    paid = allocate_principal(deal, ("A", "M-1", "M-2"), D("130.00"), balances, False, D("1000.00"))
+    assert paid == {"A": D("100.00"), "M-1": D("30.00"), "M-2": D("0")}
+
+
+def test_principal_by_targets_after_stepdown():
+    deal = load_deal(REFERENCE_DEAL).value  # A's target 61.96%, M-1's 74.46% of the pool
+    pool = D("100000000.00")  # floor 0.5% of cut-off = 993,467.23, not binding
+    balances = {"A": D("65000000.00"), "M-1": D("12415000.00")}
+    paid = allocate_principal(deal, ("A", "M-1"), D("5000000.00"), balances, True, pool)
+    # A may stand at 61,960,000.00: it gets 3,040,000.00; A+M-1 may stand at 74,460,000.00:
+    # 61,960,000 + 12,415,000 = 74,375,000 is below it, so M-1 gets nothing.
+    assert paid == {"A": D("3040000.00"), "M-1": D("0.00")}
+
+
+def test_reference_per_1000_factors_and_percentages():
+    [c] = run(REFERENCE_DEAL, "2002-05")
+    s = c.statement
+    a = s.cls("A")
+    # 1,767,305.99 / 160,901 = 10.98380986...; 158,463,799.08 / 160,901 = 984.85279197
+    assert render.per1000(a.per_1000["principal"]) == "10.983810"
+    assert render.per1000(a.per_1000["ending_balance"]) == "984.852792"
+    assert render.fixed(a.factor, 8) == "0.98485279"
+    # P: 12,525.30 / (100 / 1,000) = 125,253.00 -> two places, as filed
+    assert render.per1000(s.cls("P").per_1000["interest"]) == "125253.00"
+    # CE: per $1,000 of its current notional 3,972,995.74: 925,347.43 / 3,972.99574 = 232.909243
+    assert render.per1000(s.cls("CE").per_1000["interest"]) == "232.909243"
+    # CE's rate: 925,347.43 x 12 / 197,974,200.81 = 5.608901%
+    assert render.pct(s.cls("CE").rate) == "5.60890%"
+    # (583,189.20 + 1,597,528.80) / 196,206,894.82 = 1.111440%
+    assert render.pct(s.performance["delinquency_pct"]) == "1.11144%"
+    # (33,770,000.00 + 3,972,995.74) / 196,206,894.82 = 19.236318%
+    assert render.pct(s.performance["credit_enhancement_pct"]) == "19.23632%"
+
+
+def test_filters_format_as_the_filed_statement():
+    assert render.dollars(D("1355998.97")) == "1,355,999"
+    assert render.dollars(D("0.50")) == "1"  # half-up, not banker's rounding
+    assert render.dollars(D("2.50")) == "3"
+    assert render.pct(D("0.0217")) == "2.17000%"
+    assert render.date_dmy(dt.date(2002, 5, 28)) == "28-May-02"
+    assert render.date_mdy(dt.date(2002, 5, 28)) == "05/28/02"
+    assert render.date_mdy_short(dt.date(2002, 5, 28)) == "5/28/02"
+    assert render.date_long(dt.date(2002, 2, 1)) == "February 1, 2002"
+
+
+def test_a_value_too_wide_for_its_column_is_an_error_naming_field_and_width():
+    value = render.view(D("12345678901.00"), "classes.A.interest")
+    with pytest.raises(render.ColumnOverflow) as info:
+        render.rjust(render.dollars(value), 12)
+    assert str(info.value) == ("classes.A.interest: '12,345,678,901' is 14 characters, "
+                               "too wide for its 12-character column")
+    assert render.rjust(render.dollars(value), 14) == "12,345,678,901"
+
+
+def test_distribution_dates_follow_the_business_day_rule():
+    # 05/25/02 was a Saturday and 05/27/02 Memorial Day
+    assert cal.distribution_date(2002, 5, 25, "US") == dt.date(2002, 5, 28)
+    assert cal.distribution_date(2002, 4, 25, "US") == dt.date(2002, 4, 25)
+    # 12/25 is Christmas: the next business day
+    assert cal.distribution_date(2003, 12, 25, "US") == dt.date(2003, 12, 26)
+
+
+def test_numbers_are_built_from_text_never_from_floats():
+    assert build("2.17") == D("2.17")
+    with pytest.raises(TypeError):
+        build(2.17)
+    assert cents(D("0.005")) == D("0.01")

@@ -1,0 +1,94 @@
+"""YAML to model: Decimal from the text, line numbers kept, floats refused."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydantic import BaseModel
+
+from generator.cli import main
+from generator.load import load_deal, load_period
+from generator.model import Money, Period
+from generator.source import InputErrors, load_yaml
+
+from .conftest import REFERENCE_DEAL
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "doc.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_numbers_come_from_their_text(tmp_path: Path):
+    data, src = load_yaml(write(tmp_path, "a: 2.17\nb: 0.1\nc: 3\nd: 1_000.50\n"))
+    assert data == {"a": Decimal("2.17"), "b": Decimal("0.1"), "c": 3, "d": Decimal("1000.50")}
+    assert type(data["b"]) is Decimal and str(data["b"]) == "0.1"
+    assert src.line(("c",)) == 3
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path):
+    path = write(tmp_path, "a: 1\nb: 2\na: 3\n")
+    with pytest.raises(InputErrors) as info:
+        load_yaml(path)
+    assert [str(e) for e in info.value.errors] == [f"{path}:3: a: duplicate key (first given on line 1)"]
+
+
+def test_infinity_is_not_a_number(tmp_path: Path):
+    path = write(tmp_path, "a: .inf\n")
+    with pytest.raises(InputErrors) as info:
+        load_yaml(path)
+    assert str(info.value) == f"{path}:1: a: '.inf' is not a finite decimal number"
+
+
+def test_no_float_anywhere_in_the_loaded_model():
+    deal = load_deal(REFERENCE_DEAL).value
+    period = load_period(REFERENCE_DEAL, "2002-05").value
+
+    def walk(value):
+        assert not isinstance(value, float), value
+        if isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    walk(deal)
+    walk(period)
+    assert period.collections.interest == Decimal("1425963.31")
+
+
+def test_a_float_from_python_is_refused():
+    from pydantic import TypeAdapter, ValidationError
+
+    with pytest.raises(ValidationError, match="a float"):
+        TypeAdapter(Money).validate_python(2.17)
+    assert TypeAdapter(Money).validate_python(Decimal("2.17")) == Decimal("2.17")
+
+
+def test_schema_command_writes_json_schemas(tmp_path: Path):
+    result = CliRunner().invoke(main, ["schema", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    period = json.loads((tmp_path / "period.schema.json").read_text())
+    deal = json.loads((tmp_path / "deal.schema.json").read_text())
+    assert period["additionalProperties"] is False
+    assert "wac" in period["required"]
+    assert period["properties"]["advances"]["type"] == "number"
+    assert {"id", "classes", "waterfall"} <= set(deal["required"])
+    assert set(Period.model_fields) == set(period["properties"])
+
+
+def test_check_writes_nothing_and_reports(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", str(REFERENCE_DEAL), "--period", "2002-05"])
+    assert result.exit_code == 0
+    assert result.output == "new-century-2002-1 2002-05 (2002-05-28): reconciled, 3,205,794.60 distributed\n"
+    assert list(tmp_path.iterdir()) == []
