@@ -292,8 +292,9 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     if steps:
         limit = steps[-1].pct_of_cutoff
         tests.append(TriggerTest("Cumulative losses", loss_pct, limit, loss_pct > limit))
-    # A trigger event matters only from the stepdown date on; before it principal is sequential anyway.
-    trigger = stepdown and any(t.breached for t in tests)
+    # Recorded every month; it changes the payment rules only from the stepdown date on (before it,
+    # principal is sequential and the OC target fixed anyway).
+    trigger = any(t.breached for t in tests)
 
     # ---- overcollateralization and the principal distribution amount -----------------
     target = oc_target(deal, state, stepdown, trigger, pool_end)
