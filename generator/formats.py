@@ -18,19 +18,21 @@ class TemplateError(Exception):
         super().__init__(f"templates/{template}:{line}: {message}" if line else f"templates/{template}: {message}")
 
 
-def _template_line(exc: BaseException, template: str) -> int:
-    line = 0
+def _template_line(exc: BaseException, template: str) -> tuple[str, int]:
+    """The innermost template (an included one, if any) and line where ``exc`` was raised."""
+    where = (template, 0)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename.endswith(template):
-            line = lineno
-    return line
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = (Path(filename).name, lineno)
+    return where
 
 
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
         return render_template(template, computed.statement, computed.deal, templates)
     except ColumnOverflow as exc:
-        raise TemplateError(template, _template_line(exc, template), str(exc)) from None
+        raise TemplateError(*_template_line(exc, template), str(exc)) from None
 
 
 def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:
@@ -52,3 +54,4 @@ FORMATS: dict[str, tuple[str, Callable[[Computed, Path], bytes]]] = {
 
 def register(name: str, ext: str, fn: Callable[[Computed, Path], bytes]) -> None:
     FORMATS[name] = (ext, fn)
+

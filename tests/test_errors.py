@@ -100,7 +100,7 @@ def test_value_too_wide_for_its_column_names_field_and_width(reference_deal: Pat
     code, lines = render(reference_deal, tmp_path / "out")
     assert code == 1
     assert lines == [
-        "templates/new-century-8k.txt.j2:91: classes.A.beginning_balance: '1,602,311,050,000' is 17 characters, "
+        "templates/_statement-body.txt.j2:18: classes.A.beginning_balance: '1,602,311,050,000' is 17 characters, "
         "too wide for its 16-character column",
         "1 error; nothing written",
     ]

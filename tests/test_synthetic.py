@@ -1,0 +1,166 @@
+"""The synthetic deal: 60 months through the engine, its story, and golden months."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import formats
+from generator.cli import main
+from generator.pipeline import run
+from generator.source import InputErrors
+from generator.statement import to_plain
+
+from .conftest import INPUTS
+from .test_errors import edit
+
+SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
+
+#: Each rule's first appearance in the story.
+GOLDEN_MONTHS = {
+    "2024-02": "first distribution: excess interest builds OC toward its target",
+    "2024-04": "the Net WAC cap binds: carryover owed",
+    "2024-06": "carryover paid from excess cash flow",
+    "2024-08": "interest short: mezzanine unpaid interest carried forward",
+    "2024-09": "unpaid interest repaid from excess cash flow",
+    "2024-10": "REO liquidations: realized losses with their severities",
+    "2024-12": "losses exhaust OC and write down M-4",
+    "2025-03": "M-4 written off, part of M-3 written down",
+    "2026-04": "OC back at target: written-down amounts repaid",
+    "2026-05": "class A paid off in the middle of the period",
+    "2026-06": "stepdown date: principal by class targets, OC released",
+    "2027-02": "trigger event (cumulative losses): OC target held, principal sequential",
+    "2027-09": "clean-up call exercisable, margins stepped up",
+    "2028-02": "trigger event ends as the loss schedule steps up",
+}
+
+
+@pytest.fixture(scope="module")
+def story():
+    return {c.period.period: c for c in run(SYNTHETIC, "all")}
+
+
+def test_sixty_periods_reconcile(story):
+    assert len(story) == 60
+    for c in story.values():
+        assert all(check.ok for check in c.statement.checks), c.period.period
+
+
+@pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
+def test_golden_months(story, month, file_regression, data_regression):
+    c = story[month]
+    name = f"{c.statement.deal_id}_{c.statement.distribution_date.isoformat()}"
+    file_regression.check(formats.text(c).decode(), basename=name, extension=".txt", newline="\n")
+    data_regression.check(to_plain(c.statement), basename=name)
+
+
+def cls(story, month, name):
+    return story[month].statement.cls(name)
+
+
+def test_oc_builds_to_target_from_excess(story):
+    s = story["2024-02"].statement
+    assert s.oc["beginning"] == D("5000000.00")
+    assert s.oc["target"] == D("10000000.00")  # 2% of the 500,000,000.00 cut-off
+    assert s.oc["increase"] > 0 and s.oc["ending"] == s.oc["beginning"] + s.oc["increase"]
+    assert story["2024-04"].statement.oc["ending"] == D("10000000.00")
+
+
+def test_cap_binds_then_carryover_is_paid(story):
+    assert not cls(story, "2024-04", "A").cap_binding  # index 8.8% + 0.30% stays under the cap
+    m4 = cls(story, "2024-04", "M-4")
+    assert m4.cap_binding and m4.rate == story["2024-04"].statement.net_wac_cap < m4.uncapped_rate
+    assert m4.carryover_current > 0
+    owed = {n: cls(story, "2024-05", n).carryover_after for n in ("A", "M-1", "M-2", "M-3", "M-4")}
+    assert sum(owed.values()) > 0
+    assert all(cls(story, "2024-06", n).carryover_after == 0 for n in owed)
+    assert sum(cls(story, "2024-06", n).carryover_paid for n in owed) >= sum(owed.values())
+
+
+def test_unpaid_interest_is_carried_and_repaid(story):
+    m4 = cls(story, "2024-08", "M-4")
+    assert m4.unpaid_interest_after > 0 and m4.interest_distribution < m4.current_interest
+    assert cls(story, "2024-09", "M-4").unpaid_interest_before == m4.unpaid_interest_after
+    assert cls(story, "2024-09", "M-4").unpaid_interest_after == 0
+
+
+def test_losses_exhaust_oc_then_write_down_m4_then_m3(story):
+    s = story["2024-12"].statement
+    assert s.oc["ending"] == 0
+    assert s.cls("M-4").losses > 0 and s.cls("M-3").losses == 0
+    later = story["2025-03"].statement
+    assert later.cls("M-4").ending_balance == 0
+    assert 0 < later.cls("M-3").losses < D("15000000.00")
+    written = sum(c.statement.cls(n).losses for c in story.values() for n in ("M-3", "M-4"))
+    repaid = sum(c.statement.cls(n).writedown_reimbursed for c in story.values() for n in ("M-3", "M-4"))
+    assert written == repaid  # every written-down dollar is repaid from excess by the end
+    assert cls(story, "2026-04", "M-3").writedown_reimbursed > 0  # in order: M-3 before M-4
+
+
+def test_class_a_paid_off_mid_period_then_stepdown(story):
+    s = story["2026-05"].statement
+    assert s.cls("A").ending_balance == 0 and s.cls("A").principal == s.cls("A").beginning_balance
+    assert s.cls("M-1").principal > 0  # the rest of the period's principal went on to M-1
+    assert not s.performance["stepdown"]
+    after = story["2026-06"].statement
+    assert after.performance["stepdown"] and after.distribution_number == 29  # before the 37th: A is gone
+    assert after.oc["reduction"] > 0  # target steps down to 4% of the current pool: OC released
+
+
+def test_trigger_event_starts_and_ends(story):
+    on = [k for k, c in story.items() if c.statement.performance["trigger"]]
+    assert on[0] == "2027-02" and on[-1] == "2028-01" and len(on) == 12
+    s = story["2027-02"].statement
+    [loss] = [t for t in s.triggers if t.name == "Cumulative losses"]
+    assert loss.breached and loss.threshold == D("0.0500") and loss.value > loss.threshold
+    assert s.oc["target"] == story["2027-01"].statement.oc["target"]  # held while in effect
+    assert [t.breached for t in story["2028-02"].statement.triggers if t.name == "Cumulative losses"] == [False]
+
+
+def test_cleanup_call_and_margin_step_up(story):
+    s = story["2027-09"].statement
+    assert s.pool["cleanup_call_exercisable"] and not story["2027-08"].statement.pool["cleanup_call_exercisable"]
+    assert cls(story, "2027-10", "M-1").margin == D("0.00975")
+    assert cls(story, "2027-09", "M-1").margin == D("0.0065")
+
+
+def test_factors_never_increase_and_balances_never_negative(story):
+    previous = {}
+    for key in sorted(story):
+        for c in story[key].statement.classes:
+            assert c.ending_balance >= 0
+            if c.factor is not None and c.kind != "excess":
+                assert c.factor <= previous.get(c.name, c.factor)
+                previous[c.name] = c.factor
+
+
+def test_render_all_writes_sixty_statements(tmp_path: Path):
+    result = CliRunner().invoke(main, ["render", str(SYNTHETIC), "--period", "all", "--format", "text",
+                                       "--format", "json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert len(list(tmp_path.glob("*.txt"))) == 60 and len(list(tmp_path.glob("*.json"))) == 60
+
+
+def test_period_range(tmp_path: Path):
+    assert [c.period.period for c in run(SYNTHETIC, "2025-11..2026-02")] == [
+        "2025-11", "2025-12", "2026-01", "2026-02"]
+
+
+def test_a_later_opening_state_must_agree(tmp_path: Path, story):
+    import shutil
+
+    deal = tmp_path / "deal"
+    shutil.copytree(SYNTHETIC, deal)
+    pool = story["2024-02"].statement.pool["ending_balance"]
+    edit(deal / "periods" / "2024-03.yaml", "index:\n",
+         "opening:\n  previous_distribution_date: 2024-02-26\n"
+         f"  pool_balance: {pool + D('1.00')}\n  loan_count: {story['2024-02'].statement.pool['ending_count']}\n"
+         "  class_balances: {}\nindex:\n")
+    with pytest.raises(InputErrors) as info:
+        run(deal, "2024-03")
+    assert [str(e) for e in info.value.errors] == [
+        f"{deal / 'periods' / '2024-03.yaml'}:5: opening.pool_balance: does not agree with the previous period's "
+        f"closing state: given {pool + 1:,.2f}, computed {pool:,.2f} (1.00 apart)"]
