@@ -136,19 +136,22 @@ def oc_target(deal: Deal, state: State, stepdown: bool, trigger: bool, pool_end:
 
 
 def allocate_principal(deal: Deal, order: tuple[str, ...], amount: Decimal, balances: dict[str, Decimal],
-                       by_targets: bool, pool_end: Decimal) -> dict[str, Decimal]:
+                       by_targets: bool, pool_end: Decimal, oc_target: Decimal = ZERO) -> dict[str, Decimal]:
     """Split the principal distribution amount among ``order``: sequentially, or (after the
     stepdown date, no trigger) so that each class with the classes senior to it stands at its
-    target share of the pool."""
+    target share of the pool, and never above what leaves the pool its OC target."""
     paid = {name: ZERO for name in order}
     left = amount
     floor = cents(deal.cutoff_balance * (deal.overcollateralization.floor_pct_of_cutoff or ZERO))
+    outside = sum((balances.get(c.name, ZERO) for c in deal.classes
+                   if c.name not in order and c.kind not in ("excess", "residual")), ZERO)
+    room = pool_end - max(floor, oc_target) - outside  # what the classes in ``order`` may add up to
     senior_after = ZERO  # balances of classes already allocated, after their payment
     for name in order:
         balance = balances[name]
         if by_targets:
             pct = deal.cls(name).stepdown_target_pct
-            allowed = max(ZERO, min(cents(pool_end * pct), pool_end - floor)) if pct is not None else ZERO
+            allowed = max(ZERO, min(cents(pool_end * pct), room)) if pct is not None else ZERO
             due = min(balance, max(ZERO, senior_after + balance - allowed))
         else:
             due = balance
@@ -313,15 +316,17 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     for rule in deal.waterfall.principal:
         assert isinstance(rule, PrincipalStep)
         payable = min(basic + extra, sum((beg[n] - principal_paid[n] for n in rule.classes), ZERO))
-        split = allocate_principal(deal, rule.classes, payable, beg, stepdown and not trigger, pool_end)
+        split = allocate_principal(deal, rule.classes, payable, beg, stepdown and not trigger, pool_end, target)
         for n in rule.classes:
             got = principal_funds.pay(f"Class {n} principal", n, min(split[n], principal_funds.left))
             principal_paid[n] += got
             extra_split[n] = split[n] - got  # still due: paid as extra principal from excess
     if principal_funds.left:
         # OC release, and principal beyond what the certificates need, joins the excess cash flow
-        excess_funds.left += principal_funds.pay("Principal not needed by the certificates, to excess cash flow",
-                                                 INTERNAL, principal_funds.left)
+        release = principal_funds.pay("Principal not needed by the certificates, to excess cash flow",
+                                      INTERNAL, principal_funds.left)
+        excess_funds.left += release
+        net_excess = excess_interest + release
 
     # ---- excess cash flow ------------------------------------------------------------
     reimbursed = {n: ZERO for n in names}
@@ -330,9 +335,13 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
     residual_paid = {n: ZERO for n in names}
     for rule in deal.waterfall.excess:
         if isinstance(rule, ExtraPrincipalStep):
+            paid_extra = ZERO
             for n, due in extra_split.items():
                 if due:
-                    principal_paid[n] += excess_funds.pay(f"Class {n} extra principal", n, due)
+                    got = excess_funds.pay(f"Class {n} extra principal", n, due)
+                    principal_paid[n] += got
+                    paid_extra += got
+            extra = paid_extra  # the OC increase is what was paid, never more
         elif isinstance(rule, UnpaidInterestStep):
             for n in rule.classes:
                 got = excess_funds.pay(f"Class {n} unpaid interest", n, unpaid[n])

@@ -20,6 +20,7 @@ The deal is made up; its story is written to exercise every payment rule:
                and the margins step up.
 
 Run from the repository root:  python3 scripts/make_synthetic.py
+(``--months N --out DIR`` writes a longer copy elsewhere, for benchmarks.)
 """
 
 from __future__ import annotations
@@ -153,17 +154,17 @@ def bucket(count: int, stated: Decimal, rng: random.Random) -> str:
     return f"{{count: {count}, unpaid_balance: {money(unpaid)}, stated_balance: {money(stated)}}}"
 
 
-def main() -> None:
+def write(deal_dir: Path = DEAL, months: int = MONTHS) -> None:
     rng = random.Random(SEED)
-    (DEAL / "periods").mkdir(parents=True, exist_ok=True)
-    (DEAL / "deal.yaml").write_text(DEAL_YAML.format(seed=SEED))
+    (deal_dir / "periods").mkdir(parents=True, exist_ok=True)
+    (deal_dir / "deal.yaml").write_text(DEAL_YAML.format(seed=SEED))
     pool = Decimal("500000000.00")
     count = 2500
     wac = Decimal("0.1050")
     index = index_for(1, rng)
     reo_next: list[tuple[str, Decimal]] = []  # loans in REO, liquidated next month
     loan_no = 100000
-    for t in range(1, MONTHS + 1):
+    for t in range(1, months + 1):
         next_index = index_for(t + 1, rng)
         avg = pool / count
         sched = cents(pool * Decimal("0.0012"))
@@ -173,7 +174,7 @@ def main() -> None:
         prepaid = cents(performing * smm(cpr_for(t)))
         curtail = cents(prepaid * Decimal("0.012"))
         payoff = prepaid - curtail
-        payoff_count = max(1, int(payoff / avg))
+        payoff_count = min(max(1, int(payoff / avg)), count - len(liquidations) - 1)  # one loan stays
         # loans going to REO this month (liquidated next month): the loss wave of months 9-14
         new_reo: list[tuple[str, Decimal, Decimal]] = []
         if 8 <= t <= 13:
@@ -189,8 +190,10 @@ def main() -> None:
         ppis = cents(prepaid * wac / 12 * Decimal(rng.randint(10, 40)) / 100)
         covered = min(ppis, cents(pool * Decimal("0.005") / 12))
         covered = cents(covered * Decimal(rng.randint(60, 100)) / 100)
+        ppis = min(ppis, interest + covered)
         interest -= ppis - covered
         relief = cents(Decimal(rng.randint(0, 90000)) / 100)
+        relief = min(relief, max(Decimal(0), interest))
         interest -= relief
         charges = cents(payoff * Decimal("0.018")) if t <= 24 else Decimal("0.00")
         end_pool = pool - sched - curtail - payoff - liq_balance
@@ -205,7 +208,7 @@ def main() -> None:
         bk60 = cents(bk * Decimal(rng.randint(30, 60)) / 100)
         n = lambda b: max(1, int(b / avg)) if b else 0  # noqa: E731
         advances = cents((b30 + b60 + b90 + fcl) * wac / 12)
-        remaining = 358 - t
+        remaining = max(0, 358 - t)
         lines = [f"# SYNTHETIC servicer report, month {t} of the synthetic deal (scripts/make_synthetic.py).",
                  f"period: {key(t)}"]
         if t == 1:
@@ -257,11 +260,21 @@ def main() -> None:
             f"  covered_by_servicer: {money(covered)}",
             f"  relief_act: {money(relief)}",
         ]
-        (DEAL / "periods" / f"{key(t)}.yaml").write_text("\n".join(lines) + "\n")
+        (deal_dir / "periods" / f"{key(t)}.yaml").write_text("\n".join(lines) + "\n")
         pool = end_pool
         count -= payoff_count + len(liquidations)
         wac = wac - Decimal("0.0002") if t % 6 == 0 else wac
         index = next_index
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--months", type=int, default=MONTHS)
+    parser.add_argument("--out", type=Path, default=DEAL)
+    args = parser.parse_args()
+    write(args.out, args.months)
 
 
 if __name__ == "__main__":

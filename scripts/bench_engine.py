@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Benchmark the deal engine (not a test): the synthetic deal's 60 periods and a
+360-period stress copy of it, loaded, validated, computed and reconciled.
+
+Prints time per period and per deal, and the stress case's cost per period as a
+ratio to the 60-period deal's (1.0 means the engine stays linear in the deal's age).
+
+    .venv/bin/python scripts/bench_engine.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import make_synthetic  # noqa: E402
+
+from generator import formats  # noqa: E402
+from generator.pipeline import run  # noqa: E402
+
+
+def measure(deal_dir: Path, repeat: int) -> tuple[float, int, float]:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        computed = run(deal_dir, "all")
+        best = min(best, time.perf_counter() - start)
+    start = time.perf_counter()
+    for c in computed:
+        formats.text(c)
+    text = time.perf_counter() - start
+    return best, len(computed), text
+
+
+def main() -> None:
+    synthetic = ROOT / "inputs" / "synthetic-home-equity-2024-1"
+    with tempfile.TemporaryDirectory() as tmp:
+        stress = Path(tmp) / "stress-360"
+        make_synthetic.write(stress, 360)
+        rows = [("synthetic, 60 periods", *measure(synthetic, 3)), ("stress, 360 periods", *measure(stress, 1))]
+    print(f"{'case':24} {'periods':>7} {'per deal':>10} {'per period':>11} {'text/period':>12}")
+    for name, seconds, n, text in rows:
+        print(f"{name:24} {n:7d} {seconds:9.3f}s {seconds / n * 1000:9.2f}ms {text / n * 1000:10.2f}ms")
+    (_, s60, n60, _), (_, s360, n360, _) = rows
+    print(f"stress cost per period / synthetic cost per period: {(s360 / n360) / (s60 / n60):.2f}")
+
+
+if __name__ == "__main__":
+    main()
