@@ -55,3 +55,20 @@ FORMATS: dict[str, tuple[str, Callable[[Computed, Path], bytes]]] = {
 def register(name: str, ext: str, fn: Callable[[Computed, Path], bytes]) -> None:
     FORMATS[name] = (ext, fn)
 
+
+def html(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    """The statement as a self-contained web page (generator.html)."""
+    from . import html as page
+
+    return page.html(computed, templates)
+
+
+def pdf(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    """The web page printed to PDF by WeasyPrint (generator.html)."""
+    from . import html as page
+
+    return page.pdf(computed, templates)
+
+
+register("html", "html", html)
+register("pdf", "pdf", pdf)

@@ -1,0 +1,94 @@
+"""The statement as one self-contained web page, and as a PDF printed from that page.
+
+The page carries its CSS inline and makes no outside requests.  The PDF is
+WeasyPrint's rendering of the same page for print: US letter, running header,
+"Page X of Y".  Its metadata dates are the statement's distribution date, so
+two renders of the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .formats import TemplateError
+from .engine import INTERNAL
+from .pipeline import Computed
+from .render import TEMPLATES, _env, context, view
+
+DEFAULT_TEMPLATE = "statement.html.j2"
+
+#: The source of each fund of the flow of funds, for the sources-and-uses table.
+FUND_SOURCES = {
+    "interest": "Interest remittance",
+    "principal": "Principal remittance",
+    "excess": "Net monthly excess cash flow",
+    "prepayment charges": "Prepayment charges",
+}
+
+
+def _where(exc: BaseException, name: str) -> tuple[str, int]:
+    """The innermost template and line that ``exc`` passed through."""
+    where = (name, 0)
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.endswith(".j2"):
+            where = (Path(frame.f_code.co_filename).name, lineno)
+    return where
+
+
+def template_name(computed: Computed) -> str:
+    return computed.deal.templates.get("html") or DEFAULT_TEMPLATE
+
+
+def funds(computed: Computed) -> list[dict[str, Any]]:
+    """The waterfall's steps grouped by the fund that paid them, in payment order, each
+    fund with what it had before its first step (that step's amount plus what it left)."""
+    out: list[dict[str, Any]] = []
+    for i, step in enumerate(computed.statement.waterfall):
+        if not out or out[-1]["section"] != step.section:
+            out.append({"section": step.section, "label": FUND_SOURCES.get(step.section, step.section.capitalize()),
+                        "available": step.amount + step.remaining, "steps": []})
+        out[-1]["steps"].append(i)
+    return out
+
+
+def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] | None = None) -> str:
+    """The statement page.  ``live`` (for the preview server only) adds links to the other
+    formats and the script that reloads the page when its inputs change."""
+    name = template_name(computed)
+    s = computed.statement
+    data = context(s, computed.deal)
+    waterfall = data["s"]["waterfall"]
+    data["funds"] = [{**f, "steps": [waterfall[i] for i in f["steps"]]} for f in funds(computed)]
+    data["transfer"] = INTERNAL
+    data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
+    data["live"] = live
+    try:
+        return _env(templates).get_template(name).render(data)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.name or name, exc.lineno or 0, exc.message or str(exc)) from None
+    except (jinja2.TemplateError, ValueError, TypeError, KeyError) as exc:
+        raise TemplateError(*_where(exc, name), str(exc)) from None
+
+
+def html(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    return page(computed, templates).encode("utf-8")
+
+
+def pdf_from_page(text: str) -> bytes:
+    import weasyprint  # imported here: only PDF output pays for it
+
+    out = io.BytesIO()
+    weasyprint.HTML(string=text, base_url=None).write_pdf(out, pdf_identifier=False)
+    return out.getvalue()
+
+
+def pdf(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    return pdf_from_page(page(computed, templates))
+
+
+__all__ = ["page", "html", "pdf", "pdf_from_page", "funds", "template_name", "DEFAULT_TEMPLATE"]

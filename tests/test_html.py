@@ -1,0 +1,195 @@
+"""The statement as a web page: complete, self-contained, escaped, and every figure the JSON's."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+
+import pytest
+
+from generator import formats
+from generator.engine import INTERNAL
+from generator.pipeline import run
+from generator.render import render_json
+
+from .conftest import REFERENCE_DEAL
+
+NUMBER = re.compile(r"^-?[0-9][0-9,]*(\.[0-9]+)?%?$")
+
+
+class Cells(HTMLParser):
+    """Every element with a data-field or data-derived attribute, and every table cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[dict] = []
+        self.figures: list[dict] = []  # elements carrying data-field / data-derived
+        self.cells: list[dict] = []  # every td / th
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag in ("meta", "br", "link", "img", "input"):
+            return
+        item = {"tag": tag, "attrs": a, "text": ""}
+        self.stack.append(item)
+        if "data-field" in a or "data-derived" in a:
+            self.figures.append(item)
+        if tag in ("td", "th"):
+            self.cells.append(item)
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            item = self.stack.pop()
+            if item["tag"] == tag:
+                break
+
+    def handle_data(self, data):
+        for item in self.stack:
+            item["text"] += data
+
+
+@pytest.fixture(scope="module")
+def reference():
+    (computed,) = run(REFERENCE_DEAL, "2002-05")
+    page = formats.FORMATS["html"][1](computed, formats.TEMPLATES).decode("utf-8")
+    parsed = Cells()
+    parsed.feed(page)
+    return computed, page, parsed, json.loads(render_json(computed.statement))
+
+
+def resolve(data, path: str):
+    """The value at a dotted field name; list items are found by their name, else by index."""
+    parts = path.split(".")
+    while parts:
+        if isinstance(data, dict):
+            for n in range(len(parts), 0, -1):  # keys may contain dots
+                key = ".".join(parts[:n])
+                if key in data:
+                    data, parts = data[key], parts[n:]
+                    break
+            else:
+                raise KeyError(path)
+        else:
+            for n in range(len(parts), 0, -1):
+                key = ".".join(parts[:n])
+                found = [x for x in data if isinstance(x, dict) and x.get("name") == key]
+                if found:
+                    data, parts = found[0], parts[n:]
+                    break
+            else:
+                data, parts = data[int(parts[0])], parts[1:]
+    return data
+
+
+def shown(text: str, value) -> tuple[Decimal, Decimal]:
+    """The displayed number and the exact value rounded as displayed (half-up)."""
+    text = text.strip()
+    exact = Decimal(str(value))
+    if text.endswith("%"):
+        text, exact = text[:-1], exact * 100
+    number = Decimal(text.replace(",", ""))
+    places = Decimal(1).scaleb(number.as_tuple().exponent)
+    return number, exact.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def test_every_figure_equals_the_json_statement(reference):
+    computed, _, parsed, data = reference
+    deal = json.loads(computed.deal.model_dump_json(by_alias=True))
+    checked = 0
+    for item in parsed.figures:
+        field = item["attrs"].get("data-field")
+        if field is None:
+            continue
+        value = resolve({"deal": deal}, field) if field.startswith("deal.") else resolve(data, field)
+        number, expected = shown(item["text"], value)
+        assert number == expected, f"{field}: page shows {item['text']!r}, statement has {value}"
+        checked += 1
+    assert checked > 300
+    fields = {f["attrs"].get("data-field") for f in parsed.figures}
+    for name in ("classes.A.beginning_balance", "classes.A.principal", "classes.A.interest", "classes.A.index",
+                 "classes.A.margin", "net_wac_cap", "classes.M-4.rate", "classes.A.per_1000.principal",
+                 "oc.target", "oc.ending", "cash.available", "cash.distributed", "performance.delinquency_pct"):
+        assert name in fields, name
+
+
+def test_derived_figures_follow_from_the_json(reference):
+    _, _, parsed, data = reference
+    derived = {f["attrs"]["data-derived"]: f["text"] for f in parsed.figures if "data-derived" in f["attrs"]}
+    left = Decimal(data["cash"]["available"]) - Decimal(data["cash"]["distributed"])
+    assert left == 0
+    assert derived.pop("cash.available - cash.distributed") == "0.00"
+    # each fund opens with what its first step paid plus what that step left
+    available = derived
+    assert available == {"waterfall.interest.available": "1,425,963.31",
+                         "waterfall.principal.available": "1,767,305.99",
+                         "waterfall.excess.available": "925,347.43",
+                         "waterfall.prepayment charges.available": "12,525.30"}
+    for section, shown_text in available.items():
+        first = next(s for s in data["waterfall"] if f"waterfall.{s['section']}.available" == section)
+        assert Decimal(shown_text.replace(",", "")) == Decimal(first["amount"]) + Decimal(first["remaining"])
+
+
+def test_every_number_in_a_table_is_a_named_figure(reference):
+    _, _, parsed, _ = reference
+    figures = {id(f) for f in parsed.figures}
+    for cell in parsed.cells:
+        text = cell["text"].strip()
+        if NUMBER.match(text) and cell["tag"] == "td":
+            assert id(cell) in figures or "seq" in cell["attrs"].get("class", ""), text
+
+
+def test_sources_and_uses_lists_every_step_and_ends_at_zero(reference):
+    _, page, parsed, data = reference
+    rows = [f for f in parsed.figures if re.fullmatch(r"waterfall\.\d+\.amount", f["attrs"].get("data-field", ""))]
+    assert [r["attrs"]["data-field"] for r in rows] == [f"waterfall.{i}.amount" for i in range(len(data["waterfall"]))]
+    paid = sum(Decimal(s["amount"]) for s in data["waterfall"] if s["payee"] != INTERNAL)
+    assert paid == Decimal(data["cash"]["distributed"]) == Decimal(data["cash"]["available"]) == Decimal("3205794.60")
+    assert "Class CE remaining excess cash flow" in page
+
+
+def test_triggers_rates_and_oc_are_shown(reference):
+    _, _, parsed, data = reference
+    text = {f["attrs"]["data-field"]: f["text"] for f in parsed.figures if "data-field" in f["attrs"]}
+    for t in data["triggers"]:
+        assert f"triggers.{t['name']}.value" in text and f"triggers.{t['name']}.threshold" in text
+    assert text["triggers.Delinquency.value"] == "1.11144%"
+    assert text["classes.A.index"] == "1.84000%" and text["classes.A.margin"] == "0.33000%"
+    assert text["classes.A.rate"] == "2.17000%" and text["net_wac_cap"] == "7.41803%"
+    assert text["oc.ending"] == text["oc.target"] == "3,972,995.74"
+
+
+def test_page_is_semantic_and_self_contained(reference):
+    _, page, parsed, _ = reference
+    assert page.startswith("<!DOCTYPE html>")
+    tags = [t for t, _ in parsed.tags]
+    html_attrs = dict(parsed.tags[0][1]) if parsed.tags[0][0] == "html" else {}
+    assert html_attrs.get("lang") == "en"
+    assert "<title>New Century Home Equity Loan Trust 2002-1 Statement to Certificateholders, May 28, 2002</title>" in page
+    assert tags.count("table") == tags.count("caption") >= 20
+    assert tags.count("thead") >= 12
+    assert all(a.get("scope") in ("col", "row", "colgroup", "rowgroup") for t, a in parsed.tags if t == "th")
+    assert tags.count("h2") >= 14
+    assert "script" not in tags  # the live-reload script is the preview server's only
+    for t, a in parsed.tags:
+        assert not {"src", "href"} & set(a), (t, a)  # nothing fetched, nothing linked
+    assert "@import" not in page and "url(" not in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+
+
+def test_text_from_inputs_is_escaped(reference_deal, tmp_path):
+    deal_yaml = reference_deal / "deal.yaml"
+    deal_yaml.write_text(deal_yaml.read_text().replace(
+        "trust: New Century Home Equity Loan Trust", 'trust: "New Century <script>alert(1)</script> & Co"'))
+    (computed,) = run(reference_deal, "2002-05")
+    page = formats.FORMATS["html"][1](computed, formats.TEMPLATES).decode()
+    assert "<script>" not in page
+    assert "New Century &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+
+
+def test_html_golden(reference, file_regression):
+    _, page, _, _ = reference
+    file_regression.check(page, basename="new-century-2002-1_2002-05-28", extension=".html")
