@@ -107,5 +107,23 @@ def schema(out: Path) -> None:
         click.echo(str(path))
 
 
+@main.command()
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("inputs"),
+              show_default=True, help="Directory of deal directories.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+def serve(root: Path, port: int) -> None:
+    """Preview every deal's statements in a browser; pages reload when inputs or templates change."""
+    from .serve import make_server
+
+    server = make_server(root, port)
+    click.echo(f"Previewing {root} at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

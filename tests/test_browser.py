@@ -1,0 +1,99 @@
+"""The preview in a real browser: Playwright driving Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.serve import make_server
+
+from .conftest import REFERENCE_DEAL
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+DEAL = REFERENCE_DEAL.name
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium (scripts/setup does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: .venv/bin/pip install -e '.[test]'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    root = tmp_path / "inputs"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    server = make_server(root, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", root
+    server.shutdown()
+    server.server_close()
+
+
+def class_row(page, name: str):
+    return page.locator("#distribution tbody tr").filter(has=page.locator("th", has_text=re.compile(f"^{name}$")))
+
+
+def test_index_to_reference_statement(browser, site, tmp_path):
+    from playwright.sync_api import expect
+
+    url, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url + "/")
+    page.get_by_role("link", name="2002-05").click()
+    expect(page).to_have_url(f"{url}/{DEAL}/2002-05")
+    expect(page).to_have_title("New Century Home Equity Loan Trust 2002-1 Statement to Certificateholders, May 28, 2002")
+    cells = class_row(page, "A").locator("td").all_inner_texts()
+    assert cells == ["64352VCC3", "160,901,000.00", "160,231,105.07", "1,767,305.99", "318,726.37",
+                     "2,086,032.36", "0.00", "158,463,799.08"]
+    shot = tmp_path / "statement.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    for name in ("Text", "PDF", "JSON"):  # the other formats are a click away
+        href = page.get_by_role("link", name=name, exact=True).get_attribute("href")
+        assert page.request.get(url + href).status == 200
+    page.close()
+
+
+def test_phone_width_keeps_the_page_inside_the_screen(browser, site):
+    url, _ = site
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{url}/{DEAL}/2002-05")
+    # wide tables scroll inside their own box; the page itself does not scroll sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+def test_open_page_follows_an_edited_input(browser, site):
+    from playwright.sync_api import expect
+
+    url, root = site
+    page = browser.new_page()
+    page.goto(f"{url}/{DEAL}/2002-05")
+    p_interest = class_row(page, "P").locator("td").nth(4)
+    expect(p_interest).to_have_text("12,525.30")
+    period = root / DEAL / "periods" / "2002-05.yaml"
+    good = period.read_text()
+    period.write_text(good.replace("prepayment_charges: 12525.30", "prepayment_charges: 12625.30"))
+    expect(p_interest).to_have_text("12,625.30", timeout=20_000)
+    # a broken input shows its file:line on the open page, and fixing it brings the statement back
+    period.write_text(good.replace("curtailments: 18331.70", "curtailments: lots"))
+    expect(page.locator(".errors")).to_contain_text("2002-05.yaml:", timeout=20_000)
+    expect(page.locator(".errors")).to_contain_text("collections.curtailments")
+    period.write_text(good)
+    expect(class_row(page, "P").locator("td").nth(4)).to_have_text("12,525.30", timeout=20_000)
+    page.close()

@@ -1,0 +1,158 @@
+"""The preview server: index, statements in every format, errors, 404s, refusals, no writes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import run
+from generator.render import TEMPLATES, render_json
+from generator.serve import make_server
+
+from .conftest import REFERENCE_DEAL, ROOT
+
+DEAL = REFERENCE_DEAL.name
+FILED = ROOT / "tests" / "reference" / "new-century-2002-1_2002-05-28.filed.txt"
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    """A server over a scratch copy of the reference deal and of the templates."""
+    root, templates = tmp_path / "inputs", tmp_path / "templates"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    shutil.copytree(TEMPLATES, templates)
+    server = make_server(root, 0, templates=templates, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, root, templates
+    server.shutdown()
+    server.server_close()
+
+
+def get(server, path: str) -> tuple[int, str, bytes]:
+    conn = http.client.HTTPConnection(*server.server_address, timeout=60)
+    conn.request("GET", path)  # sent as given: no client-side normalization of ".."
+    resp = conn.getresponse()
+    out = resp.status, resp.getheader("Content-Type"), resp.read()
+    conn.close()
+    return out
+
+
+def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for f in folders for p in sorted(f.rglob("*"))}
+
+
+def test_binds_loopback_only(site):
+    server, _, _ = site
+    assert server.server_address[0] == "127.0.0.1"
+
+
+def test_index_lists_deals_and_their_periods(site):
+    server, _, _ = site
+    status, ctype, body = get(server, "/")
+    assert (status, ctype) == (200, "text/html; charset=utf-8")
+    assert f'<a href="/{DEAL}/2002-05">2002-05</a>' in body.decode()
+    status, _, body = get(server, f"/{DEAL}/")
+    assert status == 200 and f'href="/{DEAL}/2002-05"' in body.decode()
+
+
+def test_statement_page_links_every_format_and_reloads(site):
+    server, _, _ = site
+    status, _, body = get(server, f"/{DEAL}/2002-05")
+    page = body.decode()
+    assert status == 200
+    for ext in ("txt", "pdf", "json"):
+        assert f'href="/{DEAL}/2002-05.{ext}"' in page
+    assert f'"/__version?deal={DEAL}"' in page and "location.reload()" in page
+    assert "<td class=\"num\" data-field=\"classes.A.principal\">1,767,305.99</td>" in page
+
+
+def test_formats_are_the_renderer_outputs(site):
+    server, _, _ = site
+    status, ctype, body = get(server, f"/{DEAL}/2002-05.txt")
+    assert (status, ctype) == (200, "text/plain; charset=utf-8")
+    assert body == FILED.read_bytes()
+    (computed,) = run(REFERENCE_DEAL, "2002-05")
+    status, ctype, body = get(server, f"/{DEAL}/2002-05.json")
+    assert (status, ctype) == (200, "application/json")
+    assert json.loads(body) == json.loads(render_json(computed.statement))
+    status, ctype, body = get(server, f"/{DEAL}/2002-05.pdf")
+    assert (status, ctype) == (200, "application/pdf") and body.startswith(b"%PDF-")
+    status, _, body = get(server, f"/{DEAL}/2002-05.html")
+    assert status == 200 and b"<script" not in body  # the file a render writes: no live reload
+
+
+@pytest.mark.parametrize("path", ["/nope/", "/nope/2002-05", f"/{DEAL}/2002-06", f"/{DEAL}/2002-13",
+                                  f"/{DEAL}/2002-05.exe", f"/{DEAL}/deal.yaml", f"/{DEAL}/2002-05/x",
+                                  "/__version?deal=nope"])
+def test_unknown_deals_and_periods_are_404(site, path):
+    server, _, _ = site
+    status, _, body = get(server, path)
+    assert status == 404, body
+
+
+@pytest.mark.parametrize("path", ["/../inputs/", "/..", f"/{DEAL}/../../templates/statement.css",
+                                  "/%2e%2e/%2e%2e/etc/passwd", f"/{DEAL}/..%2f..%2fetc%2fpasswd", "/./"])
+def test_paths_leaving_the_root_are_refused(site, path):
+    server, _, _ = site
+    status, _, body = get(server, path)
+    assert status == 403, body
+    assert b"leaves the preview root" in body
+
+
+def test_version_changes_with_inputs_and_templates(site):
+    server, root, templates = site
+    url = f"/__version?deal={DEAL}"
+    first = get(server, url)[2]
+    assert get(server, url)[2] == first
+    period = root / DEAL / "periods" / "2002-05.yaml"
+    period.write_text(period.read_text().replace("prepayment_charges: 12525.30", "prepayment_charges: 12625.30"))
+    second = get(server, url)[2]
+    assert second != first
+    css = templates / "statement.css"
+    css.write_text(css.read_text() + "\n/* edited */\n")
+    assert get(server, url)[2] not in (first, second)
+    status, _, body = get(server, f"/{DEAL}/2002-05")
+    assert status == 200 and b">12,625.30<" in body and b"/* edited */" in body
+
+
+def test_input_errors_are_a_readable_page_and_the_server_keeps_running(site):
+    server, root, _ = site
+    period = root / DEAL / "periods" / "2002-05.yaml"
+    good = period.read_text()
+    lines = good.splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("  curtailments:"))
+    period.write_text(good.replace("curtailments: 18331.70", "curtailments: lots"))
+    status, ctype, body = get(server, f"/{DEAL}/2002-05")
+    page = body.decode()
+    assert (status, ctype) == (422, "text/html; charset=utf-8")
+    assert f"inputs/{DEAL}/periods/2002-05.yaml:{line}: collections.curtailments: " in page
+    assert "location.reload()" in page  # fixing the file brings the statement back
+    assert get(server, "/")[0] == 200
+    period.write_text(good)
+    assert get(server, f"/{DEAL}/2002-05")[0] == 200
+
+
+def test_template_errors_are_a_readable_page(site):
+    server, _, templates = site
+    page = templates / "statement.html.j2"
+    text = page.read_text().replace("{{ deal.trust }}</span>", "{{ deal.no_such_field }}</span>", 1)
+    page.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "no_such_field" in t)
+    status, _, body = get(server, f"/{DEAL}/2002-05")
+    assert status == 422
+    assert f"templates/statement.html.j2:{line}: " in body.decode() and b"no_such_field" in body
+
+
+def test_nothing_is_written(site):
+    server, root, templates = site
+    before = snapshot(root, templates)
+    for path in ("/", f"/{DEAL}/", f"/{DEAL}/2002-05", f"/{DEAL}/2002-05.pdf", f"/{DEAL}/2002-05.txt",
+                 f"/{DEAL}/2002-05.json", f"/{DEAL}/2002-05.html", f"/__version?deal={DEAL}", "/nope"):
+        get(server, path)
+    assert snapshot(root, templates) == before
