@@ -8,7 +8,7 @@ by name.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from . import calendar as cal
@@ -397,11 +397,7 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
             interest = interest_paid[n] + carry_paid[n] + residual_paid[n] + charges_paid[n]
         principal = principal_paid[n] if n != excess_class else ZERO
         losses = writedown[n] if n != excess_class else ZERO
-        if n == excess_class:
-            # The excess class's notional moves with OC; its "principal" is nil.
-            beginning = beg[n]
-        else:
-            beginning = beg[n]
+        beginning = beg[n]  # the excess class's notional moves with OC; its "principal" is nil
         basis = {"original": c.original_balance, "current_notional": beginning, "none": None}[c.per_1000_basis]
         per = None
         if basis:
