@@ -57,7 +57,7 @@ def _unwrap(tp: Any, part: Any) -> Any:
         for a in args:
             if isinstance(a, type) and issubclass(a, BaseModel):
                 return a
-    return getattr(tp, "__origin__", None) and None
+    return None
 
 
 def validate(model: type[M], data: Any, src: SourceMap) -> M:
