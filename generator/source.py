@@ -22,6 +22,8 @@ import yaml
 Path_ = tuple[str | int, ...]
 
 _SAFE = yaml.SafeLoader("")  # used only for its scalar constructors (dates, booleans)
+#: libyaml's parser when PyYAML was built with it (about 14x faster); the nodes and marks are the same.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,10 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
     except UnicodeDecodeError as exc:
         raise InputErrors([InputError(name, 0, "", f"not UTF-8 text ({exc.reason})")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            node = yaml.compose(text, Loader=_LOADER)
+        except yaml.MarkedYAMLError:  # the pure-Python parser says what it expected more plainly
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
