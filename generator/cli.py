@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from . import formats as fmt
-from .pipeline import ReconciliationError, output_name, run, write_atomic
+from .pipeline import ReconciliationError, run, write_atomic
+from .publish import PublishRefused, plan_all
 from .source import InputErrors
 
 
@@ -20,6 +21,9 @@ def _report(exc: Exception, as_json: bool) -> None:
     elif isinstance(exc, ReconciliationError):
         items = [{"file": exc.period, "line": 0, "field": "", "message": m} for m in exc.failures]
         lines = str(exc).splitlines()
+    elif isinstance(exc, PublishRefused):
+        items = [{"file": "", "line": 0, "field": "", "message": m} for m in exc.problems]
+        lines = exc.problems
     elif isinstance(exc, fmt.TemplateError):
         items = [{"file": f"templates/{exc.template}", "line": exc.line, "field": "", "message": exc.message}]
         lines = [str(exc)]
@@ -34,7 +38,7 @@ def _report(exc: Exception, as_json: bool) -> None:
         click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
 
 
-_EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError)
+_EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError, PublishRefused)
 
 period_option = click.option("--period", "-p", required=True,
                              help="YYYY-MM, a range YYYY-MM..YYYY-MM, or 'all'.")
@@ -54,22 +58,26 @@ def main() -> None:
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory the statements are written to.")
+@click.option("--revise", metavar="REASON",
+              help="Publish a revision of statements already in --out, marked REVISED with REASON.")
 @errors_option
-def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, errors_as: str) -> None:
-    """Render the statements of DEAL_DIR for --period into --out."""
+def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, revise: str | None,
+           errors_as: str) -> None:
+    """Render the statements of DEAL_DIR for --period into --out.
+
+    A statement already in --out is published: a file that would come out the same is left
+    alone, and one that would change is refused unless --revise gives the reason for a
+    revision (written beside the original as <name>.rev<N>.<ext>)."""
     try:
         computed = run(deal_dir, period)
-        files = []
-        for c in computed:  # render everything before writing anything
-            for name in dict.fromkeys(formats):
-                ext, fn = fmt.FORMATS[name]
-                files.append((out / output_name(c.statement, ext), fn(c)))
+        outputs = plan_all(computed, formats, out, revise)  # everything is rendered before anything is written
     except _EXPECTED as exc:
         _report(exc, errors_as == "json")
         sys.exit(1)
-    for path, data in files:
-        write_atomic(path, data)
-        click.echo(str(path))
+    for o in outputs:
+        if o.status != "unchanged":
+            write_atomic(o.path, o.data)
+        click.echo(f"{o.path}" if o.status == "new" else f"{o.path} ({o.status})")
 
 
 @main.command()

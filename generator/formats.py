@@ -30,7 +30,7 @@ def _template_line(exc: BaseException, template: str) -> tuple[str, int]:
 
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
-        return render_template(template, computed.statement, computed.deal, templates)
+        return render_template(template, computed.statement, computed.deal, templates, computed.revision)
     except ColumnOverflow as exc:
         raise TemplateError(*_template_line(exc, template), str(exc)) from None
 
@@ -43,7 +43,7 @@ def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:
 
 
 def json_(computed: Computed, templates: Path = TEMPLATES) -> bytes:
-    return render_json(computed.statement).encode("utf-8")
+    return render_json(computed.statement, computed.revision).encode("utf-8")
 
 
 FORMATS: dict[str, tuple[str, Callable[[Computed, Path], bytes]]] = {

@@ -61,7 +61,7 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     formats and the script that reloads the page when its inputs change."""
     name = template_name(computed)
     s = computed.statement
-    data = context(s, computed.deal)
+    data = context(s, computed.deal, computed.revision)
     waterfall = data["s"]["waterfall"]
     data["funds"] = [{**f, "steps": [waterfall[i] for i in f["steps"]]} for f in funds(computed)]
     data["transfer"] = INTERNAL

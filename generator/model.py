@@ -398,3 +398,5 @@ class Period(Strict):
     shortfalls: Shortfalls = Shortfalls()
     extraordinary_expenses: Money = Decimal("0.00")
     deficiencies: Literal["NO", "YES"] = "NO"
+    #: The date a revision of this period's published statement is made (``remit render --revise``).
+    revised_on: Date | None = None

@@ -18,7 +18,7 @@ from .load import Loaded, list_periods, load_deal, load_period, period_path
 from .model import Deal, Period
 from .number import ZERO
 from .source import InputError, InputErrors, SourceMap
-from .statement import Statement
+from .statement import Revision, Statement
 
 
 class ReconciliationError(Exception):
@@ -162,6 +162,8 @@ class Computed:
     period: Period
     source: SourceMap
     statement: Statement
+    #: Set when the statement is rendered as a revision of a published one.
+    revision: Revision | None = None
 
 
 def select_periods(available: list[str], spec: str) -> list[str]:

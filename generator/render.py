@@ -19,7 +19,7 @@ import jinja2
 from pydantic import BaseModel
 
 from .number import THOUSAND, places
-from .statement import Statement, to_plain
+from .statement import Revision, Statement, to_plain
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -186,14 +186,18 @@ def _env(templates: Path) -> jinja2.Environment:
     return _ENV[templates]
 
 
-def context(statement: Statement, deal: Any) -> dict[str, Any]:
-    return {"s": view(statement), "deal": view(deal, "deal")}
+def context(statement: Statement, deal: Any, revision: Revision | None = None) -> dict[str, Any]:
+    return {"s": view(statement), "deal": view(deal, "deal"), "revision": revision}
 
 
-def render_template(name: str, statement: Statement, deal: Any, templates: Path = TEMPLATES) -> str:
+def render_template(name: str, statement: Statement, deal: Any, templates: Path = TEMPLATES,
+                    revision: Revision | None = None) -> str:
     template = _env(templates).get_template(name)
-    return template.render(context(statement, deal))
+    return template.render(context(statement, deal, revision))
 
 
-def render_json(statement: Statement) -> str:
-    return json.dumps(to_plain(statement), indent=2, ensure_ascii=False) + "\n"
+def render_json(statement: Statement, revision: Revision | None = None) -> str:
+    data = to_plain(statement)
+    if revision is not None:
+        data = {"revision": to_plain(revision), **data}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

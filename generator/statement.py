@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields, is_dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .number import ZERO
@@ -122,6 +122,48 @@ class Statement:
         raise KeyError(name)
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A figure that a revision changed: its name and the published and revised values."""
+
+    figure: str
+    old: str
+    new: str
+
+    def shown(self) -> tuple[str, str]:
+        """Both values for reading: cents with separators; a ratio to 8 places, or to as many
+        more as it takes for the two to differ (the record keeps the exact values)."""
+        return _readable(self.old, self.new), _readable(self.new, self.old)
+
+
+def _readable(value: str, other: str) -> str:
+    try:
+        exact, versus = Decimal(value), Decimal(other)
+    except (InvalidOperation, ValueError):
+        return value or "(none)"
+    places = -exact.as_tuple().exponent if isinstance(exact.as_tuple().exponent, int) else 0
+    if places == 2:
+        return f"{exact:,.2f}"
+    if places <= 8:
+        return value
+    shown = 8
+    while shown < places and exact.quantize(Decimal(1).scaleb(-shown), ROUND_HALF_UP) == \
+            versus.quantize(Decimal(1).scaleb(-shown), ROUND_HALF_UP):
+        shown += 2
+    return f"{exact.quantize(Decimal(1).scaleb(-min(shown, places)), ROUND_HALF_UP)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What marks a revised statement: which revision, why, when, and what it changed."""
+
+    number: int
+    reason: str
+    date: dt.date
+    supersedes: str  # the file name of the version it replaces
+    changes: tuple[Change, ...]
+
+
 def to_plain(value: Any) -> Any:
     """The statement as JSON-ready data: Decimals as exact strings, dates in ISO form."""
     if is_dataclass(value) and not isinstance(value, type):
@@ -140,4 +182,4 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["ClassResult", "Step", "TriggerTest", "Check", "Statement", "to_plain", "ZERO"]
+__all__ = ["ClassResult", "Step", "TriggerTest", "Check", "Statement", "Change", "Revision", "to_plain", "ZERO"]

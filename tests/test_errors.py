@@ -36,7 +36,7 @@ CASES = [
      ["{p}:9: remaining_term: required field is missing",
       "{p}:41: remaining_trem: unknown field (expected one of: period, distribution_date, opening, index, "
       "collections, advances, wac, remaining_term, delinquency, reo, bankruptcy_losses, shortfalls, "
-      "extraordinary_expenses, deficiencies)"]),
+      "extraordinary_expenses, deficiencies, revised_on)"]),
     ("text where a number is expected", "period", "advances: 1277953.00", "advances: 1,277,953",
      ["{p}:39: advances: expected a number, got text '1,277,953'"]),
     ("money with more than two decimals", "period", "prepayment_charges: 12525.30",

@@ -103,4 +103,5 @@ def test_render_writes_html_and_pdf(tmp_path):
     pdf = tmp_path / "new-century-2002-1_2002-05-28.pdf"
     assert html.read_text().startswith("<!DOCTYPE html>")
     assert pdf.read_bytes().startswith(b"%PDF-")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [html.name, pdf.name]
+    record = tmp_path / "new-century-2002-1_2002-05-28.json"  # the figures record goes with every publication
+    assert sorted(p.name for p in tmp_path.iterdir()) == [html.name, record.name, pdf.name]
