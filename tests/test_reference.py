@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from generator import formats
 from generator.cli import main
 from generator.pipeline import run
-from generator.statement import to_plain
 
 from .conftest import REFERENCE_DEAL, ROOT
 
@@ -28,9 +28,10 @@ def test_rendered_text_is_the_filed_statement_byte_for_byte(tmp_path: Path):
     assert text == FILED.read_bytes()
 
 
-def test_json_statement_is_golden(data_regression):
+def test_json_statement_is_golden(file_regression):
     [computed] = run(REFERENCE_DEAL, "2002-05")
-    data_regression.check(to_plain(computed.statement), basename="new-century-2002-1_2002-05-28")
+    file_regression.check(formats.json_(computed).decode(), basename="new-century-2002-1_2002-05-28",
+                          extension=".json", newline="\n")
 
 
 def test_json_carries_exact_decimal_strings(tmp_path: Path):

@@ -1,0 +1,157 @@
+"""Approved outputs: ``golden/`` holds statements as a person approved them.
+
+A golden file is named like a rendered statement, ``<deal-id>_<date>.<ext>``:
+
+* ``.txt``, ``.json``, ``.html`` are the rendered bytes;
+* ``.pdf.txt`` is the PDF's text, page by page, as ``pdftotext -raw`` extracts it
+  (PDF bytes are reproducible, but text is what a reviewer can read in a diff).
+
+:func:`compare` renders everything that has a golden file from the current inputs and
+templates and returns a unified diff of whatever changed; :func:`approve` puts a rendered
+output in ``golden/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from . import formats as fmt
+from .load import load_deal
+from .pipeline import Computed, output_name, run, write_atomic
+from .render import TEMPLATES
+from .source import InputError, InputErrors
+
+#: golden file suffix -> the output format it is made from
+KINDS = {".pdf.txt": "pdf", ".txt": "text", ".json": "json", ".html": "html"}
+_NAME = re.compile(r"(?P<deal>.+)_(?P<date>\d{4}-\d{2}-\d{2})(?P<suffix>\.pdf\.txt|\.txt|\.json|\.html)")
+
+
+class GoldenError(Exception):
+    """A golden file or an output to approve that remit cannot place."""
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    golden: Path
+    diff: list[str]  # unified diff lines, empty when the file matches
+
+
+def parse(name: str) -> tuple[str, str, str] | None:
+    """``(deal id, distribution date, format)`` of a golden or output file name, or None."""
+    m = _NAME.fullmatch(name)
+    if not m:
+        return None
+    return m["deal"], m["date"], KINDS[m["suffix"]]
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text as a golden file keeps it: the page count, then each page."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        raise GoldenError("pdftotext is missing: install the Debian package poppler-utils (scripts/setup does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "statement.pdf"
+        src.write_bytes(pdf)
+        out = subprocess.run([tool, "-raw", str(src), "-"], check=True, capture_output=True).stdout
+    pages = out.decode("utf-8").split("\f")[:-1]
+    return f"pages: {len(pages)}\n" + "".join(f"\n--- page {i} ---\n{p}" for i, p in enumerate(pages, 1))
+
+
+def golden_bytes(computed: Computed, kind: str, templates: Path = TEMPLATES) -> bytes:
+    """What the golden file of ``kind`` holds for a computed statement."""
+    _, render = fmt.FORMATS[kind]
+    data = render(computed, templates)
+    return pdf_text(data).encode("utf-8") if kind == "pdf" else data
+
+
+def golden_name(computed: Computed, kind: str) -> str:
+    ext = fmt.FORMATS[kind][0]
+    return output_name(computed.statement, "pdf.txt" if kind == "pdf" else ext)
+
+
+def deals_by_id(roots: Iterable[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    errors: list[InputError] = []
+    for root in roots:
+        for deal_yaml in sorted(Path(root).glob("*/deal.yaml")):
+            try:
+                found.setdefault(load_deal(deal_yaml.parent).value.id, deal_yaml.parent)
+            except InputErrors as exc:
+                errors += exc.errors
+    if errors:
+        raise InputErrors(errors)
+    return found
+
+
+def compare(roots: Iterable[Path], golden: Path, templates: Path = TEMPLATES) -> list[Difference]:
+    """Render every statement that has a golden file and diff it against that file."""
+    files = sorted(p for p in golden.iterdir() if p.is_file() and not p.name.startswith(".")) if golden.is_dir() else []
+    placed = [(p, parse(p.name)) for p in files]
+    unknown = [p for p, key in placed if key is None]
+    if unknown:
+        raise GoldenError("\n".join(f"{p}: not a statement's golden file (expected <deal-id>_<YYYY-MM-DD>"
+                                    f".txt, .json, .html or .pdf.txt)" for p in unknown))
+    deals = deals_by_id(roots)
+    wanted: dict[str, list[tuple[Path, str, str]]] = {}
+    missing = []
+    for path, (deal_id, date, kind) in placed:  # type: ignore[misc]
+        if deal_id not in deals:
+            missing.append(f"{path}: no deal with id {deal_id!r} under {', '.join(map(str, roots))}")
+        else:
+            wanted.setdefault(deal_id, []).append((path, date, kind))
+    if missing:
+        raise GoldenError("\n".join(missing))
+    out: list[Difference] = []
+    for deal_id, items in wanted.items():
+        months = sorted({date[:7] for _, date, _ in items})
+        computed = {c.statement.distribution_date.isoformat(): c
+                    for c in run(deals[deal_id], f"{months[0]}..{months[-1]}")}
+        for path, date, kind in items:
+            if date not in computed:
+                raise GoldenError(f"{path}: deal {deal_id} has no statement dated {date}")
+            now = golden_bytes(computed[date], kind, templates)
+            before = path.read_bytes()
+            diff = [] if now == before else _unified(before, now, str(path), f"rendered {path.name}")
+            out.append(Difference(path, diff))
+    return sorted(out, key=lambda d: d.golden.name)
+
+
+def _unified(before: bytes, now: bytes, a: str, b: str) -> list[str]:
+    try:
+        old, new = before.decode("utf-8"), now.decode("utf-8")
+    except UnicodeDecodeError:
+        return [f"Binary files {a} and {b} differ\n"]
+    lines = list(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), a, b))
+    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+
+
+def approve(output: Path, golden: Path) -> tuple[Path, str]:
+    """Copy a rendered output into ``golden`` (a PDF as its text).  Returns the golden path and
+    whether it was ``new``, ``changed`` or ``same``."""
+    name = output.name
+    if re.search(r"\.rev[0-9]+\.", name):
+        raise GoldenError(f"{output}: a revision carries its REVISED mark; approve the statement as rendered "
+                          "(its name without .revN)")
+    if name.endswith(".pdf"):
+        data, name = pdf_text(output.read_bytes()).encode("utf-8"), name + ".txt"
+    else:
+        data = output.read_bytes()
+    if parse(name) is None:
+        raise GoldenError(f"{output}: not a rendered statement (expected <deal-id>_<YYYY-MM-DD>.txt, .json, "
+                          ".html or .pdf)")
+    target = golden / name
+    status = "new" if not target.exists() else ("same" if target.read_bytes() == data else "changed")
+    if status != "same":
+        write_atomic(target, data)
+    return target, status
+
+
+__all__ = ["compare", "approve", "parse", "pdf_text", "golden_bytes", "golden_name", "Difference", "GoldenError",
+           "KINDS"]
