@@ -81,6 +81,62 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
 
 
 @main.command()
+@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=(Path("inputs"),), show_default=True,
+              help="Directory of deal directories; repeat for several.")
+@click.option("--period", "-p", default="latest", show_default=True,
+              help="YYYY-MM (every deal must have it), a range, 'all', or 'latest' (each deal's last).")
+@click.option("--format", "-f", "formats", multiple=True, default=("text",), show_default=True,
+              type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes  [default: the number of CPUs]")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory the statements and manifest.json are written to.")
+def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: int | None, out: Path) -> None:
+    """Render every deal under --root in parallel, then write a manifest of every file.
+
+    A deal that fails is listed with its errors and the others go on; the exit status is 1
+    if any failed.  Ctrl-C finishes the deals in hand and stops without a manifest."""
+    from . import batch as month_end
+
+    deals = month_end.find_deals(roots)
+    if not deals:
+        click.echo(f"no deal directories (with a deal.yaml) under {', '.join(map(str, roots))}", err=True)
+        sys.exit(1)
+    jobs = jobs or month_end.default_jobs()
+    out.mkdir(parents=True, exist_ok=True)
+    with click.progressbar(length=len(deals), label=f"Rendering {len(deals)} deal{'s' if len(deals) != 1 else ''}", file=sys.stderr,
+                           show_pos=True, show_eta=False) as bar:
+        try:
+            result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1))
+        except month_end.Interrupted as exc:
+            done = exc.result
+            click.echo(f"\ninterrupted: {len(done.outcomes)} of {exc.total} deals done (their files are complete); "
+                       "no manifest written", err=True)
+            sys.exit(130)
+    for path, owners in month_end.duplicates(result).items():
+        click.echo(f"{path}: written by more than one deal directory ({', '.join(owners)}): deal ids must be "
+                   "unique", err=True)
+    for o in result.failures:
+        click.echo(f"FAILED {o.deal}", err=True)
+        for line in o.errors:
+            click.echo(f"  {line}", err=True)
+    manifest = month_end.write_manifest(result, roots, period, formats, out)
+    files = result.files
+    new = sum(1 for w in files if w.status != "unchanged")
+    peak = max(result.peak_rss_kib().values(), default=0) / 1024
+    rate = result.statements / result.seconds if result.seconds else 0.0
+    failed = len(result.failures) + len(month_end.duplicates(result))
+    click.echo(f"{len(result.outcomes)} deals, {result.statements} statements, {len(files)} files "
+               f"({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
+               f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "
+               f"peak {peak:.0f} MiB per worker)")
+    click.echo(f"manifest: {manifest}")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @period_option
 @errors_option
@@ -97,6 +153,63 @@ def check(deal_dir: Path, period: str, errors_as: str) -> None:
         s = c.statement
         click.echo(f"{s.deal_id} {s.period} ({s.distribution_date.isoformat()}): reconciled, "
                    f"{s.cash['distributed']:,.2f} distributed")
+
+
+golden_option = click.option("--golden", type=click.Path(file_okay=False, path_type=Path), default=Path("golden"),
+                             show_default=True, help="Directory of approved outputs.")
+
+
+@main.command()
+@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=(Path("inputs"),), show_default=True, help="Directory of deal directories; repeat for several.")
+@golden_option
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Templates to render with  [default: the project's templates/]")
+def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
+    """Re-render everything that has an approved file in --golden and show what changed.
+
+    Exit status 0 when everything matches, 1 when anything differs (shown as a unified
+    diff) or cannot be rendered."""
+    from .golden import GoldenError, compare
+    from .render import TEMPLATES
+
+    try:
+        differences = compare(roots, golden, templates or TEMPLATES)
+    except (GoldenError, *_EXPECTED) as exc:
+        if isinstance(exc, GoldenError):
+            click.echo(str(exc), err=True)
+        else:
+            _report(exc, False)
+        sys.exit(1)
+    changed = [d for d in differences if d.diff]
+    for d in changed:
+        click.echo("".join(d.diff), nl=False)
+    click.echo(f"{len(differences)} approved files: {len(differences) - len(changed)} unchanged, "
+               f"{len(changed)} changed" + (" (remit approve FILE to accept a change)" if changed else ""),
+               err=bool(changed))
+    if changed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@golden_option
+def approve(outputs: tuple[Path, ...], golden: Path) -> None:
+    """Approve rendered OUTPUTS: copy them into --golden (a PDF as its text), where remit diff
+    and the tests hold every later rendering to them."""
+    from .golden import GoldenError, approve as promote
+
+    problems = []
+    for output in outputs:
+        try:
+            target, status = promote(output, golden)
+            click.echo(f"{target} ({status})")
+        except GoldenError as exc:
+            problems.append(str(exc))
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        sys.exit(1)
 
 
 @main.command()

@@ -167,9 +167,11 @@ class Computed:
 
 
 def select_periods(available: list[str], spec: str) -> list[str]:
-    """``2002-05``, ``all``, or a range ``2002-05..2004-12`` (inclusive)."""
+    """``2002-05``, ``all``, ``latest`` (the last on file), or a range ``2002-05..2004-12`` (inclusive)."""
     if spec == "all":
         return list(available)
+    if spec == "latest":
+        return list(available[-1:])
     if ".." in spec:
         first, last = spec.split("..", 1)
         return [p for p in available if first <= p <= last]
@@ -227,8 +229,15 @@ os.umask(_UMASK)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one, and a
+    process killed while writing leaves no partial file behind.
+
+    On Linux the data goes to an unnamed file (``O_TMPFILE``) that gets a name only once it is
+    complete and synced, so even ``kill -9`` cannot leave a partial file.  Elsewhere a named
+    temporary file is renamed into place (and removed on any error the process survives)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if _write_unnamed(path, data):
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a statement is an ordinary file
@@ -243,6 +252,54 @@ def write_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _write_unnamed(path: Path, data: bytes) -> bool:
+    """``write_atomic`` through ``O_TMPFILE``; False when the system or file system lacks it."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return False
+    try:
+        fd = os.open(path.parent, flag | os.O_WRONLY, 0o666)  # the umask applies, as for any new file
+    except OSError:
+        return False
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if not _name_unnamed(fh.fileno(), tmp):
+                return False
+        os.replace(tmp, path)
+        return True
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _name_unnamed(fd: int, name: Path) -> bool:
+    """Give the ``O_TMPFILE`` file ``fd`` a name: linkat(2) through /proc/self/fd, following
+    the link (Python calls linkat only when given a directory fd)."""
+    try:
+        proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        for _ in range(2):
+            try:
+                os.link(str(fd), name, src_dir_fd=proc, follow_symlinks=True)
+                return True
+            except FileExistsError:
+                os.unlink(name)  # left by a killed process that had this pid
+        return False
+    except OSError:
+        return False
+    finally:
+        os.close(proc)
 
 
 def output_name(statement: Statement, ext: str) -> str:

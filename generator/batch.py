@@ -1,0 +1,218 @@
+"""Month end: every deal under one or more roots, rendered by parallel worker processes.
+
+Each deal is one task: run its periods, check what is already published, write its
+files atomically.  A deal that fails is reported with its errors and never stops the
+others.  When every deal is done, a manifest lists each file the run produced (or found
+already published, unchanged) with its SHA-256; an interrupted run writes no manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import signal
+import time
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .formats import TemplateError
+from .pipeline import ReconciliationError, run, write_atomic
+from .publish import PublishRefused, plan_all
+from .source import InputErrors
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    path: str  # relative to the output directory
+    sha256: str
+    bytes: int
+    status: str  # "new" or "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class DealOutcome:
+    deal: str  # the deal directory as given
+    statements: int
+    files: tuple[Written, ...]
+    errors: tuple[str, ...]
+    peak_rss_kib: int  # of the process that rendered it, so far
+    pid: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[DealOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def failures(self) -> list[DealOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def statements(self) -> int:
+        return sum(o.statements for o in self.outcomes if o.ok)
+
+    @property
+    def files(self) -> list[Written]:
+        return sorted((w for o in self.outcomes for w in o.files), key=lambda w: w.path)
+
+    def peak_rss_kib(self) -> dict[int, int]:
+        """Peak resident memory of each process that rendered deals (KiB)."""
+        peaks: dict[int, int] = {}
+        for o in self.outcomes:
+            peaks[o.pid] = max(peaks.get(o.pid, 0), o.peak_rss_kib)
+        return peaks
+
+
+def find_deals(roots: Iterable[Path]) -> list[Path]:
+    """Every directory holding a ``deal.yaml`` directly under one of ``roots``, in name order."""
+    deals: list[Path] = []
+    for root in roots:
+        deals += sorted(p.parent for p in Path(root).glob("*/deal.yaml"))
+    return deals
+
+
+def _error_lines(exc: BaseException) -> list[str]:
+    if isinstance(exc, InputErrors):
+        return [str(e) for e in exc.errors]
+    if isinstance(exc, ReconciliationError):
+        return str(exc).splitlines()
+    if isinstance(exc, PublishRefused):
+        return [line for p in exc.problems for line in p.splitlines()]
+    if isinstance(exc, TemplateError):
+        return [str(exc)]
+    # anything else is a defect; the deal still fails alone, with where it happened
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return [f"internal error{where}: {type(exc).__name__}: {exc}"]
+
+
+def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) -> DealOutcome:
+    """Render, check and write one deal's statements.  Never raises for a bad deal."""
+    statements, files, errors = 0, [], []
+    try:
+        computed = run(deal_dir, period)
+        outputs = plan_all(computed, formats, out)
+        for o in outputs:
+            if o.status != "unchanged":
+                write_atomic(o.path, o.data)
+            files.append(Written(o.path.relative_to(out).as_posix(), hashlib.sha256(o.data).hexdigest(),
+                                 len(o.data), o.status))
+        statements = len(computed)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported against its deal
+        errors = _error_lines(exc)
+        files = []
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid())
+
+
+def _worker_init() -> None:
+    # Ctrl-C and SIGTERM go to the whole process group; the parent decides: workers finish
+    # the deal in hand (its files complete) and take no more.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class Interrupted(Exception):
+    def __init__(self, result: BatchResult, total: int):
+        self.result, self.total = result, total
+        super().__init__(f"interrupted after {len(result.outcomes)} of {total} deals")
+
+
+def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a subprocess
+    raise KeyboardInterrupt
+
+
+def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: Path, jobs: int,
+              progress: Callable[[DealOutcome], None] | None = None) -> BatchResult:
+    """Render every deal; ``jobs`` worker processes (1: in this process).  Raises
+    :class:`Interrupted` on Ctrl-C or SIGTERM, after the deals in hand are finished."""
+    result = BatchResult(jobs=jobs)
+    start = time.perf_counter()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if jobs <= 1:
+            try:
+                for deal in deals:
+                    outcome = render_deal(deal, period, formats, out)
+                    result.outcomes.append(outcome)
+                    if progress:
+                        progress(outcome)
+            except KeyboardInterrupt:
+                raise Interrupted(result, len(deals)) from None
+        else:
+            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+            futures: list[Future] = []
+            taken: set[Future] = set()
+            try:
+                futures = [pool.submit(render_deal, d, period, formats, out) for d in deals]
+                for future in as_completed(futures):
+                    taken.add(future)
+                    result.outcomes.append(future.result())
+                    if progress:
+                        progress(result.outcomes[-1])
+            except KeyboardInterrupt:
+                pool.shutdown(wait=True, cancel_futures=True)  # deals in hand finish; the rest never start
+                result.outcomes += [f.result() for f in futures
+                                    if f not in taken and f.done() and not f.cancelled()]
+                raise Interrupted(result, len(deals)) from None
+            pool.shutdown(wait=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    result.outcomes.sort(key=lambda o: o.deal)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str]) -> bytes:
+    """What the run produced, deterministically: the same inputs give the same manifest."""
+    doc = {
+        "roots": [str(r) for r in roots],
+        "period": period,
+        "formats": list(formats),
+        "deals": len(result.outcomes),
+        "statements": result.statements,
+        "failures": len(result.failures),
+        "files": [{"path": w.path, "sha256": w.sha256, "bytes": w.bytes, "status": w.status} for w in result.files],
+        "failed": [{"deal": o.deal, "errors": list(o.errors)} for o in result.failures],
+    }
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str],
+                   out: Path) -> Path:
+    path = out / MANIFEST
+    write_atomic(path, manifest(result, roots, period, formats))
+    return path
+
+
+def duplicates(result: BatchResult) -> dict[str, list[str]]:
+    """Output paths that more than one deal produced (two deal directories with one deal id)."""
+    owners: dict[str, list[str]] = {}
+    for o in result.outcomes:
+        for w in o.files:
+            owners.setdefault(w.path, []).append(o.deal)
+    return {p: ds for p, ds in owners.items() if len(ds) > 1}
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+__all__ = ["find_deals", "render_deal", "run_batch", "manifest", "write_manifest", "BatchResult", "DealOutcome",
+           "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]

@@ -1,0 +1,168 @@
+"""remit batch: every deal in parallel, failures listed, a manifest, nothing partial."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+from .conftest import INPUTS, REFERENCE_DEAL, ROOT
+from .test_errors import edit
+
+SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
+
+
+def copy_deal(source: Path, root: Path, deal_id: str) -> Path:
+    target = root / deal_id
+    (target / "periods").mkdir(parents=True)
+    deal_yaml = (source / "deal.yaml").read_text()
+    old_id = next(line for line in deal_yaml.splitlines() if line.startswith("id: "))
+    (target / "deal.yaml").write_text(deal_yaml.replace(old_id, f"id: {deal_id}"))
+    for p in (source / "periods").iterdir():
+        (target / "periods" / p.name).write_bytes(p.read_bytes())
+    return target
+
+
+def batch(*args: str | Path):
+    result = CliRunner().invoke(main, ["batch", *map(str, args)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """Two good deals and one whose period file has a typo."""
+    root = tmp_path / "book"
+    copy_deal(REFERENCE_DEAL, root, "good-a")
+    copy_deal(REFERENCE_DEAL, root, "good-b")
+    bad = copy_deal(REFERENCE_DEAL, root, "bad-c")
+    edit(bad / "periods" / "2002-05.yaml", "remaining_term:", "remaining_trem:")
+    return root
+
+
+def test_one_bad_deal_is_listed_and_never_stops_the_others(book, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, stderr = batch("--root", INPUTS, "--root", book, "-f", "text", "-f", "json", "-j", "2", "-o", out)
+    assert code == 1
+    bad = book / "bad-c"
+    assert (f"FAILED {bad}\n  {bad}/periods/2002-05.yaml:9: remaining_term: required field is missing\n"
+            f"  {bad}/periods/2002-05.yaml:41: remaining_trem: unknown field") in stderr
+    assert "5 deals, 4 statements, 8 files (8 written, 0 unchanged)" in stdout
+    assert "; 1 failed;" in stdout
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["deals"], manifest["statements"], manifest["failures"]) == (5, 4, 1)
+    assert [f["deal"] for f in manifest["failed"]] == [str(bad)]
+    written = sorted(p.name for p in out.iterdir() if p.name != "manifest.json")
+    assert [f["path"] for f in manifest["files"]] == written
+    for f in manifest["files"]:
+        assert f["sha256"] == sha256(out / f["path"])
+        assert f["bytes"] == (out / f["path"]).stat().st_size
+    # the reference deal's statement is the filed one, whichever worker rendered it
+    filed = ROOT / "tests" / "reference" / "new-century-2002-1_2002-05-28.filed.txt"
+    assert (out / "good-a_2002-05-28.txt").read_bytes()[-200:] == filed.read_bytes()[-200:]
+    assert (out / "new-century-2002-1_2002-05-28.txt").read_bytes() == filed.read_bytes()
+
+
+def test_one_job_and_two_jobs_give_the_same_bytes(book, tmp_path):
+    for jobs in ("1", "2"):
+        batch("--root", book, "-f", "text", "-f", "html", "-j", jobs, "-o", tmp_path / jobs)
+    one, two = tmp_path / "1", tmp_path / "2"
+    assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in two.iterdir())
+    for p in one.iterdir():
+        assert p.read_bytes() == (two / p.name).read_bytes(), p.name
+
+
+def test_a_second_run_finds_everything_published_and_unchanged(book, tmp_path):
+    out = tmp_path / "out"
+    batch("--root", book, "-o", out)
+    first = {p.name: sha256(p) for p in out.iterdir() if p.name != "manifest.json"}
+    code, stdout, _ = batch("--root", book, "-o", out)
+    assert code == 1  # bad-c still fails
+    assert "0 written, 4 unchanged" in stdout
+    assert {p.name: sha256(p) for p in out.iterdir() if p.name != "manifest.json"} == first
+    statuses = {f["status"] for f in json.loads((out / "manifest.json").read_text())["files"]}
+    assert statuses == {"unchanged"}
+
+
+def test_a_month_every_deal_must_have(book, tmp_path):
+    code, stdout, stderr = batch("--root", INPUTS, "--period", "2002-05", "-o", tmp_path / "out", "-j", "1")
+    assert code == 1
+    assert f"FAILED {SYNTHETIC}\n  {SYNTHETIC}/periods: no period file for 2002-05" in stderr
+
+
+def _book_of_synthetic_copies(root: Path, n: int) -> None:
+    for i in range(n):
+        copy_deal(SYNTHETIC, root, f"copy-{i:02d}")
+
+
+def _start(root: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "generator", "batch", "--root", str(root), "-f", "text",
+                             "-f", "json", "-j", "2", "-o", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _wait_for_outputs(out: Path, proc: subprocess.Popen, at_least: int = 2) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and len([p for p in out.iterdir() if p.suffix == ".txt"]) >= at_least:
+            return
+        time.sleep(0.005)
+    pytest.fail("the batch ended (or never started writing) before it could be interrupted")
+
+
+def _every_file_is_complete(out: Path, tmp_path: Path) -> int:
+    """Each file left is exactly what a clean render writes; no temporary file is left."""
+    left = sorted(out.iterdir())
+    assert not [p.name for p in left if p.name.startswith(".")], "temporary files left behind"
+    assert not (out / "manifest.json").exists()
+    clean = tmp_path / "clean"
+    CliRunner().invoke(main, ["render", str(SYNTHETIC), "--period", "latest", "-f", "text", "-f", "json",
+                              "-o", str(clean)])
+    expected = {p.suffix: p.read_bytes() for p in clean.iterdir()}
+    for p in left:
+        body = p.read_bytes()
+        if p.suffix == ".txt":
+            assert body == expected[".txt"], p.name
+        else:
+            assert json.loads(body)["deal_id"] == p.name.split("_")[0]
+            assert body.replace(p.name.split("_")[0].encode(), b"synthetic-home-equity-2024-1") == expected[".json"]
+    return len(left)
+
+
+def test_killing_a_batch_midway_leaves_no_partial_file(tmp_path):
+    root, out = tmp_path / "book", tmp_path / "out"
+    _book_of_synthetic_copies(root, 24)
+    proc = _start(root, out)
+    _wait_for_outputs(out, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, at once, wherever they are
+    proc.wait(timeout=30)
+    assert 0 < _every_file_is_complete(out, tmp_path) < 48
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_batch_finishes_the_deals_in_hand_and_says_so(tmp_path, signum):
+    root, out = tmp_path / "book", tmp_path / "out"
+    _book_of_synthetic_copies(root, 24)
+    proc = _start(root, out)
+    _wait_for_outputs(out, proc)
+    os.killpg(proc.pid, signum)  # as Ctrl-C does: every process in the group gets it
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "no manifest written" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    files = _every_file_is_complete(out, tmp_path)
+    assert files % 2 == 0  # each finished deal has both its files

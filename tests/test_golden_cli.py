@@ -1,0 +1,93 @@
+"""remit diff and remit approve: the approved outputs in golden/, as a user checks them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+from .conftest import GOLDEN, INPUTS, REFERENCE_DEAL, ROOT
+
+STEM = "new-century-2002-1_2002-05-28"
+
+
+def remit(*args: str):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(autouse=True)
+def _needs_pdftotext():
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing: install the Debian package poppler-utils (scripts/setup does)")
+
+
+def test_diff_is_quiet_when_everything_matches():
+    approved = sorted(p.name for p in GOLDEN.iterdir())
+    code, output = remit("diff", "--root", INPUTS, "--golden", GOLDEN)
+    assert code == 0, output
+    assert output == f"{len(approved)} approved files: {len(approved)} unchanged, 0 changed\n"
+
+
+def test_diff_shows_a_template_change(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    body = templates / "_statement-body.txt.j2"
+    assert "Payments in Full" in body.read_text()
+    body.write_text(body.read_text().replace("Payments in Full", "Payments In Full"))
+    code, output = remit("diff", "--root", INPUTS, "--golden", GOLDEN, "--templates", templates)
+    assert code == 1
+    text_goldens = sorted(p.name for p in GOLDEN.glob("*.txt") if not p.name.endswith(".pdf.txt"))
+    headers = sorted(line[4:].strip() for line in output.splitlines() if line.startswith("--- "))
+    assert headers == [str(GOLDEN / name) for name in text_goldens]  # the text layouts, nothing else
+    removed = [line for line in output.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in output.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert removed and all("Payments in Full" in line for line in removed)
+    assert [line.replace("In Full", "in Full") for line in added] == [line.replace("-", "+", 1)
+                                                                            for line in removed]
+    assert f"{len(text_goldens)} changed (remit approve FILE to accept a change)" in output
+
+
+def test_approve_then_diff(tmp_path):
+    out, golden = tmp_path / "out", tmp_path / "golden"
+    code, output = remit("render", REFERENCE_DEAL, "-p", "2002-05", "-f", "text", "-f", "pdf", "-o", out)
+    assert code == 0, output
+    code, output = remit("approve", out / f"{STEM}.txt", out / f"{STEM}.pdf", "--golden", golden)
+    assert code == 0, output
+    assert output.splitlines() == [f"{golden / STEM}.txt (new)", f"{golden / STEM}.pdf.txt (new)"]
+    assert (golden / f"{STEM}.pdf.txt").read_bytes() == (GOLDEN / f"{STEM}.pdf.txt").read_bytes()
+    assert remit("diff", "--root", INPUTS, "--golden", golden)[0] == 0
+
+    approved = golden / f"{STEM}.txt"
+    approved.write_text(approved.read_text().replace("Form 8-K", "Form 8-Q"))
+    code, output = remit("diff", "--root", INPUTS, "--golden", golden)
+    assert code == 1
+    assert "-Form 8-Q\n+Form 8-K\n" in output
+    code, output = remit("approve", out / f"{STEM}.txt", "--golden", golden)
+    assert output == f"{golden / STEM}.txt (changed)\n"
+    assert remit("diff", "--root", INPUTS, "--golden", golden) == (0, "2 approved files: 2 unchanged, 0 changed\n")
+
+
+def test_approve_refuses_what_is_not_a_plain_statement(tmp_path):
+    revision = tmp_path / f"{STEM}.rev1.txt"
+    stray = tmp_path / "notes.txt"
+    revision.write_text("REVISED\n")
+    stray.write_text("hello\n")
+    code, output = remit("approve", revision, stray, "--golden", tmp_path / "golden")
+    assert code == 1
+    assert f"{revision}: a revision carries its REVISED mark" in output
+    assert f"{stray}: not a rendered statement" in output
+    assert not (tmp_path / "golden").exists()
+
+
+def test_diff_names_a_golden_file_it_cannot_place(tmp_path):
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    (golden / "no-such-deal_2002-05-28.txt").write_text("x\n")
+    code, output = remit("diff", "--root", INPUTS, "--golden", golden)
+    assert code == 1
+    assert f"{golden}/no-such-deal_2002-05-28.txt: no deal with id 'no-such-deal'" in output
