@@ -155,6 +155,45 @@ def check(deal_dir: Path, period: str, errors_as: str) -> None:
                    f"{s.cash['distributed']:,.2f} distributed")
 
 
+@main.command()
+@click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("figure", required=False)
+@click.option("--period", "-p", required=True, help="YYYY-MM (one statement).")
+@click.option("--list", "list_figures", is_flag=True, help="List the figures this statement can explain.")
+@click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@errors_option
+def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool, as_format: str,
+            errors_as: str) -> None:
+    """Trace FIGURE (e.g. A.interest, credit_enhancement_pct) on DEAL_DIR's --period statement
+    back to its inputs: the formula, each input with its value and file:line, each
+    intermediate recomputed, and the result, checked equal to the statement's figure."""
+    from .explain import Mismatch, UnknownFigure, explain as trace, figures
+
+    if period in ("all", "latest") or ".." in period:
+        raise click.BadParameter("explain takes one month, YYYY-MM", param_hint="--period")
+    if not figure and not list_figures:
+        raise click.UsageError("name a FIGURE (e.g. A.interest), or --list to see them")
+    try:
+        [computed] = run(deal_dir, period)
+    except _EXPECTED as exc:
+        _report(exc, errors_as == "json")
+        sys.exit(1)
+    if list_figures:
+        click.echo("\n".join(figures(computed)))
+        return
+    try:
+        explanation = trace(computed, figure)
+    except UnknownFigure as exc:
+        raise click.BadParameter(str(exc), param_hint="FIGURE") from None
+    except Mismatch as exc:  # the engine and its audit trail disagree: a defect, never a statement
+        click.echo(f"internal check failed: {exc}", err=True)
+        sys.exit(1)
+    if as_format == "json":
+        click.echo(json.dumps(explanation.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(explanation.render(), nl=False)
+
+
 golden_option = click.option("--golden", type=click.Path(file_okay=False, path_type=Path), default=Path("golden"),
                              show_default=True, help="Directory of approved outputs.")
 
