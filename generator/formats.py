@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import traceback
+import typing
 from pathlib import Path
 from typing import Callable
 
+import jinja2
+from pydantic import BaseModel
+
 from .pipeline import Computed
 from .render import TEMPLATES, ColumnOverflow, render_json, render_template
+from .source import InputErrors, shown
 
 
 class TemplateError(Exception):
@@ -28,17 +34,57 @@ def _template_line(exc: BaseException, template: str) -> tuple[str, int]:
     return where
 
 
+def template_names(templates: Path = TEMPLATES) -> list[str]:
+    """The templates a deal may name (``_name.j2`` files are parts that others include)."""
+    return sorted(p.name for p in Path(templates).glob("*.j2") if not p.name.startswith("_"))
+
+
+def _missing_section(computed: Computed, template: str, exc: jinja2.UndefinedError) -> InputErrors | None:
+    """A template that reads a section the deal leaves out (``filing``) as an input error on the deal."""
+    m = re.fullmatch(r"'None' has no attribute '(\w+)'", exc.message or "")
+    if not m:
+        return None
+    deal = computed.deal
+    for name, info in type(deal).model_fields.items():
+        models = [t for t in typing.get_args(info.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        if getattr(deal, name) is None and models and m.group(1) in models[0].model_fields:
+            needed = [f.alias or n for n, f in models[0].model_fields.items() if f.is_required()]
+            return InputErrors([computed.deal_source.error(
+                (info.alias or name,), f"is missing, and template {template} shows it "
+                                       f"(expected {info.alias or name}: with {', '.join(needed)})")])
+    return None
+
+
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
         return render_template(template, computed.statement, computed.deal, templates, computed.revision)
     except ColumnOverflow as exc:
         raise TemplateError(*_template_line(exc, template), str(exc)) from None
+    except jinja2.TemplateNotFound as exc:
+        named = [k for k, v in computed.deal.templates.items() if v == template]
+        if exc.name != template or not named:  # an include of the template itself is missing
+            raise TemplateError(*_template_line(exc, template), f"no template {exc.name!r} to include") from None
+        raise InputErrors([computed.deal_source.error(
+            ("templates", named[0]), f"no template {shown(template)} in {templates} "
+                                     f"(expected one of: {', '.join(template_names(templates))})")]) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc)) from None
+    except jinja2.UndefinedError as exc:
+        missing = _missing_section(computed, template, exc)
+        if missing:
+            raise missing from None
+        raise TemplateError(*_template_line(exc, template), f"{type(exc).__name__}: {exc}") from None
+    except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, KeyError) as exc:
+        # a bug in a template or in what the statement gives it: still an error, not a traceback
+        raise TemplateError(*_template_line(exc, template), f"{type(exc).__name__}: {exc}") from None
 
 
 def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     name = computed.deal.templates.get("text")
     if not name:
-        raise TemplateError("?", 0, f"deal {computed.deal.id} names no text template (templates.text)")
+        raise InputErrors([computed.deal_source.error(
+            ("templates",), f"no text template is named (expected text: NAME, one of: "
+                            f"{', '.join(template_names(templates))})")])
     return render_with(name, computed, templates).encode("utf-8")
 
 

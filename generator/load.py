@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .model import Deal, Period
-from .source import InputError, InputErrors, SourceMap, dotted, load_yaml
+from .model import Deal, Period, Waterfall
+from .source import InputError, InputErrors, SourceMap, dotted, load_yaml, shown
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -78,17 +78,33 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
             elif kind in _PYDANTIC_MESSAGES:
                 message = _PYDANTIC_MESSAGES[kind]
             elif kind == "literal_error":
-                message = f"got {err['input']!r} (expected {err['ctx']['expected']})"
+                message = f"got {shown(err['input'])} (expected {err['ctx']['expected']})"
             elif kind == "string_pattern_mismatch":
-                message = f"got {err['input']!r} (expected text matching {err['ctx']['pattern']})"
+                message = f"got {shown(err['input'])} (expected text matching {err['ctx']['pattern']})"
+            elif kind == "union_tag_not_found":
+                message = f"a step needs its kind (expected step: {_step_names(loc)})"
             elif kind == "union_tag_invalid":
-                message = f"unknown step {err['ctx']['tag']!r} (expected {err['ctx']['expected_tags']})"
+                message = f"unknown step {shown(err['ctx']['tag'])} (expected {err['ctx']['expected_tags']})"
             else:
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
                 if "input" in err and not isinstance(err["input"], (dict, list)):
-                    message += f" (got {err['input']!r})"
+                    message += f" (got {shown(err['input'])})"
+            if loc and loc[-1] == "[key]":  # a mapping's key, not its value, is wrong
+                loc, message = loc[:-1], f"not a valid key: {message}"
             errors.append(src.error(loc, message))
         raise InputErrors(_sorted(errors)) from None
+
+
+def _step_names(loc: tuple[Any, ...]) -> str:
+    """The step kinds a waterfall section allows (``fees or interest``)."""
+    section = loc[1] if len(loc) > 1 and loc[0] == "waterfall" else None
+    field = Waterfall.model_fields.get(section) if isinstance(section, str) else None
+    rule = field.annotation.__args__[0] if field is not None else None  # tuple[Annotated[Union[...]], ...]
+    union = getattr(rule, "__origin__", None)  # Annotated[X, ...] -> X: a Union, or one step's model
+    branches = (union,) if isinstance(union, type) else getattr(union, "__args__", ())
+    names = [repr(b.model_fields["step"].annotation.__args__[0]) for b in branches
+             if isinstance(b, type) and "step" in b.model_fields]
+    return " or ".join(names) if names else "the kind of step"
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -155,6 +171,11 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     check_classes(("waterfall", "loss_allocation"), wf.loss_allocation)
     if wf.prepayment_charges_to:
         check_classes(("waterfall", "prepayment_charges_to"), [wf.prepayment_charges_to])
+    errors += _check_waterfall(deal, src)
+    fee_names = [f.name for f in deal.fees]
+    for i, name in enumerate(fee_names):
+        if name in fee_names[:i]:
+            errors.append(src.error(("fees", i, "name"), f"fee {name!r} is listed twice (expected each fee once)"))
     oc = deal.overcollateralization
     if (oc.amount_before_stepdown is None) == (oc.pct_of_cutoff_before_stepdown is None):
         errors.append(src.error(("overcollateralization",),
@@ -163,8 +184,68 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
         floating = c.kind in ("senior", "mezzanine")
         if floating and c.margin is None:
             errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a margin over the index"))
+        if c.kind in ("senior", "mezzanine", "excess") and not c.original_balance:
+            errors.append(src.error(("classes", i, "original_balance"),
+                                    f"class {c.name} ({c.kind}) has an original balance of 0 (expected more than 0: "
+                                    "its certificate factor is its balance over its original balance)"))
+    for kind, name in deal.templates.items():
+        suffix = {"text": ".txt.j2", "html": ".html.j2"}[kind]
+        if not name.endswith(suffix):
+            errors.append(src.error(("templates", kind), f"{name!r} is not a {kind} template "
+                                                         f"(expected a name ending in {suffix})"))
     if deal.schedule.first_distribution_date <= deal.schedule.closing_date:
         errors.append(src.error(("schedule", "first_distribution_date"), "must be after the closing date"))
+    return errors
+
+
+def _check_waterfall(deal: Deal, src: SourceMap) -> list[InputError]:
+    """Each amount is paid once: a class at most once per kind of step, one fees step, one extra
+    principal step, and exactly one residual step, which takes the cash the others leave."""
+    errors: list[InputError] = []
+    wf = deal.waterfall
+    paid: dict[str, dict[str, str]] = {}  # kind of step -> class -> the step that pays it
+    once: dict[str, str] = {}  # kind of step that may appear once -> that step
+    for section in ("interest", "principal", "excess"):
+        for i, step in enumerate(getattr(wf, section)):
+            path = ("waterfall", section, i)
+            if hasattr(step, "classes"):
+                first = paid.setdefault(step.step, {})
+                for j, name in enumerate(step.classes):
+                    if name in first:
+                        errors.append(src.error(path + ("classes", j),
+                                                f"class {name} is already paid by {step.step} step "
+                                                f"waterfall.{first[name]} (expected each class once per kind of step)"))
+                    else:
+                        first[name] = f"{section}[{i}]"
+            elif step.step in once:
+                errors.append(src.error(path, f"a second {step.step} step (expected one; the first is "
+                                              f"waterfall.{once[step.step]})"))
+            else:
+                once[step.step] = f"{section}[{i}]"
+    if "residual" not in once:
+        errors.append(src.error(("waterfall", "excess"), "no residual step: the cash the other steps leave would stay "
+                                                        "in the trust (expected - {step: residual, class: NAME})"))
+    kinds = {c.name: c.kind for c in deal.classes}
+    charges_to = wf.prepayment_charges_to
+    if charges_to and kinds.get(charges_to) == "excess":
+        errors.append(src.error(("waterfall", "prepayment_charges_to"),
+                                f"class {charges_to} is the excess class, whose interest is the residual cash flow "
+                                "(expected a prepayment or other class)"))
+    prepayment = [name for name, kind in kinds.items() if kind == "prepayment"]
+    if prepayment and not charges_to:
+        errors.append(src.error(("waterfall",), f"no class receives prepayment charges (expected "
+                                                f"prepayment_charges_to: {prepayment[0]})"))
+    return errors
+
+
+def check_period_fields(period: Period, src: SourceMap) -> list[InputError]:
+    """Rules that tie fields of one period file together."""
+    errors: list[InputError] = []
+    coll = period.collections
+    if period.extraordinary_expenses > coll.interest:
+        errors.append(src.error(("extraordinary_expenses",),
+                                f"{period.extraordinary_expenses:,.2f} is more than the interest remittance "
+                                f"{coll.interest:,.2f} it is withdrawn from (expected at most {coll.interest:,.2f})"))
     return errors
 
 
@@ -186,6 +267,9 @@ def load_period(deal_dir: Path, key: str) -> Loaded:
     period = validate(Period, data, src)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])
+    errors = check_period_fields(period, src)
+    if errors:
+        raise InputErrors(errors)
     return Loaded(period, src)
 
 

@@ -8,12 +8,15 @@ and that a typo in a field name is an error rather than silently ignored.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from .number import cents, decimal_places
+from .source import shown
 
 
 class NumberError(ValueError):
@@ -32,7 +35,7 @@ def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, float):  # only reachable from Python callers; YAML never yields one
         raise NumberError(f"a float ({value!r}) is not exact; write the number as text or Decimal")
     if isinstance(value, str):
-        raise NumberError(f"expected a number, got text {value!r}")
+        raise NumberError(f"expected a number, got text {shown(value)}")
     raise NumberError(f"expected a number, got {type(value).__name__}")
 
 
@@ -51,9 +54,28 @@ def _not_negative(value: Decimal) -> Decimal:
     return value
 
 
+#: The largest cash amount, a cent short of a quadrillion: beyond any pool, and far enough
+#: below Decimal's 28 digits that no sum, product or ratio the engine and the templates form
+#: from amounts outgrows them (the factor of a one-cent class, to eight places, has 26).
+MAX_MONEY = Decimal("999999999999999.99")
+#: The largest whole number (loan counts, terms).
+MAX_COUNT = 999_999_999
+#: Dates a deal or a servicer's report can carry (the holiday calendars cover them).
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def _at_most(limit: Decimal, what: str, shown_limit: str):
+    def check(value: Decimal) -> Decimal:
+        if value > limit:
+            raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
+        return value
+
+    return check
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        kind = f"text {value!r}" if isinstance(value, str) else f"{value!r}"
+        kind = f"text {shown(value)}" if isinstance(value, str) else shown(value)
         raise NumberError(f"expected a whole number, got {kind}")
     return value
 
@@ -62,28 +84,67 @@ def _to_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         raise NumberError(f"expected a date (YYYY-MM-DD), got a date and time {value.isoformat()}")
     if isinstance(value, dt.date):
+        if not FIRST_DATE <= value <= LAST_DATE:
+            raise NumberError(f"date {value.isoformat()} is out of range "
+                              f"(expected a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})")
         return value
-    raise NumberError(f"expected a date (YYYY-MM-DD), got {value!r}")
+    raise NumberError(f"expected a date (YYYY-MM-DD), got {shown(value)}")
 
 
-_number_schema = WithJsonSchema({"type": "number"})
+def _count(value: int) -> int:
+    if value < 0:
+        raise NumberError(f"must not be negative (got {value})")
+    if value > MAX_COUNT:
+        raise NumberError(f"{value} is too large (expected at most {MAX_COUNT:,})")
+    return value
 
-#: A cash amount: Decimal, at most two decimal places, never negative.
+
+def _one_line(value: str) -> str:
+    """Text goes into fixed-width lines: no line breaks, tabs or other control characters."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            raise NumberError(f"text {shown(value)} has the control character U+{ord(char):04X} "
+                              "(expected one line of printable text)")
+    return value
+
+
+def _period_key(value: str) -> str:
+    if not FIRST_DATE.year <= int(value[:4]) <= LAST_DATE.year:
+        raise NumberError(f"period {value} is out of range "
+                          f"(expected a month from {FIRST_DATE:%Y-%m} to {LAST_DATE:%Y-%m})")
+    return value
+
+
+def _template_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.j2", value):
+        raise NumberError(f"got {shown(value)} (expected the file name of a template in templates/, "
+                          "such as statement.txt.j2)")
+    return value
+
+
+#: A cash amount: Decimal, at most two decimal places, never negative, at most MAX_MONEY.
 Money = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(2, "money amount")),
-                  AfterValidator(_not_negative), AfterValidator(cents), _number_schema]
-#: A rate or percentage as a fraction (0.0217 is 2.17%); never negative.
+                  AfterValidator(_not_negative),
+                  AfterValidator(_at_most(MAX_MONEY, "money amount", f"{MAX_MONEY:,}")), AfterValidator(cents),
+                  WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 10**15})]
+#: A rate or percentage as a fraction (0.0217 is 2.17%); never negative, at most 100%.
 Rate = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(10, "rate")),
-                 AfterValidator(_not_negative), _number_schema]
-Count = Annotated[int, BeforeValidator(_to_int), AfterValidator(lambda v: v if v >= 0 else _neg(v)),
-                  WithJsonSchema({"type": "integer", "minimum": 0})]
+                 AfterValidator(_not_negative), AfterValidator(_at_most(Decimal(1), "rate", "1, that is 100%")),
+                 WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
+#: A multiple of a rate (a trigger's fraction of the senior enhancement); never negative, at most 10.
+Multiple = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(10, "multiple")),
+                     AfterValidator(_not_negative), AfterValidator(_at_most(Decimal(10), "multiple", "10")),
+                     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10})]
+Count = Annotated[int, BeforeValidator(_to_int), AfterValidator(_count),
+                  WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})]
+#: A date from FIRST_DATE to LAST_DATE.
 Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+#: One line of text, without control characters.
+Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
-PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
-
-
-def _neg(v: int) -> int:
-    raise NumberError(f"must not be negative (got {v})")
+PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_period_key)]
+#: The file name of a template in templates/ (that it is there is checked when it renders).
+TemplateName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_template_name)]
 
 
 class Strict(BaseModel):
@@ -183,7 +244,7 @@ class LossStep(Strict):
 class Trigger(Strict):
     #: A trigger event is in effect when the 60+ delinquency percentage exceeds this
     #: fraction of the senior enhancement percentage ...
-    delinquency_fraction_of_senior_enhancement: Rate
+    delinquency_fraction_of_senior_enhancement: Multiple
     #: ... or cumulative losses exceed the schedule's fraction of the cut-off balance.
     cumulative_loss_schedule: tuple[LossStep, ...] = ()
 
@@ -255,11 +316,11 @@ class Waterfall(Strict):
 
 
 class Deal(Strict):
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    id: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
     trust: Text
     series: Text
     certificates: Text
-    templates: dict[Literal["text", "html"], Text]
+    templates: dict[Literal["text", "html"], TemplateName]
     filing: Filing | None = None
     parties: Parties
     schedule: Schedule

@@ -51,13 +51,35 @@ class InputErrors(Exception):
         self.errors = list(errors)
 
 
+#: Longest input echoed in a message; a longer one is cut short (with its length).
+SHOWN = 60
+
+
+def shown(value: Any, limit: int = SHOWN) -> str:
+    """``repr(value)`` for a message, cut short when long: a 100,000-character input is not
+    echoed whole."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}...{size}"
+
+
+_PLAIN_KEY = re.compile(r"[^\s.\[\]:'\"]{1,60}")
+
+
 def dotted(path: Path_) -> str:
+    """``classes[0].cusip``; a key that is not a plain name (a space, a line break, a dot,
+    a control character, too long) is quoted, so that it cannot break the message's line."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            name = str(part)
+            if not (_PLAIN_KEY.fullmatch(name) and name.isprintable()):
+                name = shown(name)
+            out += ("." if out else "") + name
     return out
 
 
@@ -86,59 +108,135 @@ class SourceMap:
 
 _INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
 _DEC = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$|^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Characters that end a line for YAML 1.1 (and PyYAML) but not for editors: text after one
+#: in a comment would be read as data, and every line number after it would be off.
+_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
+
+#: Longest text read as a number: far more digits than any amount needs, and short of
+#: the lengths that Python refuses to convert (or print) as an int.
+MAX_NUMBER_TEXT = 100
+#: Deepest nesting of mappings and lists (the input formats need five levels).
+MAX_DEPTH = 50
+#: Most values one document may hold once its aliases (``*name``) are expanded.
+MAX_VALUES = 200_000
+
+
+class _TooMany(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Build:
+    """What building one document's values keeps track of."""
+
+    src: SourceMap
+    errors: list[InputError]
+    active: set[int] = field(default_factory=set)  # nodes being built (an alias to one is a cycle)
+    count: int = 0
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: SourceMap) -> Any:
     tag = node.tag
     text = node.value
+    if _SURROGATE.search(text):
+        errors.append(src.error(path, "text with an unpaired surrogate escape such as \\ud800 (expected "
+                                      "valid Unicode)"))
+        return None
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(text) > MAX_NUMBER_TEXT:
+        errors.append(src.error(path, f"{shown(text)} is too long for a number "
+                                      f"(expected at most {MAX_NUMBER_TEXT} characters)"))
+        return text
     if tag == "tag:yaml.org,2002:int":
         if _INT.match(text):
             return int(text.replace("_", ""))
-        return _SAFE.construct_yaml_int(node)  # 0x.., 0o.., sexagesimal
+        try:
+            return _SAFE.construct_yaml_int(node)  # 0x.., 0o.., sexagesimal
+        except ValueError:  # an explicit !!int on text that is not one
+            errors.append(src.error(path, f"{shown(text)} is not a whole number"))
+            return text
     if tag == "tag:yaml.org,2002:float":
         if _DEC.match(text):
             try:
                 return Decimal(text.replace("_", ""))
             except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
                 pass
-        errors.append(src.error(path, f"{text!r} is not a finite decimal number"))
+        errors.append(src.error(path, f"{shown(text)} is not a finite decimal number"))
         return text
     if tag == "tag:yaml.org,2002:bool":
-        return _SAFE.construct_yaml_bool(node)
+        try:
+            return _SAFE.construct_yaml_bool(node)
+        except KeyError:  # an explicit !!bool on text that is not one
+            errors.append(src.error(path, f"{shown(text)} is not true or false"))
+            return text
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:timestamp":
         try:
             return _SAFE.construct_yaml_timestamp(node)
         except ValueError as exc:
-            errors.append(src.error(path, f"{text!r} is not a valid date ({exc})"))
+            errors.append(src.error(path, f"{shown(text)} is not a valid date ({exc})"))
+            return text
+        except (AttributeError, TypeError):  # an explicit !!timestamp on text that is not one
+            errors.append(src.error(path, f"{shown(text)} is not a valid date (expected YYYY-MM-DD)"))
             return text
     return text
 
 
-def _build(node: yaml.Node, path: Path_, src: SourceMap, errors: list[InputError]) -> Any:
+def _build(node: yaml.Node, path: Path_, b: _Build) -> Any:
+    src = b.src
     src.lines[path] = node.start_mark.line + 1
+    b.count += 1
+    if b.count > MAX_VALUES:
+        raise _TooMany
+    if len(path) > MAX_DEPTH:
+        b.errors.append(src.error(path, f"nested more than {MAX_DEPTH} levels deep (expected a value)"))
+        return None
+    if id(node) in b.active:
+        b.errors.append(src.error(path, "an alias (*name) to a value that contains it (expected a finite value)"))
+        return None
     if isinstance(node, yaml.MappingNode):
+        b.active.add(id(node))
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                errors.append(InputError(src.file, key_node.start_mark.line + 1, dotted(path), "a key must be a plain name"))
+                b.errors.append(InputError(src.file, key_node.start_mark.line + 1, dotted(path),
+                                           "a key must be a plain name"))
                 continue
             key = key_node.value
             child = path + (key,)
+            if _SURROGATE.search(key):
+                b.errors.append(InputError(src.file, key_node.start_mark.line + 1, dotted(path),
+                                           "a key with an unpaired surrogate escape such as \\ud800 "
+                                           "(expected valid Unicode)"))
+                continue
             if key in out:
-                errors.append(
+                b.errors.append(
                     InputError(src.file, key_node.start_mark.line + 1, dotted(child),
                                f"duplicate key (first given on line {src.lines[child]})")
                 )
                 continue
-            out[key] = _build(value_node, child, src, errors)
+            out[key] = _build(value_node, child, b)
             src.lines[child] = key_node.start_mark.line + 1
+        b.active.discard(id(node))
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), src, errors) for i, item in enumerate(node.value)]
+        b.active.add(id(node))
+        items = [_build(item, path + (i,), b) for i, item in enumerate(node.value)]
+        b.active.discard(id(node))
+        return items
     assert isinstance(node, yaml.ScalarNode)
-    return _scalar(node, path, errors, src)
+    return _scalar(node, path, b.errors, src)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as first:  # the pure-Python parser says what it expected more plainly
+        try:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:  # it recurses where libyaml does not: keep libyaml's word
+            raise first from None
 
 
 def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
@@ -150,25 +248,46 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
     name = display or str(path)
     src = SourceMap(name)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputErrors([InputError(name, 0, "", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputErrors([InputError(name, 0, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:  # a directory, a file we may not read
+        raise InputErrors([InputError(name, 0, "", f"cannot be read ({exc.strerror or exc})")]) from None
     try:
-        try:
-            node = yaml.compose(text, Loader=_LOADER)
-        except yaml.MarkedYAMLError:  # the pure-Python parser says what it expected more plainly
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads it
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputErrors([InputError(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}: "
+                                                      f"{raw[exc.start:exc.end]!r})")]) from None
+    odd_break = _YAML_ONLY_BREAK.search(text)
+    if odd_break:
+        line = text.count("\n", 0, odd_break.start()) + 1
+        raise InputErrors([InputError(name, line, "", f"YAML syntax error: character U+{ord(odd_break.group()):04X} "
+                                                      "is a line break to YAML but not to most editors (expected "
+                                                      "a plain line break)")])
+    try:
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise InputErrors([InputError(name, line, "", f"YAML syntax error: {problem}")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow in its text
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = (f"YAML syntax error: character U+{char:04X} is not allowed in YAML text "
+                   "(expected printable characters)")
+        raise InputErrors([InputError(name, line, "", message)]) from None
+    except RecursionError:  # pragma: no cover - libyaml composes without recursing
+        raise InputErrors([InputError(name, 0, "", "YAML syntax error: nested too deeply")]) from None
     if node is None:
         raise InputErrors([InputError(name, 1, "", "the file is empty (expected a mapping)")])
     errors: list[InputError] = []
-    data = _build(node, (), src, errors)
+    try:
+        data = _build(node, (), _Build(src, errors))
+    except _TooMany:
+        raise InputErrors([InputError(name, 1, "", f"more than {MAX_VALUES:,} values once aliases (*name) are "
+                                                   "expanded (expected a deal or period file)")]) from None
     if errors:
         raise InputErrors(errors)
     return data, src
