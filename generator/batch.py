@@ -93,6 +93,8 @@ def _error_lines(exc: BaseException) -> list[str]:
         return [line for p in exc.problems for line in p.splitlines()]
     if isinstance(exc, TemplateError):
         return [str(exc)]
+    if isinstance(exc, OSError) and exc.strerror:
+        return [f"{exc.filename or ''}: cannot write ({exc.strerror})"]
     # anything else is a defect; the deal still fails alone, with where it happened
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""

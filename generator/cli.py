@@ -76,7 +76,11 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
         sys.exit(1)
     for o in outputs:
         if o.status != "unchanged":
-            write_atomic(o.path, o.data)
+            try:
+                write_atomic(o.path, o.data)
+            except OSError as exc:
+                click.echo(f"{exc.filename or o.path}: cannot write ({exc.strerror or exc})", err=True)
+                sys.exit(1)
         click.echo(f"{o.path}" if o.status == "new" else f"{o.path} ({o.status})")
 
 

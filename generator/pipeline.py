@@ -83,11 +83,19 @@ def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap
     if start is None:
         return errors
     date = distribution_date_for(deal, period)
+    path = ("distribution_date",) if period.distribution_date else ("period",)
     if date <= start.distribution_date:
-        path = ("distribution_date",) if period.distribution_date else ("period",)
         errors.append(src.error(path, f"distribution date {date.isoformat()} is not after the previous "
                                       f"distribution date {start.distribution_date.isoformat()}"))
+    first = deal.schedule.first_distribution_date
+    if date < first:
+        errors.append(src.error(path, f"distribution date {date.isoformat()} is before the deal's first "
+                                      f"distribution date {first.isoformat()} (expected on or after it)"))
     coll = period.collections
+    if coll.prepayment_charges and not deal.waterfall.prepayment_charges_to:
+        errors.append(src.error(("collections", "prepayment_charges"),
+                                f"{fmt(coll.prepayment_charges)} collected, but deal {deal.id} names no class to "
+                                "receive them (expected 0, or waterfall.prepayment_charges_to in the deal)"))
     liq_balance = sum((l.balance for l in coll.liquidations), ZERO)
     removed = (coll.scheduled_principal + coll.curtailments + coll.payoffs.amount + liq_balance
                + coll.repurchases.amount)

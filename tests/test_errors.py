@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
+from .conftest import REFERENCE_DEAL
+
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
@@ -47,6 +49,10 @@ CASES = [
     ("distribution date not after the previous one", "period", "previous_distribution_date: 2002-04-25",
      "previous_distribution_date: 2002-05-28",
      ["{p}:9: period: distribution date 2002-05-28 is not after the previous distribution date 2002-05-28"]),
+    ("distribution before the deal's first", "deal", "first_distribution_date: 2002-03-25",
+     "first_distribution_date: 2002-06-25",
+     ["{p}:9: period: distribution date 2002-05-28 is before the deal's first distribution date 2002-06-25 "
+      "(expected on or after it)"]),
     ("a class the deal lacks", "period", "    R: 0\n", "    R: 0\n    B-1: 5.00\n",
      ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
       "(expected one of: A, M-1, M-2, M-3, M-4, CE, P, R)"]),
@@ -141,3 +147,25 @@ def test_a_statement_that_does_not_reconcile_is_not_written(reference_deal: Path
         "2 errors; nothing written",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_prepayment_charges_need_a_class_to_receive_them():
+    from generator.load import load_deal, load_period
+    from generator.pipeline import check_period
+
+    deal = load_deal(REFERENCE_DEAL).value
+    deal = deal.model_copy(update={"waterfall": deal.waterfall.model_copy(update={"prepayment_charges_to": None})})
+    loaded = load_period(REFERENCE_DEAL, "2002-05")
+    errors = [str(e) for e in check_period(deal, None, loaded.value, loaded.source)]
+    assert errors == [f"{loaded.source.file}:37: collections.prepayment_charges: 12,525.30 collected, but deal "
+                      "new-century-2002-1 names no class to receive them (expected 0, or "
+                      "waterfall.prepayment_charges_to in the deal)"]
+
+
+def test_an_output_directory_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path: Path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the output directory should be\n")
+    result = CliRunner().invoke(main, ["render", str(REFERENCE_DEAL), "-p", "2002-05", "-o", str(blocked / "out")])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot write" in result.stderr
