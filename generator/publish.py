@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -56,17 +55,21 @@ def version_name(stem_: str, version: int, ext: str) -> str:
 
 
 def latest_version(out: Path, stem_: str) -> int | None:
-    """The highest version of ``stem_`` with any file in ``out``, or None if none is published."""
-    if not out.is_dir():
+    """The highest version of ``stem_`` with a file in ``out``, or None if none is published.
+
+    Looks up the names a version can have rather than listing ``out``, so the cost does not
+    grow with the number of files a month end leaves there."""
+    exts = [ext for ext, _ in fmt.FORMATS.values()]
+
+    def exists(version: int) -> bool:
+        return any((out / version_name(stem_, version, ext)).exists() for ext in exts)
+
+    if not exists(0):
         return None
-    found = None
-    pattern = re.compile(re.escape(stem_) + r"(?:\.rev([1-9][0-9]*))?\.[A-Za-z0-9]+$")
-    for path in out.iterdir():
-        m = pattern.fullmatch(path.name)
-        if m:
-            n = int(m.group(1) or 0)
-            found = n if found is None else max(found, n)
-    return found
+    version = 0
+    while exists(version + 1):
+        version += 1
+    return version
 
 
 # ------------------------------------------------------------------ figures
