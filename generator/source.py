@@ -23,7 +23,28 @@ Path_ = tuple[str | int, ...]
 
 _SAFE = yaml.SafeLoader("")  # used only for its scalar constructors (dates, booleans)
 #: libyaml's parser when PyYAML was built with it (about 14x faster); the nodes and marks are the same.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Tags already resolved for a plain scalar's text.  Resolving runs a few regular expressions
+#: per scalar, in Python even under libyaml; every deal and period file repeats the same keys.
+#: Bounded, so a long batch's memory stays flat.
+_RESOLVED: dict[tuple[str, bool], str] = {}
+_RESOLVED_MAX = 4096
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            key = (value, implicit[1])
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) < _RESOLVED_MAX:
+                    _RESOLVED[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+_LOADER = _Loader
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Benchmark month end (not a test): a book of 1,000 deals, one statement each, written by
+scripts/make_book.py to a temporary directory, then rendered.
+
+Prints, each figure measured in this run, with its target and PASS or MISS:
+
+* statements per second, end to end (load, validate, compute, reconcile, render), in one
+  process, for text, JSON, HTML and PDF (PDF on an evenly spread sample of the book);
+* text end to end as a ratio to the bare Jinja render of the same template from contexts
+  prepared beforehand (target at most 3x);
+* PDF end to end as a ratio to bare WeasyPrint on the same pages, rendered beforehand and
+  printed with the arguments generator/html.py uses (target at most 1.15x);
+* ``remit batch`` (text) speed-up with 2 worker processes over 1 (target at least 1.7x on
+  2 cores).  It means something only on an otherwise idle machine, so beside it are what a
+  bare CPU loop gains from a second process and the CPU other processes used meanwhile;
+* peak resident memory per worker, 2 jobs, at a quarter, half and all of the book (target:
+  flat, at most 10% more for the whole book than for a quarter of it).
+
+    .venv/bin/python scripts/bench_month_end.py [--deals 1000] [--pdf-sample 40]
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import make_book  # noqa: E402
+
+from generator import html as statement_page  # noqa: E402
+from generator.batch import BatchResult, run_batch  # noqa: E402
+from generator.formats import FORMATS  # noqa: E402
+from generator.pipeline import Computed, run  # noqa: E402
+from generator.render import TEMPLATES, _env, context  # noqa: E402
+
+TEXT_TARGET = 3.0  # text end to end / bare Jinja render, at most
+PDF_TARGET = 1.15  # PDF end to end / bare WeasyPrint, at most
+SPEEDUP_TARGET = 1.7  # batch with 2 jobs over 1 job, at least
+MEMORY_GROWTH = 0.10  # peak per worker, whole book over a quarter of it, at most this much more
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` timed calls, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def end_to_end(deals: Sequence[Path], fmt: str) -> Callable[[], None]:
+    """Load, validate, compute, reconcile and render each deal's statement; keep nothing."""
+    render = FORMATS[fmt][1]
+
+    def go() -> None:
+        for deal in deals:
+            for computed in run(deal, "latest"):
+                render(computed)
+
+    return go
+
+
+def computed_all(deals: Sequence[Path]) -> list[Computed]:
+    return [c for deal in deals for c in run(deal, "latest")]
+
+
+def bare_jinja(deals: Sequence[Path], repeat: int) -> float:
+    """Seconds for ``template.render(ctx)`` alone over the book, contexts prepared beforehand
+    (the context remit renders text with: the statement and deal objects themselves)."""
+    computed = computed_all(deals)
+    jobs = [(_env(TEMPLATES).get_template(c.deal.templates["text"]),
+             context(c.statement, c.deal, c.revision, named=False))
+            for c in computed]
+    del computed
+    gc.collect()
+    gc.freeze()  # the prepared contexts are not garbage; collections need not walk them
+    try:
+        return best(lambda: [template.render(ctx) for template, ctx in jobs], repeat)
+    finally:
+        gc.unfreeze()
+
+
+def write_pdf(page: str) -> bytes:
+    """What generator.html.pdf_from_page does, without the page: bare WeasyPrint."""
+    import weasyprint
+
+    out = io.BytesIO()
+    weasyprint.HTML(string=page, base_url=None).write_pdf(out, pdf_identifier=False)
+    return out.getvalue()
+
+
+def pdf_paired(deals: Sequence[Path]) -> tuple[float, float]:
+    """Seconds end to end and for bare WeasyPrint on the same pages, taken deal by deal, in
+    turn and in alternating order, so that the machine's drift falls on both alike."""
+    pages = [statement_page.page(c) for c in computed_all(deals)]
+    write_pdf(pages[0])  # WeasyPrint's fonts and first-use costs
+    render = FORMATS["pdf"][1]
+
+    def e2e(deal: Path) -> float:
+        start = time.perf_counter()
+        for computed in run(deal, "latest"):
+            render(computed)
+        return time.perf_counter() - start
+
+    def bare(page: str) -> float:
+        start = time.perf_counter()
+        write_pdf(page)
+        return time.perf_counter() - start
+
+    total_e2e = total_bare = 0.0
+    for i, (deal, page) in enumerate(zip(deals, pages)):
+        if i % 2:
+            total_bare += bare(page)
+            total_e2e += e2e(deal)
+        else:
+            total_e2e += e2e(deal)
+            total_bare += bare(page)
+    return total_e2e, total_bare
+
+
+def batch(deals: Sequence[Path], jobs: int) -> BatchResult:
+    with tempfile.TemporaryDirectory(prefix="remit-month-end-") as out:
+        result = run_batch(deals, "latest", ["text"], Path(out), jobs)
+    if result.failures:
+        first = result.failures[0]
+        raise SystemExit(f"{len(result.failures)} deals failed, e.g. {first.deal}: {first.errors[0]}")
+    return result
+
+
+def _spin(n: int) -> float:
+    start = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - start
+
+
+def cpu_scaling(n: int = 5_000_000, repeat: int = 3) -> float:
+    """How much faster two processes finish two CPU-bound loops than one process runs one
+    loop twice (best of ``repeat`` each): what this machine gives two workers (2.0 on two
+    idle cores)."""
+    one = min(_spin(n) + _spin(n) for _ in range(repeat))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_spin, [1000, 1000]))  # workers started
+        two = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            list(pool.map(_spin, [n, n]))
+            two = min(two, time.perf_counter() - start)
+    return one / two
+
+
+class OtherCpu:
+    """CPU seconds that processes other than this one and its children use from now on
+    (Linux: /proc/stat), to tell whether the machine was idle while it was measured."""
+
+    def __init__(self) -> None:
+        self.start = self._readings()
+
+    @staticmethod
+    def _readings() -> tuple[float, float] | None:
+        try:
+            with open("/proc/stat") as fh:
+                ticks = [int(v) for v in fh.readline().split()[1:8]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq = ticks
+        mine = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                   for f in ("ru_utime", "ru_stime"))
+        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK"), mine
+
+    def seconds(self) -> float | None:
+        end = self._readings()
+        if self.start is None or end is None:
+            return None
+        return max(0.0, (end[0] - self.start[0]) - (end[1] - self.start[1]))
+
+
+def sample(deals: Sequence[Path], n: int) -> list[Path]:
+    """``n`` deals spread evenly over the book (so over the months of the synthetic story)."""
+    n = min(n, len(deals))
+    return [deals[i * len(deals) // n] for i in range(n)]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def row(label: str, value: str, target: str, status: str, note: str = "") -> None:
+    print(f"  {label:48} {value:>10}  {target:14} {status:4}  {note}".rstrip(), flush=True)
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, default=make_book.DEALS, help="deals in the book (default 1000)")
+    parser.add_argument("--pdf-sample", type=int, default=40, help="deals printed to PDF (default 40)")
+    args = parser.parse_args()
+    if args.deals < 4:
+        parser.error("--deals must be at least 4")
+    began = time.perf_counter()
+    whole = OtherCpu()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    with tempfile.TemporaryDirectory(prefix="remit-book-") as tmp:
+        start = time.perf_counter()
+        deals = make_book.write_book(Path(tmp), args.deals)
+        built = time.perf_counter() - start
+        n = len(deals)
+        print(f"Month end: a book of {n} deals, one statement each (written in {built:.2f} s); "
+              f"{cpus} CPUs, load average {load:.2f} before the run, Python {platform.python_version()}",
+              flush=True)
+        end_to_end(deals[:20], "text")()  # templates compiled, imports done: forked workers start warm
+
+        print("\nremit batch, text (the statement and its JSON figures record, written), best of 2:")
+        ceiling = cpu_scaling()
+        meter = OtherCpu()
+        runs: dict[int, list[BatchResult]] = {1: [], 2: []}
+        for _ in range(2):
+            for jobs in (1, 2):
+                runs[jobs].append(batch(deals, jobs))
+        others = meter.seconds()
+        one = min(runs[1], key=lambda r: r.seconds)
+        two = min(runs[2], key=lambda r: r.seconds)
+        speedup = one.seconds / two.seconds
+        row("1 job", f"{one.seconds:.2f} s", "", "", f"{one.statements / one.seconds:.1f} statements/s, "
+                                                     f"{len(one.outcomes)} deals, 0 failed")
+        row("2 jobs", f"{two.seconds:.2f} s", "", "", f"{two.statements / two.seconds:.1f} statements/s")
+        row("speed-up, 2 jobs over 1", f"{speedup:.2f}x", f">= {SPEEDUP_TARGET}x", verdict(speedup >= SPEEDUP_TARGET))
+        row("(a bare CPU loop, 2 processes over 1)", f"{ceiling:.2f}x", "", "", "what this machine gives two processes")
+        if others is not None:
+            row("(other processes' CPU during these runs)", f"{others:.1f} s", "", "",
+                "the machine was not idle: the speed-up understates remit's" if others >= 1 else "")
+
+        print("\nPeak memory per worker, 2 jobs (MiB):")
+        sizes = [n // 4, n // 2]
+        peaks: dict[int, list[int]] = {}
+        for size in sizes:
+            peaks[size] = sorted(batch(deals[:size], 2).peak_rss_kib().values())
+        peaks[n] = sorted(max(runs[2], key=lambda r: max(r.peak_rss_kib().values())).peak_rss_kib().values())
+        for size, values in peaks.items():
+            row(f"{size} deals", f"{max(values) / 1024:.1f}", "", "",
+                "workers: " + ", ".join(f"{v / 1024:.1f}" for v in values))
+        growth = max(peaks[n]) / max(peaks[sizes[0]]) - 1
+        row(f"growth, {sizes[0]} -> {n} deals", f"{growth:+.1%}", f"<= +{MEMORY_GROWTH:.0%}",
+            verdict(growth <= MEMORY_GROWTH))
+
+        print("\nStatements per second, one process, end to end (load, validate, compute, reconcile, render):")
+        text = best(end_to_end(deals, "text"), 2)
+        jinja = bare_jinja(deals, 3)
+        row("text (best of 2)", f"{n / text:.1f}", "(no target)", "", f"{text / n * 1000:.2f} ms per statement")
+        for fmt in ("json", "html"):
+            seconds = best(end_to_end(deals, fmt), 1)
+            row(fmt, f"{n / seconds:.1f}", "(no target)", "", f"{seconds / n * 1000:.2f} ms per statement")
+        pdf_deals = sample(deals, args.pdf_sample)
+        m = len(pdf_deals)
+        pdf, weasy = pdf_paired(pdf_deals)
+        row(f"pdf (a sample of {m} deals spread over the book)", f"{m / pdf:.2f}", "(no target)", "",
+            f"{pdf / m * 1000:.0f} ms per statement")
+
+        print("\nOverhead over the bare renderer:")
+        ratio = text / jinja
+        row("text end to end / bare Jinja render", f"{ratio:.2f}x", f"<= {TEXT_TARGET}x", verdict(ratio <= TEXT_TARGET),
+            f"{text / n * 1000:.2f} vs {jinja / n * 1000:.2f} ms per statement (render: best of 3, all {n})")
+        ratio = pdf / weasy
+        row("pdf end to end / bare WeasyPrint", f"{ratio:.2f}x", f"<= {PDF_TARGET}x", verdict(ratio <= PDF_TARGET),
+            f"{pdf / m * 1000:.0f} vs {weasy / m * 1000:.0f} ms per statement (the {m}-deal sample)")
+    others = whole.seconds()
+    if others is not None:
+        print(f"\nOther processes used {others:.1f} CPU seconds during the run (none on an idle machine).")
+    print(f"\n{time.perf_counter() - began:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
