@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .engine import State, distribution_date_for, opening_state, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
@@ -244,40 +244,37 @@ def write_atomic(path: Path, data: bytes) -> None:
     complete and synced, so even ``kill -9`` cannot leave a partial file.  Elsewhere a named
     temporary file is renamed into place (and removed on any error the process survives)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if _write_unnamed(path, data):
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a statement is an ordinary file
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    fd = _open_unnamed(path.parent)
+    if fd is not None:
+        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        if _commit(fd, data, tmp, path, name=lambda fileno: _name_unnamed(fileno, tmp)):
+            return
+    fd, named = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a statement is an ordinary file
+    _commit(fd, data, Path(named), path)
 
 
-def _write_unnamed(path: Path, data: bytes) -> bool:
-    """``write_atomic`` through ``O_TMPFILE``; False when the system or file system lacks it."""
+def _open_unnamed(directory: Path) -> int | None:
+    """An ``O_TMPFILE`` file in ``directory``, or None when the system or file system lacks it."""
     flag = getattr(os, "O_TMPFILE", None)
     if flag is None:
-        return False
+        return None
     try:
-        fd = os.open(path.parent, flag | os.O_WRONLY, 0o666)  # the umask applies, as for any new file
+        return os.open(directory, flag | os.O_WRONLY, 0o666)  # the umask applies, as for any new file
     except OSError:
-        return False
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+        return None
+
+
+def _commit(fd: int, data: bytes, tmp: Path, path: Path, name: Callable[[int], bool] | None = None) -> bool:
+    """Write and sync ``data`` through ``fd``, give the file the name ``tmp`` if it has none yet
+    (``name``; False if that fails, and nothing is left), then rename ``tmp`` to ``path``.  On any
+    error ``tmp`` is removed."""
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-            if not _name_unnamed(fh.fileno(), tmp):
+            if name is not None and not name(fh.fileno()):
                 return False
         os.replace(tmp, path)
         return True
