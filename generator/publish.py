@@ -21,12 +21,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NoReturn, Sequence
 
 from . import formats as fmt
 from .pipeline import Computed, output_name
-from .source import InputError, InputErrors
-from .statement import Change, Revision
+from .source import InputErrors
+from .statement import Change, Revision, to_plain
 
 RECORD = "json"  #: the format whose file is each version's figures record
 
@@ -166,8 +166,6 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
 
     record_path = out / version_name(base, latest, fmt.FORMATS[RECORD][0])
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else None
-    new_record = json.loads(_render(computed, RECORD))
-    changed = changes(record, new_record) if record is not None else ()
     current = dataclasses.replace(computed, revision=revision_from_record(record) if record else None)
 
     # the latest version as these inputs and templates render it, next to what was published
@@ -183,12 +181,15 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
         else:
             differs.append(path)
 
+    if not differs and revise is None:
+        return planned
+    # figure by figure, what the published record holds against this statement's (the record
+    # is the statement's JSON, so its data is the statement's plain form)
+    changed = changes(record, to_plain(computed.statement)) if record is not None else ()
     if revise is None:
-        if not differs:
-            return planned
         what = (["figures that would change, as published -> as rendered now:", *_shown(changed)] if changed
                 else ["no figure changes, but the rendered file differs (a template or layout change)"])
-        return _refuse(differs, what)
+        _refuse(differs, what)
 
     reason = revise.strip()
     if not reason:
@@ -213,7 +214,7 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
             for n in names]
 
 
-def _refuse(differs: list[Path], what: list[str]) -> list[Output]:
+def _refuse(differs: list[Path], what: list[str]) -> NoReturn:
     files = ", ".join(str(p) for p in differs)
     raise PublishRefused(["\n".join([f"{files}: already published with different content; refusing to overwrite",
                                      *what,
