@@ -118,7 +118,8 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
             click.echo(f"\ninterrupted: {len(done.outcomes)} of {exc.total} deals done (their files are complete); "
                        "no manifest written", err=True)
             sys.exit(130)
-    for path, owners in month_end.duplicates(result).items():
+    shared = month_end.duplicates(result)
+    for path, owners in shared.items():
         click.echo(f"{path}: written by more than one deal directory ({', '.join(owners)}): deal ids must be "
                    "unique", err=True)
     for o in result.failures:
@@ -130,7 +131,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     new = sum(1 for w in files if w.status != "unchanged")
     peak = max(result.peak_rss_kib().values(), default=0) / 1024
     rate = result.statements / result.seconds if result.seconds else 0.0
-    failed = len(result.failures) + len(month_end.duplicates(result))
+    failed = len(result.failures) + len(shared)
     click.echo(f"{len(result.outcomes)} deals, {result.statements} statements, {len(files)} files "
                f"({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
                f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "

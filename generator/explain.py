@@ -1132,14 +1132,20 @@ class _Trail:
 
     @_once
     def ppis(self, name: str) -> Decimal:
-        symbol, label = f"ppis[{name}]", f"class {name} share of the prepayment interest shortfall"
-        field = f"classes.{name}.ppis_reduction"
-        if not self.ppis_uncovered():
+        return self._shortfall_share(name, f"ppis[{name}]", f"class {name} share of the prepayment interest shortfall",
+                                     "ppis_uncovered", self.ppis_uncovered(), "ppis_allocated", self.ppis_allocated,
+                                     "ppis_reduction")
+
+    def _shortfall_share(self, name: str, symbol: str, label: str, total_symbol: str, total: Decimal,
+                         allocated_symbol: str, allocated: Callable[[], Decimal], attribute: str) -> Decimal:
+        """Class ``name``'s pro-rata share (by interest accrued) of an interest shortfall."""
+        field, shown = f"classes.{name}.{attribute}", getattr(self.cls(name), attribute)
+        if not total:
             return self.step(symbol, label, "0: nothing to allocate", ZERO, "money", substituted="",
-                             note="ppis_uncovered is 0.00", statement=self.cls(name).ppis_reduction, field=field)
-        parts = pro_rata(self.ppis_allocated(), self._weights())
-        return self.step(symbol, label, f"ppis_allocated x accrued[{name}] / accrued_total", parts[name], "money",
-                         rounding=PRO_RATA, statement=self.cls(name).ppis_reduction, field=field)
+                             note=f"{total_symbol} is 0.00", statement=shown, field=field)
+        parts = pro_rata(allocated(), self._weights())
+        return self.step(symbol, label, f"{allocated_symbol} x accrued[{name}] / accrued_total", parts[name],
+                         "money", rounding=PRO_RATA, statement=shown, field=field)
 
     @_once
     def relief(self) -> Decimal:
@@ -1154,14 +1160,9 @@ class _Trail:
 
     @_once
     def relief_share(self, name: str) -> Decimal:
-        symbol, label = f"relief[{name}]", f"class {name} share of the Relief Act shortfall"
-        field = f"classes.{name}.relief_act_reduction"
-        if not self.relief():
-            return self.step(symbol, label, "0: nothing to allocate", ZERO, "money", substituted="",
-                             note="relief is 0.00", statement=self.cls(name).relief_act_reduction, field=field)
-        parts = pro_rata(self.relief_allocated(), self._weights())
-        return self.step(symbol, label, f"relief_allocated x accrued[{name}] / accrued_total", parts[name], "money",
-                         rounding=PRO_RATA, statement=self.cls(name).relief_act_reduction, field=field)
+        return self._shortfall_share(name, f"relief[{name}]", f"class {name} share of the Relief Act shortfall",
+                                     "relief", self.relief(), "relief_allocated", self.relief_allocated,
+                                     "relief_act_reduction")
 
     @_once
     def current(self, name: str) -> Decimal:
