@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
@@ -39,21 +38,6 @@ def _to_decimal(value: Any) -> Decimal:
     raise NumberError(f"expected a number, got {type(value).__name__}")
 
 
-def _max_places(n: int, what: str):
-    def check(value: Decimal) -> Decimal:
-        if decimal_places(value) > n:
-            raise NumberError(f"{what} {value} has {decimal_places(value)} decimal places (expected at most {n})")
-        return value
-
-    return check
-
-
-def _not_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise NumberError(f"must not be negative (got {value})")
-    return value
-
-
 #: The largest cash amount, a cent short of a quadrillion: beyond any pool, and far enough
 #: below Decimal's 28 digits that no sum, product or ratio the engine and the templates form
 #: from amounts outgrows them (the factor of a one-cent class, to eight places, has 26).
@@ -64,19 +48,33 @@ MAX_COUNT = 999_999_999
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
-def _at_most(limit: Decimal, what: str, shown_limit: str):
-    def check(value: Decimal) -> Decimal:
+def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: bool = False):
+    """A number of at most ``places`` decimal places, from 0 to ``limit``: one check, in the order
+    the messages are given (not a number, too many places, negative, too large).  ``cash``:
+    written to the cent (``5`` is ``5.00``), as every cash amount is kept."""
+
+    def check(value: Any) -> Decimal:
+        value = _to_decimal(value)
+        if decimal_places(value) > places:
+            raise NumberError(f"{what} {value} has {decimal_places(value)} decimal places (expected at most {places})")
+        if value < 0:
+            raise NumberError(f"must not be negative (got {value})")
         if value > limit:
             raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
-        return value
+        return cents(value) if cash else value
 
     return check
 
 
-def _to_int(value: Any) -> int:
+def _to_count(value: Any) -> int:
+    """A whole number from 0 to MAX_COUNT."""
     if isinstance(value, bool) or not isinstance(value, int):
         kind = f"text {shown(value)}" if isinstance(value, str) else shown(value)
         raise NumberError(f"expected a whole number, got {kind}")
+    if value < 0:
+        raise NumberError(f"must not be negative (got {value})")
+    if value > MAX_COUNT:
+        raise NumberError(f"{value} is too large (expected at most {MAX_COUNT:,})")
     return value
 
 
@@ -91,20 +89,16 @@ def _to_date(value: Any) -> dt.date:
     raise NumberError(f"expected a date (YYYY-MM-DD), got {shown(value)}")
 
 
-def _count(value: int) -> int:
-    if value < 0:
-        raise NumberError(f"must not be negative (got {value})")
-    if value > MAX_COUNT:
-        raise NumberError(f"{value} is too large (expected at most {MAX_COUNT:,})")
-    return value
+#: Unicode's control characters (Cc), surrogates (Cs) and line and paragraph separators (Zl, Zp).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 
 def _one_line(value: str) -> str:
     """Text goes into fixed-width lines: no line breaks, tabs or other control characters."""
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
-            raise NumberError(f"text {shown(value)} has the control character U+{ord(char):04X} "
-                              "(expected one line of printable text)")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise NumberError(f"text {shown(value)} has the control character U+{ord(bad.group()):04X} "
+                          "(expected one line of printable text)")
     return value
 
 
@@ -123,19 +117,15 @@ def _template_name(value: str) -> str:
 
 
 #: A cash amount: Decimal, at most two decimal places, never negative, at most MAX_MONEY.
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(2, "money amount")),
-                  AfterValidator(_not_negative),
-                  AfterValidator(_at_most(MAX_MONEY, "money amount", f"{MAX_MONEY:,}")), AfterValidator(cents),
+Money = Annotated[Decimal, BeforeValidator(_decimal(2, MAX_MONEY, "money amount", f"{MAX_MONEY:,}", cash=True)),
                   WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 10**15})]
 #: A rate or percentage as a fraction (0.0217 is 2.17%); never negative, at most 100%.
-Rate = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(10, "rate")),
-                 AfterValidator(_not_negative), AfterValidator(_at_most(Decimal(1), "rate", "1, that is 100%")),
+Rate = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(1), "rate", "1, that is 100%")),
                  WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
 #: A multiple of a rate (a trigger's fraction of the senior enhancement); never negative, at most 10.
-Multiple = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_max_places(10, "multiple")),
-                     AfterValidator(_not_negative), AfterValidator(_at_most(Decimal(10), "multiple", "10")),
+Multiple = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(10), "multiple", "10")),
                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10})]
-Count = Annotated[int, BeforeValidator(_to_int), AfterValidator(_count),
+Count = Annotated[int, BeforeValidator(_to_count),
                   WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})]
 #: A date from FIRST_DATE to LAST_DATE.
 Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
