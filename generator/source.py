@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from . import plainyaml
+
 Path_ = tuple[str | int, ...]
 
 _SAFE = yaml.SafeLoader("")  # used only for its scalar constructors (dates, booleans)
@@ -45,6 +47,22 @@ class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
 
 
 _LOADER = _Loader
+_RESOLVER = yaml.resolver.Resolver()
+#: Values of plain scalars already read without a problem, by their text (all immutable: text,
+#: numbers, dates, booleans, None).  Files repeat most of theirs: names, kinds, rates, dates.
+_PLAIN_VALUES: dict[str, Any] = {}
+_UNSEEN = object()
+_STR = "tag:yaml.org,2002:str"
+
+
+def _plain_tag(text: str) -> str:
+    """The tag YAML gives a plain (unquoted, untagged) scalar, as the loader resolves it."""
+    tag = _RESOLVED.get((text, False))
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+        if len(_RESOLVED) < _RESOLVED_MAX:
+            _RESOLVED[(text, False)] = tag
+    return tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +176,13 @@ class _Build:
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: SourceMap) -> Any:
-    tag = node.tag
-    text = node.value
+    return _scalar_value(node.tag, node.value, path, errors, src, node)
+
+
+def _scalar_value(tag: str, text: str, path: Path_, errors: list[InputError], src: SourceMap,
+                  node: yaml.ScalarNode | None = None) -> Any:
+    """The value of a scalar with ``tag``; ``node`` is made from the tag and text if not given
+    (PyYAML's constructors for the rarer forms take a node)."""
     if _SURROGATE.search(text):
         errors.append(src.error(path, "text with an unpaired surrogate escape such as \\ud800 (expected "
                                       "valid Unicode)"))
@@ -172,7 +195,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: S
         if _INT.match(text):
             return int(text.replace("_", ""))
         try:
-            return _SAFE.construct_yaml_int(node)  # 0x.., 0o.., sexagesimal
+            return _SAFE.construct_yaml_int(node or yaml.ScalarNode(tag, text))  # 0x.., 0o.., sexagesimal
         except ValueError:  # an explicit !!int on text that is not one
             errors.append(src.error(path, f"{shown(text)} is not a whole number"))
             return text
@@ -186,7 +209,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: S
         return text
     if tag == "tag:yaml.org,2002:bool":
         try:
-            return _SAFE.construct_yaml_bool(node)
+            return _SAFE.construct_yaml_bool(node or yaml.ScalarNode(tag, text))
         except KeyError:  # an explicit !!bool on text that is not one
             errors.append(src.error(path, f"{shown(text)} is not true or false"))
             return text
@@ -194,7 +217,7 @@ def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: S
         return None
     if tag == "tag:yaml.org,2002:timestamp":
         try:
-            return _SAFE.construct_yaml_timestamp(node)
+            return _SAFE.construct_yaml_timestamp(node or yaml.ScalarNode(tag, text))
         except ValueError as exc:
             errors.append(src.error(path, f"{shown(text)} is not a valid date ({exc})"))
             return text
@@ -260,6 +283,26 @@ def _compose(text: str) -> yaml.Node | None:
             raise first from None
 
 
+def _quick(text: str, src: SourceMap) -> Any:
+    """The file's values by :mod:`generator.plainyaml`, or ``OUTSIDE`` when the full reader
+    must read it (a problem with any value included: the full reader words every error)."""
+    errors: list[InputError] = []
+
+    def scalar(value: str, quoted: bool, path: Path_) -> Any:
+        if quoted:  # text, as the full reader gives it (the quick reader admits no escapes)
+            return value
+        out = _PLAIN_VALUES.get(value, _UNSEEN)
+        if out is _UNSEEN:
+            out = _scalar_value(_plain_tag(value), value, path, errors, src)
+            if errors:
+                raise plainyaml.Outside
+            if len(_PLAIN_VALUES) < _RESOLVED_MAX:
+                _PLAIN_VALUES[value] = out
+        return out
+
+    return plainyaml.read(text, src.lines, scalar, MAX_DEPTH, MAX_VALUES)
+
+
 def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
     """Read one YAML file into plain values and its source map.
 
@@ -286,6 +329,10 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
         raise InputErrors([InputError(name, line, "", f"YAML syntax error: character U+{ord(odd_break.group()):04X} "
                                                       "is a line break to YAML but not to most editors (expected "
                                                       "a plain line break)")])
+    data = _quick(text, src)
+    if data is not plainyaml.OUTSIDE:
+        return data, src
+    src = SourceMap(name)
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
