@@ -7,7 +7,7 @@ ratios and factors stay exact until a template's filter displays them.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 #: Zero as a cash amount (two places), so sums of cash keep whole cents.
 ZERO = Decimal("0.00")
@@ -51,13 +51,15 @@ def truncate(value: Decimal, n: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-n), rounding=ROUND_DOWN)
 
 
+#: The context quotients are taken in: PRECISION digits, rounded half-even in the last of them.
+RATIO_CONTEXT = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN)
+
+
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     """Exact-enough quotient (34 significant digits); zero when the denominator is zero."""
     if not denominator:
         return ZERO
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return numerator / denominator
+    return RATIO_CONTEXT.divide(numerator, denominator)
 
 
 def decimal_places(value: Decimal) -> int:
