@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from .number import cents, decimal_places
+from .number import cents
 from .source import shown
 
 
@@ -54,14 +54,17 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
     written to the cent (``5`` is ``5.00``), as every cash amount is kept."""
 
     def check(value: Any) -> Decimal:
-        value = _to_decimal(value)
-        if decimal_places(value) > places:
-            raise NumberError(f"{what} {value} has {decimal_places(value)} decimal places (expected at most {places})")
+        if type(value) is not Decimal or not value.is_finite():
+            value = _to_decimal(value)
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # a finite number's
+        if exponent < -places:
+            raise NumberError(f"{what} {value} has {-exponent} decimal places (expected at most {places})")
         if value < 0:
             raise NumberError(f"must not be negative (got {value})")
         if value > limit:
             raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
-        return cents(value) if cash else value
+        return cents(value) if cash and exponent != -2 else value
 
     return check
 
