@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +258,12 @@ def period_path(deal_dir: Path, key: str) -> Path:
 
 
 def list_periods(deal_dir: Path) -> list[str]:
-    folder = Path(deal_dir) / "periods"
-    return sorted(p.stem for p in folder.glob("*.yaml") if _PERIOD.match(p.stem))
+    """The periods on file (``2002-05`` for ``periods/2002-05.yaml``), in order."""
+    try:
+        names = os.listdir(Path(deal_dir) / "periods")
+    except OSError:  # no periods folder (or one that cannot be read): none on file
+        return []
+    return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
 
 
 def load_period(deal_dir: Path, key: str) -> Loaded:
