@@ -124,10 +124,25 @@ def dotted(path: Path_) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SourceMap:
-    """Where each value of one YAML document stands."""
+    """Where each value of one YAML document stands.
+
+    A document that the quick reader (:mod:`generator.plainyaml`) read keeps its ``text``
+    instead: the full reader finds its lines from it the first time one is asked for, since
+    only an error message or an explanation needs them."""
 
     file: str
-    lines: dict[Path_, int] = field(default_factory=dict)
+    text: str | None = field(default=None, repr=False, compare=False)
+    found: dict[Path_, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        """The line of each value, by its path: ``("classes", 0, "cusip")``."""
+        if self.text is not None:
+            node = _compose(self.text)
+            if node is not None:
+                _build(node, (), _Build(SourceMap(self.file, None, self.found), []))
+            object.__setattr__(self, "text", None)
+        return self.found
 
     def line(self, path: Path_) -> int:
         """Line of ``path``, or of its nearest ancestor that the file has."""
@@ -283,24 +298,29 @@ def _compose(text: str) -> yaml.Node | None:
             raise first from None
 
 
-def _quick(text: str, src: SourceMap) -> Any:
+_NOWHERE = SourceMap("")  # (a scalar's errors only decide that the full reader reads the file)
+
+
+def _quick_scalar(value: str, quoted: bool) -> Any:
+    """A scalar's value for the quick reader, as the full reader gives it; any problem leaves
+    the file to the full reader, which words the error."""
+    if quoted:  # text (the quick reader admits no escapes)
+        return value
+    out = _PLAIN_VALUES.get(value, _UNSEEN)
+    if out is _UNSEEN:
+        errors: list[InputError] = []
+        out = _scalar_value(_plain_tag(value), value, (), errors, _NOWHERE)
+        if errors:
+            raise plainyaml.Outside
+        if len(_PLAIN_VALUES) < _RESOLVED_MAX:
+            _PLAIN_VALUES[value] = out
+    return out
+
+
+def _quick(text: str) -> Any:
     """The file's values by :mod:`generator.plainyaml`, or ``OUTSIDE`` when the full reader
-    must read it (a problem with any value included: the full reader words every error)."""
-    errors: list[InputError] = []
-
-    def scalar(value: str, quoted: bool, path: Path_) -> Any:
-        if quoted:  # text, as the full reader gives it (the quick reader admits no escapes)
-            return value
-        out = _PLAIN_VALUES.get(value, _UNSEEN)
-        if out is _UNSEEN:
-            out = _scalar_value(_plain_tag(value), value, path, errors, src)
-            if errors:
-                raise plainyaml.Outside
-            if len(_PLAIN_VALUES) < _RESOLVED_MAX:
-                _PLAIN_VALUES[value] = out
-        return out
-
-    return plainyaml.read(text, src.lines, scalar, MAX_DEPTH, MAX_VALUES)
+    must read it."""
+    return plainyaml.read(text, _quick_scalar, MAX_DEPTH, MAX_VALUES)
 
 
 def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
@@ -310,7 +330,6 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
     scalars, all at once.
     """
     name = display or str(path)
-    src = SourceMap(name)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -323,15 +342,15 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputErrors([InputError(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}: "
                                                       f"{raw[exc.start:exc.end]!r})")]) from None
-    odd_break = _YAML_ONLY_BREAK.search(text)
+    odd_break = None if text.isascii() else _YAML_ONLY_BREAK.search(text)
     if odd_break:
         line = text.count("\n", 0, odd_break.start()) + 1
         raise InputErrors([InputError(name, line, "", f"YAML syntax error: character U+{ord(odd_break.group()):04X} "
                                                       "is a line break to YAML but not to most editors (expected "
                                                       "a plain line break)")])
-    data = _quick(text, src)
+    data = _quick(text)
     if data is not plainyaml.OUTSIDE:
-        return data, src
+        return data, SourceMap(name, text)
     src = SourceMap(name)
     try:
         node = _compose(text)
