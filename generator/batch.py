@@ -120,9 +120,26 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
     return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid())
 
 
+def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path) -> list[DealOutcome]:
+    """:func:`render_deal` for each of a few deals: one task for a worker process, so that
+    handing out tasks and collecting outcomes costs the parent little beside the work."""
+    return [render_deal(d, period, formats, out) for d in deal_dirs]
+
+
+#: Most deals in one task.  A worker finishes its task before it stops on Ctrl-C, so a task
+#: stays short (a few tens of milliseconds); the parent still hands out a task only every few.
+MAX_TASK = 8
+
+
+def task_size(deals: int, jobs: int) -> int:
+    """Deals per task: about a sixteenth of each worker's share, from 1 to MAX_TASK, so that
+    the workers finish together."""
+    return max(1, min(MAX_TASK, deals // (jobs * 16)))
+
+
 def _worker_init() -> None:
     # Ctrl-C and SIGTERM go to the whole process group; the parent decides: workers finish
-    # the deal in hand (its files complete) and take no more.
+    # the task in hand (a few deals, their files complete) and take no more.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
@@ -158,17 +175,20 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
             pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
             futures: list[Future] = []
             taken: set[Future] = set()
+            size = task_size(len(deals), jobs)
             try:
-                futures = [pool.submit(render_deal, d, period, formats, out) for d in deals]
+                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out)
+                           for i in range(0, len(deals), size)]
                 for future in as_completed(futures):
                     taken.add(future)
-                    result.outcomes.append(future.result())
-                    if progress:
-                        progress(result.outcomes[-1])
+                    for outcome in future.result():
+                        result.outcomes.append(outcome)
+                        if progress:
+                            progress(outcome)
             except KeyboardInterrupt:
-                pool.shutdown(wait=True, cancel_futures=True)  # deals in hand finish; the rest never start
-                result.outcomes += [f.result() for f in futures
-                                    if f not in taken and f.done() and not f.cancelled()]
+                pool.shutdown(wait=True, cancel_futures=True)  # tasks in hand finish; the rest never start
+                result.outcomes += [o for f in futures if f not in taken and f.done() and not f.cancelled()
+                                    for o in f.result()]
                 raise Interrupted(result, len(deals)) from None
             pool.shutdown(wait=True)
     finally:
@@ -216,5 +236,5 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-__all__ = ["find_deals", "render_deal", "run_batch", "manifest", "write_manifest", "BatchResult", "DealOutcome",
+__all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "BatchResult", "DealOutcome",
            "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]
