@@ -210,4 +210,61 @@ def render_json(statement: Statement, revision: Revision | None = None) -> str:
     data = to_plain(statement)
     if revision is not None:
         data = {"revision": to_plain(revision), **data}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data) + "\n"
+
+
+def json_text(data: Any) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=False)``, byte for byte.  The json module
+    writes indented JSON in pure Python, value by value through generators; this writes the
+    shapes :func:`to_plain` gives (dicts with text keys, lists, text, whole numbers, booleans,
+    None) a few times faster, and leaves any other data to the json module."""
+    out: list[str] = []
+    try:
+        _json_into(data, "\n", out)
+    except _Unusual:
+        return json.dumps(data, indent=2, ensure_ascii=False)
+    return "".join(out)
+
+
+class _Unusual(Exception):
+    """Data of a shape that json_text leaves to the json module."""
+
+
+_json_string = json.encoder.encode_basestring  # libjson's C function where there is one
+_JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
+def _json_into(value: Any, newline: str, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(_json_string(value))
+    elif kind is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unusual
+            out.append(sep + _json_string(key) + ": ")
+            _json_into(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif kind is list:
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _json_into(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "]")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif value is None or kind is bool:
+        out.append(_JSON_CONSTANTS[value])
+    else:
+        raise _Unusual

@@ -164,10 +164,24 @@ class Revision:
     changes: tuple[Change, ...]
 
 
+#: Each type's field names if it is a dataclass, else None: looked up once per type.
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
 def to_plain(value: Any) -> Any:
     """The statement as JSON-ready data: Decimals as exact strings, dates in ISO form."""
-    if is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    kind = type(value)
+    if kind is Decimal:
+        return format(value, "f")
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    try:
+        names = _FIELDS[kind]
+    except KeyError:
+        names = _FIELDS[kind] = (tuple(f.name for f in fields(value))
+                                 if is_dataclass(value) and not isinstance(value, type) else None)
+    if names is not None:
+        out = {name: to_plain(getattr(value, name)) for name in names}
         if isinstance(value, Check):
             out["ok"] = value.ok
         return out

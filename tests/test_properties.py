@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -83,3 +84,20 @@ def test_any_valid_period_reconciles(period: Period):
     certificates = sum((c.ending_balance for c in s.classes if c.kind not in ("excess", "residual")), ZERO)
     assert s.pool["ending_balance"] == certificates + s.cls("CE").ending_balance
     assert after.pool_balance == s.pool["ending_balance"]
+
+
+json_data = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False),
+    lambda children: (st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+                      | st.dictionaries(st.integers(), children, min_size=1, max_size=2)),
+    max_leaves=20)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(json_data)
+def test_json_text_is_json_dumps_indented(data) -> None:
+    """The JSON writer the statements use gives json.dumps's bytes for any data, the shapes it
+    writes itself (text keys, lists, text, whole numbers, booleans, None) and the others."""
+    from generator.render import json_text
+
+    assert json_text(data) == json.dumps(data, indent=2, ensure_ascii=False)
