@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from . import calendar as cal
 from .model import (CarryoverStep, Deal, ExtraPrincipalStep, FeesStep, InterestStep, Opening, Period,
@@ -424,7 +425,7 @@ def run_period(deal: Deal, state: State, period: Period) -> tuple[Statement, Sta
         ))
 
     def total_of(attr: str) -> Decimal:
-        return sum((getattr(r, attr) for r in results), ZERO)
+        return sum(map(attrgetter(attr), results), ZERO)
 
     totals = {a: total_of(a) for a in ("beginning_balance", "principal", "losses", "ending_balance", "interest",
                                        "total", "interest_distribution", "unpaid_interest_after",

@@ -148,6 +148,12 @@ def load_deal(deal_dir: Path) -> Loaded:
     return Loaded(deal, src)
 
 
+def _has(step: BaseModel, name: str) -> bool:
+    """Whether a kind of waterfall step has the field ``name`` (``hasattr`` on a pydantic
+    model goes through its ``__getattr__`` and an exception for every step that has not)."""
+    return name in type(step).model_fields
+
+
 def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     """Rules that tie fields of the deal file together."""
     errors: list[InputError] = []
@@ -165,9 +171,9 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     wf = deal.waterfall
     for section in ("interest", "principal", "excess"):
         for i, step in enumerate(getattr(wf, section)):
-            if hasattr(step, "classes"):
+            if _has(step, "classes"):
                 check_classes(("waterfall", section, i, "classes"), step.classes)
-            if hasattr(step, "class_"):
+            if _has(step, "class_"):
                 check_classes(("waterfall", section, i, "class"), [step.class_])
     check_classes(("waterfall", "loss_allocation"), wf.loss_allocation)
     if wf.prepayment_charges_to:
@@ -209,7 +215,7 @@ def _check_waterfall(deal: Deal, src: SourceMap) -> list[InputError]:
     for section in ("interest", "principal", "excess"):
         for i, step in enumerate(getattr(wf, section)):
             path = ("waterfall", section, i)
-            if hasattr(step, "classes"):
+            if _has(step, "classes"):
                 first = paid.setdefault(step.step, {})
                 for j, name in enumerate(step.classes):
                     if name in first:
