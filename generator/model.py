@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from .number import cents
+from .number import CENT, cents
 from .source import shown
 
 
@@ -56,15 +56,17 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
     def check(value: Any) -> Decimal:
         if type(value) is not Decimal or not value.is_finite():
             value = _to_decimal(value)
-        exponent = value.as_tuple().exponent
-        assert isinstance(exponent, int)  # a finite number's
-        if exponent < -places:
-            raise NumberError(f"{what} {value} has {-exponent} decimal places (expected at most {places})")
+        in_cents = cash and value.same_quantum(CENT)  # most amounts: no need to count their places
+        if not in_cents:
+            exponent = value.as_tuple().exponent
+            assert isinstance(exponent, int)  # a finite number's
+            if exponent < -places:
+                raise NumberError(f"{what} {value} has {-exponent} decimal places (expected at most {places})")
         if value < 0:
             raise NumberError(f"must not be negative (got {value})")
         if value > limit:
             raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
-        return cents(value) if cash and exponent != -2 else value
+        return cents(value) if cash and not in_cents else value
 
     return check
 
