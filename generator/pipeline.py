@@ -209,15 +209,15 @@ def run(deal_dir: Path, spec: str) -> list[Computed]:
             break
         loaded = load_period(deal_dir, key)
         period: Period = loaded.value
+        first = state is None
+        if first and period.opening is not None:
+            state = opening_state(deal, period.opening)  # checked with the period, just below
         errors = check_period(deal, state, period, loaded.source)
-        if state is None:
-            if period.opening is None:
-                errors.append(loaded.source.error(("opening",),
-                                                  "the deal's first period on file needs an opening state "
-                                                  "(balances after the previous distribution)"))
-            else:
-                state = opening_state(deal, period.opening) if not errors else None
-        elif period.opening is not None:
+        if first and period.opening is None:
+            errors.append(loaded.source.error(("opening",),
+                                              "the deal's first period on file needs an opening state "
+                                              "(balances after the previous distribution)"))
+        elif not first and period.opening is not None:
             errors += agree_with_opening(deal, state, period, loaded.source)
         if errors:
             raise InputErrors(errors)
