@@ -11,7 +11,7 @@ Prints, each figure measured in this run, with its target and PASS or MISS:
 * PDF end to end as a ratio to bare WeasyPrint on the same pages, rendered beforehand and
   printed with the arguments generator/html.py uses (target at most 1.15x);
 * ``remit batch`` (text) speed-up with 2 worker processes over 1 (target at least 1.7x on
-  2 cores), each the best of 3 runs in alternating order.  It means something only on an
+  2 cores), each the best of 5 runs in alternating order.  It means something only on an
   otherwise idle machine, so beside it are what a bare CPU loop gains from a second process,
   how much more CPU time the 2 workers took than the 1 for the same work, and the CPU other
   processes used meanwhile;
@@ -79,7 +79,7 @@ def computed_all(deals: Sequence[Path]) -> list[Computed]:
     return [c for deal in deals for c in run(deal, "latest")]
 
 
-def text_paired(deals: Sequence[Path], repeat: int = 3, chunk: int = 50) -> tuple[float, float]:
+def text_paired(deals: Sequence[Path], repeat: int = 5, chunk: int = 50) -> tuple[float, float]:
     """Seconds for text end to end, and for the bare Jinja render of the same template from
     contexts prepared beforehand (the context remit renders text with: the statement and deal
     objects themselves).  Taken chunk by chunk of the book, the two in turn and in
@@ -256,11 +256,11 @@ def main() -> None:
               flush=True)
         end_to_end(deals[:20], "text")()  # templates compiled, imports done: forked workers start warm
 
-        print("\nremit batch, text (the statement and its JSON figures record, written), best of 3:")
+        print("\nremit batch, text (the statement and its JSON figures record, written), best of 5:")
         ceiling = cpu_scaling()
         meter = OtherCpu()
         runs: dict[int, list[BatchResult]] = {1: [], 2: []}
-        for r in range(3):
+        for r in range(5):
             for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
                 runs[jobs].append(batch(deals, jobs))
         others = meter.seconds()
@@ -294,7 +294,7 @@ def main() -> None:
 
         print("\nStatements per second, one process, end to end (load, validate, compute, reconcile, render):")
         text, jinja = text_paired(deals)
-        row("text (each chunk's best of 3)", f"{n / text:.1f}", "(no target)", "", f"{text / n * 1000:.2f} ms per statement")
+        row("text (each chunk's best of 5)", f"{n / text:.1f}", "(no target)", "", f"{text / n * 1000:.2f} ms per statement")
         for fmt in ("json", "html"):
             seconds = best(end_to_end(deals, fmt), 1)
             row(fmt, f"{n / seconds:.1f}", "(no target)", "", f"{seconds / n * 1000:.2f} ms per statement")
