@@ -1,12 +1,17 @@
 """Reading YAML so that every value remembers the file and line it came from.
 
-``yaml.compose`` gives a node tree with marks; we build plain Python values from
-it ourselves so that:
+Files in the plain style of the bundled inputs are read by the quick reader
+(:mod:`generator.plainyaml`).  Any other file is read by the full reader: ``yaml.compose``
+(libyaml) gives a node tree with marks, and we build plain Python values from it
+ourselves so that:
 
 * a YAML number becomes ``int`` or ``Decimal`` from its *text* (``2.17`` is
   ``Decimal("2.17")``, never a float);
 * a duplicate key is an error, not a silent overwrite;
 * every value's path (``("classes", 0, "cusip")``) maps to its line.
+
+Both give the same values; lines always come from the full reader (for a quickly read
+file, the first time one is asked for).
 """
 
 from __future__ import annotations
