@@ -91,3 +91,21 @@ def test_diff_names_a_golden_file_it_cannot_place(tmp_path):
     code, output = remit("diff", "--root", INPUTS, "--golden", golden)
     assert code == 1
     assert f"{golden}/no-such-deal_2002-05-28.txt: no deal with id 'no-such-deal'" in output
+
+
+def test_a_broken_deal_without_approved_files_does_not_stop_diff(tmp_path):
+    roots = tmp_path / "inputs"
+    shutil.copytree(INPUTS, roots)
+    broken = roots / "broken-deal"
+    broken.mkdir()
+    (broken / "deal.yaml").write_text("id: broken-deal\nclasses: [\n")
+    approved = sorted(p.name for p in GOLDEN.iterdir())
+    code, output = remit("diff", "--root", roots, "--golden", GOLDEN)
+    assert (code, output) == (0, f"{len(approved)} approved files: {len(approved)} unchanged, 0 changed\n")
+
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    (golden / "broken-deal_2002-05-28.txt").write_text("x\n")  # now the broken deal may be the one wanted
+    code, output = remit("diff", "--root", roots, "--golden", golden)
+    assert code == 1
+    assert f"{broken / 'deal.yaml'}:3: YAML syntax error" in output
