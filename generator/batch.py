@@ -236,5 +236,5 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-__all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "BatchResult", "DealOutcome",
-           "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]
+__all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "BatchResult",
+           "DealOutcome", "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]

@@ -294,7 +294,8 @@ def main() -> None:
 
         print("\nStatements per second, one process, end to end (load, validate, compute, reconcile, render):")
         text, jinja = text_paired(deals)
-        row("text (each chunk's best of 5)", f"{n / text:.1f}", "(no target)", "", f"{text / n * 1000:.2f} ms per statement")
+        row("text (each chunk's best of 5)", f"{n / text:.1f}", "(no target)", "",
+            f"{text / n * 1000:.2f} ms per statement")
         for fmt in ("json", "html"):
             seconds = best(end_to_end(deals, fmt), 1)
             row(fmt, f"{n / seconds:.1f}", "(no target)", "", f"{seconds / n * 1000:.2f} ms per statement")
