@@ -230,7 +230,7 @@ class _Unusual(Exception):
     """Data of a shape that json_text leaves to the json module."""
 
 
-_json_string = json.encoder.encode_basestring  # libjson's C function where there is one
+_json_string = json.encoder.encode_basestring  # the C function of CPython's _json module, where there is one
 _JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
