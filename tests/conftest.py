@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "inputs"
 GOLDEN = ROOT / "golden"
 REFERENCE_DEAL = INPUTS / "new-century-2002-1"
+SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
 
 
 @pytest.fixture

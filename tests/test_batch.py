@@ -16,10 +16,8 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-from .conftest import INPUTS, REFERENCE_DEAL, ROOT
+from .conftest import INPUTS, REFERENCE_DEAL, ROOT, SYNTHETIC
 from .test_errors import edit
-
-SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
 
 
 def copy_deal(source: Path, root: Path, deal_id: str) -> Path:

@@ -16,10 +16,9 @@ from generator.explain import Explanation, Input, Mismatch, UnknownFigure, displ
 from generator.pipeline import Computed, run
 from generator.statement import Statement
 
-from .conftest import INPUTS, REFERENCE_DEAL
+from .conftest import REFERENCE_DEAL, SYNTHETIC
 from .test_errors import edit
 
-SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
 
 #: Synthetic months whose story exercises a rule (see tests/test_synthetic.py).
 MONTHS = {

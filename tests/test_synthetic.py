@@ -13,10 +13,9 @@ from generator.cli import main
 from generator.pipeline import run
 from generator.source import InputErrors
 
-from .conftest import INPUTS
+from .conftest import SYNTHETIC
 from .test_errors import edit
 
-SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
 
 #: Each rule's first appearance in the story.
 GOLDEN_MONTHS = {
