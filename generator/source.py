@@ -36,38 +36,33 @@ _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Bounded, so a long batch's memory stays flat.
 _RESOLVED: dict[tuple[str, bool], str] = {}
 _RESOLVED_MAX = 4096
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _implicit_tag(text: str, quoted: bool = False) -> str:
+    """The tag YAML gives an untagged scalar with this text (``quoted``: the loader's second
+    implicit flag), from the cache when it was resolved before."""
+    key = (text, quoted)
+    tag = _RESOLVED.get(key)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, quoted))
+        if len(_RESOLVED) < _RESOLVED_MAX:
+            _RESOLVED[key] = tag
+    return tag
 
 
 class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode and implicit[0]:
-            key = (value, implicit[1])
-            tag = _RESOLVED.get(key)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(_RESOLVED) < _RESOLVED_MAX:
-                    _RESOLVED[key] = tag
-            return tag
+            return _implicit_tag(value, implicit[1])
         return super().resolve(kind, value, implicit)
 
 
 _LOADER = _Loader
-_RESOLVER = yaml.resolver.Resolver()
 #: Values of plain scalars already read without a problem, by their text (all immutable: text,
 #: numbers, dates, booleans, None).  Files repeat most of theirs: names, kinds, rates, dates.
 _PLAIN_VALUES: dict[str, Any] = {}
 _UNSEEN = object()
-_STR = "tag:yaml.org,2002:str"
-
-
-def _plain_tag(text: str) -> str:
-    """The tag YAML gives a plain (unquoted, untagged) scalar, as the loader resolves it."""
-    tag = _RESOLVED.get((text, False))
-    if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
-        if len(_RESOLVED) < _RESOLVED_MAX:
-            _RESOLVED[(text, False)] = tag
-    return tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +309,7 @@ def _quick_scalar(value: str, quoted: bool) -> Any:
     out = _PLAIN_VALUES.get(value, _UNSEEN)
     if out is _UNSEEN:
         errors: list[InputError] = []
-        out = _scalar_value(_plain_tag(value), value, (), errors, _NOWHERE)
+        out = _scalar_value(_implicit_tag(value), value, (), errors, _NOWHERE)
         if errors:
             raise plainyaml.Outside
         if len(_PLAIN_VALUES) < _RESOLVED_MAX:
