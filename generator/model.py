@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from .number import CENT, cents
+from .number import CENT, cents, decimal_places
 from .source import shown
 
 
@@ -57,11 +57,8 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
         if type(value) is not Decimal or not value.is_finite():
             value = _to_decimal(value)
         in_cents = cash and value.same_quantum(CENT)  # most amounts: no need to count their places
-        if not in_cents:
-            exponent = value.as_tuple().exponent
-            assert isinstance(exponent, int)  # a finite number's
-            if exponent < -places:
-                raise NumberError(f"{what} {value} has {-exponent} decimal places (expected at most {places})")
+        if not in_cents and (written := decimal_places(value)) > places:
+            raise NumberError(f"{what} {value} has {written} decimal places (expected at most {places})")
         if value < 0:
             raise NumberError(f"must not be negative (got {value})")
         if value > limit:
