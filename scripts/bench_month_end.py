@@ -149,24 +149,22 @@ def pdf_paired(deals: Sequence[Path]) -> tuple[float, float]:
     return total_e2e, total_bare
 
 
-#: CPU seconds each batch run used, this process and its workers together, by the run's id.
-CPU_USED: dict[int, float] = {}
-
-
 def _cpu_seconds() -> float:
+    """CPU seconds this process and its finished workers have used."""
     return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                for f in ("ru_utime", "ru_stime"))
 
 
-def batch(deals: Sequence[Path], jobs: int) -> BatchResult:
+def batch(deals: Sequence[Path], jobs: int) -> tuple[BatchResult, float]:
+    """The run's result, and the CPU seconds it used (this process and its workers together)."""
     before = _cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="remit-month-end-") as out:
         result = run_batch(deals, "latest", ["text"], Path(out), jobs)
-    CPU_USED[id(result)] = _cpu_seconds() - before  # the workers have exited: their time is counted
+    used = _cpu_seconds() - before  # the workers have exited: their time is counted
     if result.failures:
         first = result.failures[0]
         raise SystemExit(f"{len(result.failures)} deals failed, e.g. {first.deal}: {first.errors[0]}")
-    return result
+    return result, used
 
 
 def _spin(n: int) -> float:
@@ -207,8 +205,7 @@ class OtherCpu:
         except (OSError, ValueError):
             return None
         user, nice, system, _idle, _iowait, irq, softirq = ticks
-        mine = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-                   for f in ("ru_utime", "ru_stime"))
+        mine = _cpu_seconds()
         return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK"), mine
 
     def seconds(self) -> float | None:
@@ -259,21 +256,21 @@ def main() -> None:
         print("\nremit batch, text (the statement and its JSON figures record, written), best of 5:")
         ceiling = cpu_scaling()
         meter = OtherCpu()
-        runs: dict[int, list[BatchResult]] = {1: [], 2: []}
+        runs: dict[int, list[tuple[BatchResult, float]]] = {1: [], 2: []}
         for r in range(5):
             for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
                 runs[jobs].append(batch(deals, jobs))
         others = meter.seconds()
-        one = min(runs[1], key=lambda r: r.seconds)
-        two = min(runs[2], key=lambda r: r.seconds)
+        one, one_cpu = min(runs[1], key=lambda run: run[0].seconds)
+        two, two_cpu = min(runs[2], key=lambda run: run[0].seconds)
         speedup = one.seconds / two.seconds
         row("1 job", f"{one.seconds:.2f} s", "", "", f"{one.statements / one.seconds:.1f} statements/s, "
                                                      f"{len(one.outcomes)} deals, 0 failed")
         row("2 jobs", f"{two.seconds:.2f} s", "", "", f"{two.statements / two.seconds:.1f} statements/s")
         row("speed-up, 2 jobs over 1", f"{speedup:.2f}x", f">= {SPEEDUP_TARGET}x", verdict(speedup >= SPEEDUP_TARGET))
         row("(a bare CPU loop, 2 processes over 1)", f"{ceiling:.2f}x", "", "", "what this machine gives two processes")
-        row("(CPU time used, 2 jobs over 1)", f"{CPU_USED[id(two)] / CPU_USED[id(one)]:.2f}x", "", "",
-            f"{CPU_USED[id(one)]:.1f} s and {CPU_USED[id(two)]:.1f} s: more than 1x is work the cores "
+        row("(CPU time used, 2 jobs over 1)", f"{two_cpu / one_cpu:.2f}x", "", "",
+            f"{one_cpu:.1f} s and {two_cpu:.1f} s: more than 1x is work the cores "
             "slowed each other down by")
         if others is not None:
             row("(other processes' CPU during these runs)", f"{others:.1f} s", "", "",
@@ -283,8 +280,9 @@ def main() -> None:
         sizes = [n // 4, n // 2]
         peaks: dict[int, list[int]] = {}
         for size in sizes:
-            peaks[size] = sorted(batch(deals[:size], 2).peak_rss_kib().values())
-        peaks[n] = sorted(max(runs[2], key=lambda r: max(r.peak_rss_kib().values())).peak_rss_kib().values())
+            peaks[size] = sorted(batch(deals[:size], 2)[0].peak_rss_kib().values())
+        peaks[n] = sorted(max((r for r, _ in runs[2]), key=lambda r: max(r.peak_rss_kib().values()))
+                          .peak_rss_kib().values())
         for size, values in peaks.items():
             row(f"{size} deals", f"{max(values) / 1024:.1f}", "", "",
                 "workers: " + ", ".join(f"{v / 1024:.1f}" for v in values))
