@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
@@ -20,6 +21,23 @@ from .source import shown
 
 class NumberError(ValueError):
     pass
+
+
+#: Text that other YAML readers take for a number (hexadecimal, octal, base 60, with
+#: underscores or leading zeros, infinities): here it is text, refused by a number field.
+_NUMBER_LIKE = re.compile(r"[-+]?(0[xob][0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9_.]+([eE][-+]?[0-9]+)?"
+                          r"|\.(inf|Inf|INF|nan|NaN|NAN))")
+
+
+_QUOTED_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
+
+
+def _text_kind(value: str) -> str:
+    if _QUOTED_NUMBER.fullmatch(value):
+        return f"text {shown(value)} (a number in quotes is text: write it without the quotes)"
+    if _NUMBER_LIKE.fullmatch(value):
+        return f"text {shown(value)}, which is not a plain decimal number (write digits only, such as 586 or 0.0217)"
+    return f"text {shown(value)}"
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -34,7 +52,7 @@ def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, float):  # only reachable from Python callers; YAML never yields one
         raise NumberError(f"a float ({value!r}) is not exact; write the number as text or Decimal")
     if isinstance(value, str):
-        raise NumberError(f"expected a number, got text {shown(value)}")
+        raise NumberError(f"expected a number, got {_text_kind(value)}")
     raise NumberError(f"expected a number, got {type(value).__name__}")
 
 
@@ -59,7 +77,7 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
         in_cents = cash and value.same_quantum(CENT)  # most amounts: no need to count their places
         if not in_cents and (written := decimal_places(value)) > places:
             raise NumberError(f"{what} {value} has {written} decimal places (expected at most {places})")
-        if value < 0:
+        if value.is_signed():  # -0.00 too: it would print as -0.00
             raise NumberError(f"must not be negative (got {value})")
         if value > limit:
             raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
@@ -68,15 +86,34 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
     return check
 
 
-def _to_count(value: Any) -> int:
-    """A whole number from 0 to MAX_COUNT."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        kind = f"text {shown(value)}" if isinstance(value, str) else shown(value)
-        raise NumberError(f"expected a whole number, got {kind}")
-    if value < 0:
-        raise NumberError(f"must not be negative (got {value})")
-    if value > MAX_COUNT:
-        raise NumberError(f"{value} is too large (expected at most {MAX_COUNT:,})")
+def _whole(low: int, high: int):
+    """A whole number from ``low`` to ``high``: a YAML integer, never ``true``, ``25.0`` or ``"25"``."""
+
+    def check(value: Any) -> int:
+        if type(value) is not int:
+            if isinstance(value, str):
+                kind = _text_kind(value)
+            elif isinstance(value, bool):
+                kind = str(value).lower()
+            elif isinstance(value, Decimal):
+                kind = f"{value} (write a whole number without a decimal point)"
+            else:
+                kind = shown(value)
+            raise NumberError(f"expected a whole number, got {kind}")
+        if value < low:
+            raise NumberError(f"must not be negative (got {value})" if low == 0
+                              else f"{value} is too small (expected at least {low:,})")
+        if value > high:
+            raise NumberError(f"{value} is too large (expected at most {high:,})")
+        return value
+
+    return check
+
+
+def _to_flag(value: Any) -> bool:
+    """A boolean: ``true`` or ``false``, nothing else (not ``yes``, ``on``, ``1``)."""
+    if type(value) is not bool:
+        raise NumberError(f"expected true or false, got {shown(value)}")
     return value
 
 
@@ -91,16 +128,30 @@ def _to_date(value: Any) -> dt.date:
     raise NumberError(f"expected a date (YYYY-MM-DD), got {shown(value)}")
 
 
-#: Unicode's control characters (Cc), surrogates (Cs) and line and paragraph separators (Zl, Zp).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+def printable_line(value: str) -> str | None:
+    """What is wrong with ``value`` as one line of printable text (None: nothing).  Text goes
+    into fixed-width lines and web pages: no line breaks, tabs or other control characters, no
+    invisible format characters (a right-to-left override, a zero-width space, a byte-order
+    mark), no separators but the plain space (``str.isprintable``)."""
+    if value.isprintable():
+        return None
+    bad = next(ch for ch in value if not ch.isprintable())
+    kind = _NOT_PRINTABLE.get(unicodedata.category(bad), "character")
+    name = unicodedata.name(bad, "")
+    return (f"text {shown(value)} has the {kind} U+{ord(bad):04X}{f' ({name})' if name else ''} "
+            "(expected one line of printable text)")
+
+
+#: What the characters ``str.isprintable`` refuses are, by Unicode category.
+_NOT_PRINTABLE = {"Cc": "control character", "Cf": "invisible format character", "Cs": "surrogate",
+                  "Co": "private-use character", "Cn": "unassigned character", "Zs": "special space",
+                  "Zl": "line separator", "Zp": "paragraph separator"}
 
 
 def _one_line(value: str) -> str:
-    """Text goes into fixed-width lines: no line breaks, tabs or other control characters."""
-    bad = _CONTROL.search(value)
-    if bad:
-        raise NumberError(f"text {shown(value)} has the control character U+{ord(bad.group()):04X} "
-                          "(expected one line of printable text)")
+    problem = printable_line(value)
+    if problem:
+        raise NumberError(problem)
     return value
 
 
@@ -127,8 +178,16 @@ Rate = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(1), "rate", "1, t
 #: A multiple of a rate (a trigger's fraction of the senior enhancement); never negative, at most 10.
 Multiple = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(10), "multiple", "10")),
                      WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10})]
-Count = Annotated[int, BeforeValidator(_to_count),
+Count = Annotated[int, BeforeValidator(_whole(0, MAX_COUNT)),
                   WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})]
+#: A distribution's number, counted from the first (1).
+Ordinal = Annotated[int, BeforeValidator(_whole(1, MAX_COUNT)),
+                    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_COUNT})]
+#: A day of the month on which classes are paid (at most the 28th, so that every month has it).
+DayOfMonth = Annotated[int, BeforeValidator(_whole(1, 28)), WithJsonSchema({"type": "integer", "minimum": 1,
+                                                                             "maximum": 28})]
+#: ``true`` or ``false``.
+Flag = Annotated[bool, BeforeValidator(_to_flag), WithJsonSchema({"type": "boolean"})]
 #: A date from FIRST_DATE to LAST_DATE.
 Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
 #: One line of text, without control characters.
@@ -179,7 +238,7 @@ class Schedule(Strict):
     closing_date: Date
     first_distribution_date: Date
     #: Classes are paid on this day of the month, or the next business day.
-    distribution_day: Annotated[int, Field(ge=1, le=28)] = 25
+    distribution_day: DayOfMonth = 25
     #: A country code of the ``holidays`` library whose public holidays close the banks.
     holiday_calendar: Literal["US", "NYSE"] = "US"
 
@@ -223,13 +282,13 @@ class OCTarget(Strict):
 
 class Stepdown(Strict):
     #: The stepdown date is no earlier than this distribution (counted from the first).
-    earliest_distribution: Annotated[int, Field(ge=1)]
+    earliest_distribution: Ordinal
     #: ... and no earlier than the senior enhancement percentage reaching this.
     senior_enhancement_target: Rate
 
 
 class LossStep(Strict):
-    from_distribution: Annotated[int, Field(ge=1)]
+    from_distribution: Ordinal
     pct_of_cutoff: Rate
 
 
@@ -252,7 +311,7 @@ class InterestStep(Strict):
     classes: tuple[ClassName, ...]
     #: Pay unpaid interest from earlier periods here too (senior classes); mezzanine classes
     #: usually receive it only from excess cash flow (``unpaid_interest`` step).
-    include_unpaid: bool = True
+    include_unpaid: Flag = True
 
 
 class PrincipalStep(Strict):
@@ -362,7 +421,7 @@ class Opening(Strict):
     net_wac_carryover: dict[ClassName, Money] = {}
     unpaid_realized_losses: dict[ClassName, Money] = {}
     oc_target: Money | None = None
-    stepdown_occurred: bool = False
+    stepdown_occurred: Flag = False
 
 
 class Payoffs(Strict):

@@ -1,68 +1,43 @@
-"""Reading YAML so that every value remembers the file and line it came from.
+"""Reading input files so that every value remembers the file and line it came from.
 
-Files in the plain style of the bundled inputs are read by the quick reader
-(:mod:`generator.plainyaml`).  Any other file is read by the full reader: ``yaml.compose``
-(libyaml) gives a node tree with marks, and we build plain Python values from it
-ourselves so that:
+This is where input enters the program, and every boundary is checked here, once, before
+anything else reads it:
 
-* a YAML number becomes ``int`` or ``Decimal`` from its *text* (``2.17`` is
-  ``Decimal("2.17")``, never a float);
+* only a regular file is read (a FIFO, a device or a socket is refused without opening it
+  for reading, so nothing blocks), and at most :data:`MAX_FILE_BYTES` of it;
+* a file reached through a link that leaves the directory it must stay in (``root``) is
+  refused;
+* YAML is read by one parser, libyaml (PyYAML's C parser), as a stream of events that is
+  turned into plain Python values without recursion, at most :data:`MAX_DEPTH` levels deep
+  and :data:`MAX_VALUES` values in all;
+* scalars are typed strictly, from their text: a number is written in plain decimal
+  digits (``586``, ``2.17``: ``int`` or ``Decimal``, never a float), a boolean is ``true``
+  or ``false``, a date is ``YYYY-MM-DD``, ``null`` or ``~`` is nothing, and anything else
+  is text.  ``0x24A``, ``01112``, ``5:56``, ``1_000`` and ``yes`` are text, which a number
+  or boolean field then refuses by name;
 * a duplicate key is an error, not a silent overwrite;
 * every value's path (``("classes", 0, "cusip")``) maps to its line.
-
-Both give the same values; lines always come from the full reader (for a quickly read
-file, the first time one is asked for).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import plainyaml
+try:
+    from yaml._yaml import CParser as _Parser  # libyaml
+except ImportError as exc:  # pragma: no cover - PyYAML's wheels carry libyaml
+    raise ImportError("remit reads YAML with libyaml: install PyYAML with its C extension") from exc
 
 Path_ = tuple[str | int, ...]
-
-_SAFE = yaml.SafeLoader("")  # used only for its scalar constructors (dates, booleans)
-#: libyaml's parser when PyYAML was built with it (about 14x faster); the nodes and marks are the same.
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: Tags already resolved for a plain scalar's text.  Resolving runs a few regular expressions
-#: per scalar, in Python even under libyaml; every deal and period file repeats the same keys.
-#: Bounded, so a long batch's memory stays flat.
-_RESOLVED: dict[tuple[str, bool], str] = {}
-_RESOLVED_MAX = 4096
-_RESOLVER = yaml.resolver.Resolver()
-
-
-def _implicit_tag(text: str, quoted: bool = False) -> str:
-    """The tag YAML gives an untagged scalar with this text (``quoted``: the loader's second
-    implicit flag), from the cache when it was resolved before."""
-    key = (text, quoted)
-    tag = _RESOLVED.get(key)
-    if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, quoted))
-        if len(_RESOLVED) < _RESOLVED_MAX:
-            _RESOLVED[key] = tag
-    return tag
-
-
-class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            return _implicit_tag(value, implicit[1])
-        return super().resolve(kind, value, implicit)
-
-
-_LOADER = _Loader
-#: Values of plain scalars already read without a problem, by their text (all immutable: text,
-#: numbers, dates, booleans, None).  Files repeat most of theirs: names, kinds, rates, dates.
-_PLAIN_VALUES: dict[str, Any] = {}
-_UNSEEN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,25 +99,11 @@ def dotted(path: Path_) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SourceMap:
-    """Where each value of one YAML document stands.
-
-    A document that the quick reader (:mod:`generator.plainyaml`) read keeps its ``text``
-    instead: the full reader finds its lines from it the first time one is asked for, since
-    only an error message or an explanation needs them."""
+    """Where each value of one YAML document stands."""
 
     file: str
-    text: str | None = field(default=None, repr=False, compare=False)
-    found: dict[Path_, int] = field(default_factory=dict, repr=False)
-
-    @property
-    def lines(self) -> dict[Path_, int]:
-        """The line of each value, by its path: ``("classes", 0, "cusip")``."""
-        if self.text is not None:
-            node = _compose(self.text)
-            if node is not None:
-                _build(node, (), _Build(SourceMap(self.file, None, self.found), []))
-            object.__setattr__(self, "text", None)
-        return self.found
+    #: The line of each value, by its path: ``("classes", 0, "cusip")``.
+    lines: dict[Path_, int] = field(default_factory=dict, repr=False)
 
     def line(self, path: Path_) -> int:
         """Line of ``path``, or of its nearest ancestor that the file has."""
@@ -160,13 +121,11 @@ class SourceMap:
         return InputError(self.file, self.line(path), dotted(path), message)
 
 
-_INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
-_DEC = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$|^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-#: Characters that end a line for YAML 1.1 (and PyYAML) but not for editors: text after one
-#: in a comment would be read as data, and every line number after it would be off.
-_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
+# ------------------------------------------------------------------ limits
 
+#: Largest input file read: 2 MiB.  The bundled deal and period files are about 4 KB; a
+#: period listing 10,000 liquidated loans is about 1 MB.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 #: Longest text read as a number: far more digits than any amount needs, and short of
 #: the lengths that Python refuses to convert (or print) as an int.
 MAX_NUMBER_TEXT = 100
@@ -176,166 +135,362 @@ MAX_DEPTH = 50
 MAX_VALUES = 200_000
 
 
-class _TooMany(Exception):
+# ------------------------------------------------------------------ reading a file
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MiB" if n % (1024 * 1024) == 0 else f"{n:,} bytes"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, every link followed, stays under ``root`` (itself resolved)."""
+    real = os.path.realpath(path)
+    top = os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def read_input(path: Path, name: str | None = None, root: Path | None = None,
+               limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of one input file, checked at the boundary: a regular file (never opened for
+    reading if it is not, so a FIFO cannot block), at most ``limit`` bytes, and, when ``root``
+    is given, not reached through a link that leaves ``root``.  Raises :class:`InputErrors`."""
+    name = name or str(path)
+
+    def refuse(message: str) -> InputErrors:
+        return InputErrors([InputError(name, 0, "", message)])
+
+    if root is not None and not inside(path, root):
+        raise refuse(f"is a link to {os.path.realpath(path)}, outside {root} (expected a file under {root})")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise refuse("file not found") from None
+    except IsADirectoryError:
+        raise refuse("is a directory (expected a YAML file)") from None
+    except OSError as exc:  # a file we may not read, a broken link, ...
+        raise refuse(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse(f"is {_kind(info.st_mode)} (expected a regular file)")
+        too_big = f"is larger than {_mib(limit)}, the most an input file may hold (expected a deal or period file)"
+        if info.st_size > limit:
+            raise refuse(too_big)
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew while being read
+                raise refuse(too_big)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise refuse(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------ scalars
+
+#: Plain scalars that are numbers: decimal digits with an optional sign, and for a Decimal a
+#: point with digits after it and/or an exponent.  No leading zeros (``01112``), no
+#: underscores, no hexadecimal, octal or base-60 forms, no ``.inf`` or ``.nan``: those are text.
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DEC = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_NULL = frozenset(("", "~", "null"))
+_BOOL = {"true": True, "false": False}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Characters that end a line for YAML 1.1 (and libyaml) but not for editors: text after one
+#: in a comment would be read as data, and every line number after it would be off.
+_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
+_STR_TAG = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = frozenset((None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"))
+
+#: Values of plain scalars already read without a problem, by their text (all immutable: text,
+#: numbers, dates, booleans, None).  Files repeat most of theirs: names, kinds, rates, dates.
+#: Bounded, so a long batch's memory stays flat.
+_PLAIN_VALUES: dict[str, Any] = {}
+_PLAIN_MAX = 4096
+_UNSEEN = object()
+
+
+class _BadScalar(Exception):
     pass
 
 
-@dataclass(slots=True)
-class _Build:
-    """What building one document's values keeps track of."""
-
-    src: SourceMap
-    errors: list[InputError]
-    active: set[int] = field(default_factory=set)  # nodes being built (an alias to one is a cycle)
-    count: int = 0
-
-
-def _scalar(node: yaml.ScalarNode, path: Path_, errors: list[InputError], src: SourceMap) -> Any:
-    return _scalar_value(node.tag, node.value, path, errors, src, node)
-
-
-def _scalar_value(tag: str, text: str, path: Path_, errors: list[InputError], src: SourceMap,
-                  node: yaml.ScalarNode | None = None) -> Any:
-    """The value of a scalar with ``tag``; ``node`` is made from the tag and text if not given
-    (PyYAML's constructors for the rarer forms take a node)."""
-    if _SURROGATE.search(text):
-        errors.append(src.error(path, "text with an unpaired surrogate escape such as \\ud800 (expected "
-                                      "valid Unicode)"))
-        return None
-    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(text) > MAX_NUMBER_TEXT:
-        errors.append(src.error(path, f"{shown(text)} is too long for a number "
-                                      f"(expected at most {MAX_NUMBER_TEXT} characters)"))
-        return text
-    if tag == "tag:yaml.org,2002:int":
-        if _INT.match(text):
-            return int(text.replace("_", ""))
-        try:
-            return _SAFE.construct_yaml_int(node or yaml.ScalarNode(tag, text))  # 0x.., 0o.., sexagesimal
-        except ValueError:  # an explicit !!int on text that is not one
-            errors.append(src.error(path, f"{shown(text)} is not a whole number"))
-            return text
-    if tag == "tag:yaml.org,2002:float":
-        if _DEC.match(text):
-            try:
-                return Decimal(text.replace("_", ""))
-            except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
-                pass
-        errors.append(src.error(path, f"{shown(text)} is not a finite decimal number"))
-        return text
-    if tag == "tag:yaml.org,2002:bool":
-        try:
-            return _SAFE.construct_yaml_bool(node or yaml.ScalarNode(tag, text))
-        except KeyError:  # an explicit !!bool on text that is not one
-            errors.append(src.error(path, f"{shown(text)} is not true or false"))
-            return text
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:timestamp":
-        try:
-            return _SAFE.construct_yaml_timestamp(node or yaml.ScalarNode(tag, text))
-        except ValueError as exc:
-            errors.append(src.error(path, f"{shown(text)} is not a valid date ({exc})"))
-            return text
-        except (AttributeError, TypeError):  # an explicit !!timestamp on text that is not one
-            errors.append(src.error(path, f"{shown(text)} is not a valid date (expected YYYY-MM-DD)"))
-            return text
-    return text
-
-
-def _build(node: yaml.Node, path: Path_, b: _Build) -> Any:
-    src = b.src
-    src.lines[path] = node.start_mark.line + 1
-    b.count += 1
-    if b.count > MAX_VALUES:
-        raise _TooMany
-    if len(path) > MAX_DEPTH:
-        b.errors.append(src.error(path, f"nested more than {MAX_DEPTH} levels deep (expected a value)"))
-        return None
-    if id(node) in b.active:
-        b.errors.append(src.error(path, "an alias (*name) to a value that contains it (expected a finite value)"))
-        return None
-    if isinstance(node, yaml.MappingNode):
-        b.active.add(id(node))
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                b.errors.append(InputError(src.file, key_node.start_mark.line + 1, dotted(path),
-                                           "a key must be a plain name"))
-                continue
-            key = key_node.value
-            child = path + (key,)
-            if _SURROGATE.search(key):
-                b.errors.append(InputError(src.file, key_node.start_mark.line + 1, dotted(path),
-                                           "a key with an unpaired surrogate escape such as \\ud800 "
-                                           "(expected valid Unicode)"))
-                continue
-            if key in out:
-                b.errors.append(
-                    InputError(src.file, key_node.start_mark.line + 1, dotted(child),
-                               f"duplicate key (first given on line {src.lines[child]})")
-                )
-                continue
-            out[key] = _build(value_node, child, b)
-            src.lines[child] = key_node.start_mark.line + 1
-        b.active.discard(id(node))
+def plain_value(text: str) -> Any:
+    """The value of an untagged plain scalar, typed strictly from its text (see the module's
+    docstring).  Raises :class:`_BadScalar` with the message for text that is refused."""
+    out = _PLAIN_VALUES.get(text, _UNSEEN)
+    if out is not _UNSEEN:
         return out
-    if isinstance(node, yaml.SequenceNode):
-        b.active.add(id(node))
-        items = [_build(item, path + (i,), b) for i, item in enumerate(node.value)]
-        b.active.discard(id(node))
-        return items
-    assert isinstance(node, yaml.ScalarNode)
-    return _scalar(node, path, b.errors, src)
-
-
-def _compose(text: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as first:  # the pure-Python parser says what it expected more plainly
+    if text in _NULL:
+        out = None
+    elif text in _BOOL:
+        out = _BOOL[text]
+    elif len(text) > MAX_NUMBER_TEXT and (_INT.fullmatch(text) or _DEC.fullmatch(text)):
+        raise _BadScalar(f"{shown(text)} is too long for a number (expected at most {MAX_NUMBER_TEXT} characters)")
+    elif _INT.fullmatch(text):
+        out = int(text)
+    elif _DEC.fullmatch(text):
+        out = Decimal(text)
+    elif m := _DATE.fullmatch(text):
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except RecursionError:  # it recurses where libyaml does not: keep libyaml's word
-            raise first from None
-
-
-_NOWHERE = SourceMap("")  # (a scalar's errors only decide that the full reader reads the file)
-
-
-def _quick_scalar(value: str, quoted: bool) -> Any:
-    """A scalar's value for the quick reader, as the full reader gives it; any problem leaves
-    the file to the full reader, which words the error."""
-    if quoted:  # text (the quick reader admits no escapes)
-        return value
-    out = _PLAIN_VALUES.get(value, _UNSEEN)
-    if out is _UNSEEN:
-        errors: list[InputError] = []
-        out = _scalar_value(_implicit_tag(value), value, (), errors, _NOWHERE)
-        if errors:
-            raise plainyaml.Outside
-        if len(_PLAIN_VALUES) < _RESOLVED_MAX:
-            _PLAIN_VALUES[value] = out
+            out = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError as exc:
+            raise _BadScalar(f"{shown(text)} is not a valid date ({exc})") from None
+    else:
+        out = text
+    if len(_PLAIN_VALUES) < _PLAIN_MAX:
+        _PLAIN_VALUES[text] = out
     return out
 
 
-def _quick(text: str) -> Any:
-    """The file's values by :mod:`generator.plainyaml`, or ``OUTSIDE`` when the full reader
-    must read it."""
-    return plainyaml.read(text, _quick_scalar, MAX_DEPTH, MAX_VALUES)
+def _scalar(event: yaml.ScalarEvent) -> Any:
+    text = event.value
+    if _SURROGATE.search(text):
+        raise _BadScalar("text with an unpaired surrogate escape such as \\ud800 (expected valid Unicode)")
+    tag = event.tag
+    if tag is None or tag == "!":
+        return plain_value(text) if event.implicit[0] and tag is None else text
+    if tag == _STR_TAG:
+        return text
+    raise _BadScalar(f"the tag {shown(tag)} is not used in deal and period files (expected a plain value, "
+                     "or !!str for text)")
 
 
-def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
+# ------------------------------------------------------------------ values from events
+
+
+class _Abort(Exception):
+    """A problem after which the rest of the document is not read."""
+
+
+#: A mapping's pending key: none yet (the next scalar is a key), or one that was refused
+#: (its value is read and dropped).
+_NO_KEY: Any = object()
+_BAD_KEY: Any = object()
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A mapping or list being built."""
+
+    value: dict[str, Any] | list[Any]
+    path: Path_
+    anchor: str | None
+    start_count: int
+    is_key: bool = False  # a mapping or list written as a key: refused, read only to go past it
+    key: Any = _NO_KEY
+    key_line: int = 0
+
+
+#: Longest key libyaml reads (a longer one is a syntax error).
+_MAX_KEY = 1024
+
+
+class _Reader:
+    """Turns libyaml's events for one document into plain values, with a line for each path.
+    Iterative: a deeply nested document cannot exhaust the stack; it is refused past MAX_DEPTH."""
+
+    def __init__(self, text: str, src: SourceMap):
+        self.text = text
+        self.src = src
+        self.errors: list[InputError] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, how many values it holds)
+        self.open_anchors: set[str] = set()  # anchors of collections not yet finished
+        self.count = 0
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.has_root = False
+
+    def error(self, path: Path_, message: str, line: int) -> None:
+        self.errors.append(InputError(self.src.file, line, dotted(path), message))
+
+    def read(self) -> Any:
+        """The document's value; raises InputErrors."""
+        parser = _Parser(self.text)
+        try:
+            self._run(parser)
+        except _Abort:
+            pass
+        finally:
+            parser.dispose()
+        if self.errors:
+            raise InputErrors(self.errors)
+        if not self.has_root:
+            raise InputErrors([InputError(self.src.file, 1, "", "the file is empty (expected a mapping)")])
+        return self.root
+
+    def _run(self, parser: Any) -> None:
+        documents = 0
+        while True:
+            try:
+                event = parser.get_event()
+            except yaml.MarkedYAMLError as exc:
+                self.errors.append(self._syntax_error(exc))
+                raise _Abort from None
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self._on_scalar(event)
+            elif kind is yaml.MappingStartEvent:
+                self._on_start(event, {})
+            elif kind is yaml.SequenceStartEvent:
+                self._on_start(event, [])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                self._on_end()
+            elif kind is yaml.AliasEvent:
+                self._on_alias(event)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self.error((), "a second YAML document (---) in the file (expected one document)",
+                               event.start_mark.line + 1)
+                    raise _Abort
+            elif kind is yaml.StreamEndEvent:
+                return
+
+    def _syntax_error(self, exc: yaml.MarkedYAMLError) -> InputError:
+        mark = exc.problem_mark or exc.context_mark
+        # (at the end of a file without a final line break, libyaml names the line after the last)
+        line = min(mark.line + 1, self.text.count("\n") + 1) if mark else 0
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        lines = self.text.split("\n", line)[line - 1:line] if line else []
+        if lines and len(lines[0].split(":", 1)[0]) > _MAX_KEY:
+            problem += f" (a key may be at most {_MAX_KEY:,} characters; expected a field name)"
+        return InputError(self.src.file, line, "", f"YAML syntax error: {problem}")
+
+    def _next(self) -> tuple[_Frame | None, Path_ | None]:
+        """The frame the next value goes into, and that value's path (None: it is a key)."""
+        if not self.stack:
+            return None, ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return top, top.path + (len(top.value),)
+        if top.key is _NO_KEY:
+            return top, None
+        return top, top.path + (top.key if top.key is not _BAD_KEY else "?",)
+
+    def _count(self, n: int, line: int) -> None:
+        self.count += n
+        if self.count > MAX_VALUES:
+            self.errors.append(InputError(self.src.file, line, "", f"more than {MAX_VALUES:,} values once aliases "
+                                                                 "(*name) are expanded (expected a deal or period file)"))
+            raise _Abort
+
+    def _on_scalar(self, event: yaml.ScalarEvent) -> None:
+        line = event.start_mark.line + 1
+        top, path = self._next()
+        if path is None:  # a mapping's key: its text, as written
+            self._on_key(top, event.value, line)
+            return
+        self._count(1, line)
+        try:
+            value = _scalar(event)
+        except _BadScalar as exc:
+            at_key = top is not None and isinstance(top.value, dict)
+            self.error(path, str(exc), top.key_line if at_key else line)
+            value = None
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, 1)
+        self._place(top, path, value, line)
+
+    def _on_key(self, top: _Frame, key: str, line: int) -> None:
+        top.key_line = line
+        child = top.path + (key,)
+        if _SURROGATE.search(key):
+            self.error(top.path, "a key with an unpaired surrogate escape such as \\ud800 (expected valid Unicode)",
+                       line)
+            top.key = _BAD_KEY
+        elif key in top.value:
+            self.error(child, f"duplicate key (first given on line {self.src.lines[child]})", line)
+            top.key = _BAD_KEY
+        else:
+            top.key = key
+            self.src.lines[child] = line
+
+    def _refuse_key(self, top: _Frame, line: int) -> None:
+        self.error(top.path, "a key must be a plain name", line)
+        top.key, top.key_line = _BAD_KEY, line
+
+    def _on_start(self, event: Any, value: dict | list) -> None:
+        line = event.start_mark.line + 1
+        top, path = self._next()
+        is_key = path is None
+        if is_key:  # a mapping or list written as a key
+            self._refuse_key(top, line)
+            path = top.path + ("?",)
+        if len(path) > MAX_DEPTH:
+            self.error(path, f"nested more than {MAX_DEPTH} levels deep (expected at most {MAX_DEPTH})", line)
+            raise _Abort
+        self._count(1, line)
+        if event.tag not in _COLLECTION_TAGS:
+            self.error(path, f"the tag {shown(event.tag)} is not used in deal and period files "
+                             "(expected a plain mapping or list)", line)
+        if not is_key and path not in self.src.lines:
+            self.src.lines[path] = line
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        self.stack.append(_Frame(value, path, event.anchor, self.count, is_key))
+
+    def _on_end(self) -> None:
+        frame = self.stack.pop()
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = (frame.value, self.count - frame.start_count + 1)
+        if not frame.is_key:
+            top, path = self._next()
+            self._place(top, path, frame.value, None)
+
+    def _on_alias(self, event: yaml.AliasEvent) -> None:
+        line = event.start_mark.line + 1
+        top, path = self._next()
+        if path is None:
+            self._refuse_key(top, line)
+            return
+        if event.anchor in self.open_anchors:
+            self.error(path, "an alias (*name) to a value that contains it (expected a finite value)", line)
+            self._place(top, path, None, line)
+            return
+        value, size = self.anchors[event.anchor]  # libyaml refuses an alias to no anchor
+        self._count(size, line)
+        self._place(top, path, value, line)
+
+    def _place(self, top: _Frame | None, path: Path_, value: Any, line: int | None) -> None:
+        """Put a finished value where it belongs: the document's root, a list's next item, or
+        the value of a mapping's pending key.  ``line``: where a scalar or alias stands (a
+        collection's line was noted when it started)."""
+        if line is not None and path not in self.src.lines:
+            self.src.lines[path] = line
+        if top is None:
+            self.root, self.has_root = value, True
+        elif isinstance(top.value, list):
+            top.value.append(value)
+        else:
+            if top.key is not _BAD_KEY:
+                top.value[top.key] = value
+            top.key = _NO_KEY
+
+
+def load_yaml(path: Path, display: str | None = None, root: Path | None = None) -> tuple[Any, SourceMap]:
     """Read one YAML file into plain values and its source map.
 
-    Raises :class:`InputErrors` for syntax errors, duplicate keys and unreadable
-    scalars, all at once.
+    Raises :class:`InputErrors` for a file that cannot be read or is too large, syntax errors,
+    duplicate keys and refused scalars, all at once.
     """
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputErrors([InputError(name, 0, "", "file not found")]) from None
-    except OSError as exc:  # a directory, a file we may not read
-        raise InputErrors([InputError(name, 0, "", f"cannot be read ({exc.strerror or exc})")]) from None
+    raw = read_input(path, name, root)
     try:
         text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads it
     except UnicodeDecodeError as exc:
@@ -348,33 +503,13 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Any, SourceMap]:
         raise InputErrors([InputError(name, line, "", f"YAML syntax error: character U+{ord(odd_break.group()):04X} "
                                                       "is a line break to YAML but not to most editors (expected "
                                                       "a plain line break)")])
-    data = _quick(text)
-    if data is not plainyaml.OUTSIDE:
-        return data, SourceMap(name, text)
     src = SourceMap(name)
     try:
-        node = _compose(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise InputErrors([InputError(name, line, "", f"YAML syntax error: {problem}")]) from None
+        data = _Reader(text, src).read()
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow in its text
         line = text.count("\n", 0, exc.position) + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = (f"YAML syntax error: character U+{char:04X} is not allowed in YAML text "
                    "(expected printable characters)")
         raise InputErrors([InputError(name, line, "", message)]) from None
-    except RecursionError:  # pragma: no cover - libyaml composes without recursing
-        raise InputErrors([InputError(name, 0, "", "YAML syntax error: nested too deeply")]) from None
-    if node is None:
-        raise InputErrors([InputError(name, 1, "", "the file is empty (expected a mapping)")])
-    errors: list[InputError] = []
-    try:
-        data = _build(node, (), _Build(src, errors))
-    except _TooMany:
-        raise InputErrors([InputError(name, 1, "", f"more than {MAX_VALUES:,} values once aliases (*name) are "
-                                                   "expanded (expected a deal or period file)")]) from None
-    if errors:
-        raise InputErrors(errors)
     return data, src

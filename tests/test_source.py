@@ -25,10 +25,24 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_numbers_come_from_their_text(tmp_path: Path):
-    data, src = load_yaml(write(tmp_path, "a: 2.17\nb: 0.1\nc: 3\nd: 1_000.50\n"))
-    assert data == {"a": Decimal("2.17"), "b": Decimal("0.1"), "c": 3, "d": Decimal("1000.50")}
+    data, src = load_yaml(write(tmp_path, "a: 2.17\nb: 0.1\nc: 3\nd: -12\ne: 1E+3\n"))
+    assert data == {"a": Decimal("2.17"), "b": Decimal("0.1"), "c": 3, "d": -12, "e": Decimal("1E+3")}
     assert type(data["b"]) is Decimal and str(data["b"]) == "0.1"
+    assert type(data["c"]) is int
     assert src.line(("c",)) == 3
+
+
+def test_only_plain_decimal_digits_are_numbers_and_only_true_false_are_booleans(tmp_path: Path):
+    """YAML 1.1 reads these as numbers or booleans; here each stays the text it is, which a
+    number or boolean field then refuses by name."""
+    odd = ["0x24A", "01112", "5:56", "1_000.50", "0o17", "0b101", ".inf", "-.nan", ".5", "1.", "yes", "no",
+           "on", "off", "True", "FALSE", "Null", "y", "2002-05-28 10:00:00"]
+    text = "".join(f"k{i}: {v}\n" for i, v in enumerate(odd))
+    data, _ = load_yaml(write(tmp_path, text))
+    assert data == {f"k{i}": v for i, v in enumerate(odd)}
+    data, _ = load_yaml(write(tmp_path, "a: true\nb: false\nc: null\nd: ~\ne:\nf: 2002-05-28\ng: !!str 25\n"))
+    assert data == {"a": True, "b": False, "c": None, "d": None, "e": None, "f": __import__("datetime").date(2002, 5, 28),
+                    "g": "25"}
 
 
 def test_duplicate_key_is_an_error(tmp_path: Path):
@@ -38,11 +52,11 @@ def test_duplicate_key_is_an_error(tmp_path: Path):
     assert [str(e) for e in info.value.errors] == [f"{path}:3: a: duplicate key (first given on line 1)"]
 
 
-def test_infinity_is_not_a_number(tmp_path: Path):
-    path = write(tmp_path, "a: .inf\n")
+def test_an_impossible_date_is_an_error(tmp_path: Path):
+    path = write(tmp_path, "a: 1\nb: 2002-02-30\n")
     with pytest.raises(InputErrors) as info:
         load_yaml(path)
-    assert str(info.value) == f"{path}:1: a: '.inf' is not a finite decimal number"
+    assert str(info.value) == f"{path}:2: b: '2002-02-30' is not a valid date (day is out of range for month)"
 
 
 def test_no_float_anywhere_in_the_loaded_model():
