@@ -8,6 +8,7 @@ already published, unchanged) with its SHA-256; an interrupted run writes no man
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .formats import TemplateError
-from .pipeline import ReconciliationError, run, write_atomic
-from .publish import PublishRefused, plan_all
+from .output import AlreadyPublished, OutputError, write_atomic
+from .pipeline import ReconciliationError, run
+from .publish import PublishRefused, plan_all, write
 from .source import InputErrors
 
 MANIFEST = "manifest.json"
@@ -91,10 +93,8 @@ def _error_lines(exc: BaseException) -> list[str]:
         return str(exc).splitlines()
     if isinstance(exc, PublishRefused):
         return [line for p in exc.problems for line in p.splitlines()]
-    if isinstance(exc, TemplateError):
+    if isinstance(exc, (TemplateError, OutputError, AlreadyPublished)):
         return [str(exc)]
-    if isinstance(exc, OSError) and exc.strerror:
-        return [f"{exc.filename or ''}: cannot write ({exc.strerror})"]
     # anything else is a defect; the deal still fails alone, with where it happened
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
@@ -102,14 +102,14 @@ def _error_lines(exc: BaseException) -> list[str]:
 
 
 def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) -> DealOutcome:
-    """Render, check and write one deal's statements.  Never raises for a bad deal."""
+    """Render, check and write one deal's statements (the caller holds ``out``'s publishing
+    lock).  Never raises for a bad deal."""
     statements, files, errors = 0, [], []
     try:
         computed = run(deal_dir, period)
         outputs = plan_all(computed, formats, out)
+        write(outputs)
         for o in outputs:
-            if o.status != "unchanged":
-                write_atomic(o.path, o.data)
             files.append(Written(o.path.relative_to(out).as_posix(), hashlib.sha256(o.data).hexdigest(),
                                  len(o.data), o.status))
         statements = len(computed)
@@ -120,10 +120,17 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
     return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid())
 
 
-def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path) -> list[DealOutcome]:
+def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path,
+                 parent: int | None = None) -> list[DealOutcome]:
     """:func:`render_deal` for each of a few deals: one task for a worker process, so that
-    handing out tasks and collecting outcomes costs the parent little beside the work."""
-    return [render_deal(d, period, formats, out) for d in deal_dirs]
+    handing out tasks and collecting outcomes costs the parent little beside the work.  A
+    worker whose ``parent`` has gone stops at once."""
+    outcomes = []
+    for d in deal_dirs:
+        if parent is not None and _orphaned(parent):
+            os._exit(1)
+        outcomes.append(render_deal(d, period, formats, out))
+    return outcomes
 
 
 #: Most deals in one task.  A worker finishes its task before it stops on Ctrl-C, so a task
@@ -137,11 +144,33 @@ def task_size(deals: int, jobs: int) -> int:
     return max(1, min(MAX_TASK, deals // (jobs * 16)))
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C and SIGTERM go to the whole process group; the parent decides: workers finish
     # the task in hand (a few deals, their files complete) and take no more.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with(parent)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the batch that started it dies, however it dies (``kill -9``
+    included): the kernel sends SIGKILL when the parent goes (Linux's PR_SET_PDEATHSIG).  Its
+    files are written whole or not at all, so nothing half-done is left.  Where the call is
+    not there, :func:`_orphaned` is checked before each deal."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the call above took effect
+        os._exit(1)
+
+
+def _orphaned(parent: int) -> bool:
+    return os.getppid() != parent
 
 
 class Interrupted(Exception):
@@ -172,12 +201,12 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
             except KeyboardInterrupt:
                 raise Interrupted(result, len(deals)) from None
         else:
-            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
             futures: list[Future] = []
             taken: set[Future] = set()
             size = task_size(len(deals), jobs)
             try:
-                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out)
+                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid())
                            for i in range(0, len(deals), size)]
                 for future in as_completed(futures):
                     taken.add(future)
@@ -220,6 +249,18 @@ def write_manifest(result: BatchResult, roots: Sequence[Path], period: str, form
     return path
 
 
+def retire_manifest(out: Path) -> None:
+    """Remove the manifest of an earlier run before this one writes anything: a run that does not
+    finish must not leave behind a manifest that describes other files."""
+    path = out / MANIFEST
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(path, f"the earlier run's manifest cannot be removed: {exc.strerror or exc}") from None
+
+
 def duplicates(result: BatchResult) -> dict[str, list[str]]:
     """Output paths that more than one deal produced (two deal directories with one deal id)."""
     owners: dict[str, list[str]] = {}
@@ -236,5 +277,6 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-__all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "BatchResult",
+__all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "retire_manifest",
+           "BatchResult",
            "DealOutcome", "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]

@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from . import formats as fmt
-from .pipeline import ReconciliationError, run, write_atomic
-from .publish import PublishRefused, plan_all
+from .model import printable_line
+from .output import AlreadyPublished, OutputError, locked, write_atomic
+from .pipeline import ReconciliationError, run
+from .publish import PublishRefused, plan_all, write
 from .source import InputErrors
 
 
@@ -27,6 +29,9 @@ def _report(exc: Exception, as_json: bool) -> None:
     elif isinstance(exc, fmt.TemplateError):
         items = [{"file": f"templates/{exc.template}", "line": exc.line, "field": "", "message": exc.message}]
         lines = [str(exc)]
+    elif isinstance(exc, (OutputError, AlreadyPublished)):
+        items = [{"file": str(exc.path), "line": 0, "field": "", "message": str(exc).split(": ", 1)[1]}]
+        lines = [str(exc)]
     else:  # pragma: no cover
         raise exc
     if as_json:
@@ -38,7 +43,23 @@ def _report(exc: Exception, as_json: bool) -> None:
         click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
 
 
-_EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError, PublishRefused)
+_EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError, PublishRefused, OutputError, AlreadyPublished)
+
+#: Longest reason a revision may give: it is printed on one line of the statement.
+MAX_REASON = 200
+
+
+def _reason(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A revision's reason is printed on the statement: one line of printable text, not too long."""
+    if value is None:
+        return None
+    problem = printable_line(value)
+    if problem:
+        raise click.BadParameter(problem.replace("text ", "the reason ", 1))
+    if len(value) > MAX_REASON:
+        raise click.BadParameter(f"the reason is {len(value):,} characters (expected at most {MAX_REASON}, "
+                                 "printed on one line of the statement)")
+    return value
 
 period_option = click.option("--period", "-p", required=True,
                              help="YYYY-MM, a range YYYY-MM..YYYY-MM, or 'all'.")
@@ -58,8 +79,9 @@ def main() -> None:
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory the statements are written to.")
-@click.option("--revise", metavar="REASON",
-              help="Publish a revision of statements already in --out, marked REVISED with REASON.")
+@click.option("--revise", metavar="REASON", callback=_reason,
+              help=f"Publish a revision of statements already in --out, marked REVISED with REASON "
+                   f"(one line, at most {MAX_REASON} characters).")
 @errors_option
 def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, revise: str | None,
            errors_as: str) -> None:
@@ -70,17 +92,13 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
     revision (written beside the original as <name>.rev<N>.<ext>)."""
     try:
         computed = run(deal_dir, period)
-        outputs = plan_all(computed, formats, out, revise)  # everything is rendered before anything is written
+        with locked(out):  # what is published is decided and written by one remit at a time
+            outputs = plan_all(computed, formats, out, revise)  # everything is rendered before anything is written
+            write(outputs)
     except _EXPECTED as exc:
         _report(exc, errors_as == "json")
         sys.exit(1)
     for o in outputs:
-        if o.status != "unchanged":
-            try:
-                write_atomic(o.path, o.data)
-            except OSError as exc:
-                click.echo(f"{exc.filename or o.path}: cannot write ({exc.strerror or exc})", err=True)
-                sys.exit(1)
         click.echo(f"{o.path}" if o.status == "new" else f"{o.path} ({o.status})")
 
 
@@ -108,16 +126,21 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
         click.echo(f"no deal directories (with a deal.yaml) under {', '.join(map(str, roots))}", err=True)
         sys.exit(1)
     jobs = jobs or month_end.default_jobs()
-    out.mkdir(parents=True, exist_ok=True)
-    with click.progressbar(length=len(deals), label=f"Rendering {len(deals)} deal{'s' if len(deals) != 1 else ''}", file=sys.stderr,
-                           show_pos=True, show_eta=False) as bar:
-        try:
-            result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1))
-        except month_end.Interrupted as exc:
-            done = exc.result
-            click.echo(f"\ninterrupted: {len(done.outcomes)} of {exc.total} deals done (their files are complete); "
-                       "no manifest written", err=True)
-            sys.exit(130)
+    try:
+        with locked(out):  # one month end (or render) publishes into a directory at a time
+            month_end.retire_manifest(out)
+            label = f"Rendering {len(deals)} deal{'s' if len(deals) != 1 else ''}"
+            with click.progressbar(length=len(deals), label=label, file=sys.stderr, show_pos=True,
+                                   show_eta=False) as bar:
+                result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1))
+            manifest = month_end.write_manifest(result, roots, period, formats, out)
+    except month_end.Interrupted as exc:
+        click.echo(f"\ninterrupted: {len(exc.result.outcomes)} of {exc.total} deals done (their files are "
+                   "complete); no manifest written", err=True)
+        sys.exit(130)
+    except OutputError as exc:
+        click.echo(f"{exc}; no manifest written", err=True)
+        sys.exit(1)
     shared = month_end.duplicates(result)
     for path, owners in shared.items():
         click.echo(f"{path}: written by more than one deal directory ({', '.join(owners)}): deal ids must be "
@@ -126,7 +149,6 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
         click.echo(f"FAILED {o.deal}", err=True)
         for line in o.errors:
             click.echo(f"  {line}", err=True)
-    manifest = month_end.write_manifest(result, roots, period, formats, out)
     files = result.files
     new = sum(1 for w in files if w.status != "unchanged")
     peak = max(result.peak_rss_kib().values(), default=0) / 1024
@@ -268,7 +290,11 @@ def schema(out: Path) -> None:
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         doc["title"] = f"remit {name} file"
         path = out / f"{name}.schema.json"
-        write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode())
+        try:
+            write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode())
+        except OutputError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
         click.echo(str(path))
 
 

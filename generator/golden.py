@@ -24,7 +24,8 @@ from typing import Iterable
 
 from . import formats as fmt
 from .load import load_deal
-from .pipeline import Computed, output_name, run, write_atomic
+from .output import OutputError, write_atomic
+from .pipeline import Computed, output_name, run
 from .render import TEMPLATES
 from .source import InputError, InputErrors
 
@@ -59,8 +60,11 @@ def pdf_text(pdf: bytes) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "statement.pdf"
         src.write_bytes(pdf)
-        out = subprocess.run([tool, "-raw", str(src), "-"], check=True, capture_output=True).stdout
-    pages = out.decode("utf-8").split("\f")[:-1]
+        done = subprocess.run([tool, "-raw", str(src), "-"], capture_output=True, timeout=120)
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GoldenError(f"not a PDF that pdftotext can read ({said[0] if said else f'exit {done.returncode}'})")
+    pages = done.stdout.decode("utf-8", "replace").split("\f")[:-1]
     return f"pages: {len(pages)}\n" + "".join(f"\n--- page {i} ---\n{p}" for i, p in enumerate(pages, 1))
 
 
@@ -143,17 +147,25 @@ def approve(output: Path, golden: Path) -> tuple[Path, str]:
     if re.search(r"\.rev[0-9]+\.", name):
         raise GoldenError(f"{output}: a revision carries its REVISED mark; approve the statement as rendered "
                           "(its name without .revN)")
-    if name.endswith(".pdf"):
-        data, name = pdf_text(output.read_bytes()).encode("utf-8"), name + ".txt"
-    else:
+    try:
         data = output.read_bytes()
+    except OSError as exc:
+        raise GoldenError(f"{output}: cannot be read ({exc.strerror or exc})") from None
+    if name.endswith(".pdf"):
+        try:
+            data, name = pdf_text(data).encode("utf-8"), name + ".txt"
+        except GoldenError as exc:
+            raise GoldenError(f"{output}: {exc}") from None
     if parse(name) is None:
         raise GoldenError(f"{output}: not a rendered statement (expected <deal-id>_<YYYY-MM-DD>.txt, .json, "
                           ".html or .pdf)")
     target = golden / name
     status = "new" if not target.exists() else ("same" if target.read_bytes() == data else "changed")
     if status != "same":
-        write_atomic(target, data)
+        try:
+            write_atomic(target, data)
+        except OutputError as exc:
+            raise GoldenError(str(exc)) from None
     return target, status
 
 

@@ -138,9 +138,11 @@ class Loaded:
     source: SourceMap
 
 
-def load_deal(deal_dir: Path) -> Loaded:
+def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
+    """The deal file of ``deal_dir``, validated and cross-checked.  ``root``: see
+    :func:`generator.source.read_input`."""
     path = Path(deal_dir) / "deal.yaml"
-    data, src = load_yaml(path)
+    data, src = load_yaml(path, root=root)
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
     if errors:
@@ -272,9 +274,9 @@ def list_periods(deal_dir: Path) -> list[str]:
     return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
 
 
-def load_period(deal_dir: Path, key: str) -> Loaded:
+def load_period(deal_dir: Path, key: str, root: Path | None = None) -> Loaded:
     path = period_path(deal_dir, key)
-    data, src = load_yaml(path)
+    data, src = load_yaml(path, root=root)
     period = validate(Period, data, src)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])

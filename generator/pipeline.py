@@ -6,12 +6,10 @@ written until every requested statement has been computed and reconciled.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .engine import State, distribution_date_for, opening_state, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
@@ -88,6 +86,8 @@ def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap
         errors.append(src.error(path, f"distribution date {date.isoformat()} is not after the previous "
                                       f"distribution date {start.distribution_date.isoformat()}"))
     first = deal.schedule.first_distribution_date
+    if period.revised_on is not None:
+        errors += _check_revised_on(period.revised_on, date, src)
     if date < first:
         errors.append(src.error(path, f"distribution date {date.isoformat()} is before the deal's first "
                                       f"distribution date {first.isoformat()} (expected on or after it)"))
@@ -132,6 +132,26 @@ def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap
     if period.reo.stated_balance > pool_end:
         errors.append(src.error(("reo", "stated_balance"), f"more than the ending pool balance {fmt(pool_end)}"))
     return errors
+
+
+#: How long after its distribution date a statement may still be revised.
+REVISION_YEARS = 10
+
+
+def _check_revised_on(revised_on: dt.date, date: dt.date, src: SourceMap) -> list[InputError]:
+    """A revision is made on or after the distribution date it revises, and within
+    REVISION_YEARS of it (a date decades ahead is a typo, and would print as a two-digit year
+    that reads as the past)."""
+    latest = date.replace(year=date.year + REVISION_YEARS) if not (date.month == 2 and date.day == 29) \
+        else dt.date(date.year + REVISION_YEARS, 2, 28)
+    if revised_on < date:
+        return [src.error(("revised_on",), f"{revised_on.isoformat()} is before the distribution date "
+                                           f"{date.isoformat()} it revises (expected that date or later)")]
+    if revised_on > latest:
+        return [src.error(("revised_on",), f"{revised_on.isoformat()} is more than {REVISION_YEARS} years after the "
+                                           f"distribution date {date.isoformat()} (expected a date from "
+                                           f"{date.isoformat()} to {latest.isoformat()})")]
+    return []
 
 
 def agree_with_opening(deal: Deal, state: State, period: Period, src: SourceMap) -> list[InputError]:
@@ -186,28 +206,48 @@ def select_periods(available: list[str], spec: str) -> list[str]:
     return [spec]
 
 
-def run(deal_dir: Path, spec: str) -> list[Computed]:
+def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
-    the deal's first period on file.  Raises :class:`InputErrors` (every problem found) or
-    :class:`ReconciliationError`."""
+    the deal's first period on file.  ``root``: a directory no input may be read from outside
+    of, links followed (the preview server's).
+
+    Raises :class:`InputErrors` (every problem found: the deal's and each period file's
+    together) or :class:`ReconciliationError`."""
     deal_dir = Path(deal_dir)
-    loaded_deal = load_deal(deal_dir)
-    deal: Deal = loaded_deal.value
+    errors: list[InputError] = []
+    try:
+        loaded_deal: Loaded | None = load_deal(deal_dir, root)
+    except InputErrors as exc:
+        loaded_deal, errors = None, list(exc.errors)
     available = list_periods(deal_dir)
     wanted = select_periods(available, spec)
     missing = [p for p in wanted if p not in available]
     if missing or not wanted:
         where = str(deal_dir / "periods")
-        raise InputErrors([InputError(where, 0, "", f"no period file for {p} (expected {period_path(deal_dir, p)}; "
-                                                     f"on file: {', '.join(available) or 'none'})")
-                           for p in (missing or [spec])])
+        raise InputErrors(errors + [InputError(where, 0, "", f"no period file for {p} (expected "
+                                                             f"{period_path(deal_dir, p)}; on file: "
+                                                             f"{', '.join(available) or 'none'})")
+                                    for p in (missing or [spec])])
     last = max(wanted)
-    state: State | None = None
-    out: list[Computed] = []
-    for key in available:
+    periods: list[Loaded] = []
+    for key in available:  # every period file the roll-forward reads, each checked on its own
         if key > last:
             break
-        loaded = load_period(deal_dir, key)
+        try:
+            periods.append(load_period(deal_dir, key, root))
+        except InputErrors as exc:
+            errors += exc.errors
+    if errors or loaded_deal is None:
+        raise InputErrors(errors)
+    return _roll_forward(loaded_deal, periods, wanted)
+
+
+def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str]) -> list[Computed]:
+    """Run each period from the state the one before it left, checking each against that state."""
+    deal: Deal = loaded_deal.value
+    state: State | None = None
+    out: list[Computed] = []
+    for loaded in periods:
         period: Period = loaded.value
         first = state is None
         if first and period.opening is not None:
@@ -224,87 +264,12 @@ def run(deal_dir: Path, spec: str) -> list[Computed]:
         assert state is not None
         statement, state = run_period(deal, state, period)
         reconcile(statement)
-        if key in wanted:
+        if period.period in wanted:
             out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement))
     return out
 
 
-# ------------------------------------------------------------------ writing
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one, and a
-    process killed while writing leaves no partial file behind.
-
-    On Linux the data goes to an unnamed file (``O_TMPFILE``) that gets a name only once it is
-    complete and synced, so even ``kill -9`` cannot leave a partial file.  Elsewhere a named
-    temporary file is renamed into place (and removed on any error the process survives)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _open_unnamed(path.parent)
-    if fd is not None:
-        tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-        if _commit(fd, data, tmp, path, name=lambda fileno: _name_unnamed(fileno, tmp)):
-            return
-    fd, named = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a statement is an ordinary file
-    _commit(fd, data, Path(named), path)
-
-
-def _open_unnamed(directory: Path) -> int | None:
-    """An ``O_TMPFILE`` file in ``directory``, or None when the system or file system lacks it."""
-    flag = getattr(os, "O_TMPFILE", None)
-    if flag is None:
-        return None
-    try:
-        return os.open(directory, flag | os.O_WRONLY, 0o666)  # the umask applies, as for any new file
-    except OSError:
-        return None
-
-
-def _commit(fd: int, data: bytes, tmp: Path, path: Path, name: Callable[[int], bool] | None = None) -> bool:
-    """Write and sync ``data`` through ``fd``, give the file the name ``tmp`` if it has none yet
-    (``name``; False if that fails, and nothing is left), then rename ``tmp`` to ``path``.  On any
-    error ``tmp`` is removed."""
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if name is not None and not name(fh.fileno()):
-                return False
-        os.replace(tmp, path)
-        return True
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _name_unnamed(fd: int, name: Path) -> bool:
-    """Give the ``O_TMPFILE`` file ``fd`` a name: linkat(2) through /proc/self/fd, following
-    the link (Python calls linkat only when given a directory fd)."""
-    try:
-        proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return False
-    try:
-        for _ in range(2):
-            try:
-                os.link(str(fd), name, src_dir_fd=proc, follow_symlinks=True)
-                return True
-            except FileExistsError:
-                os.unlink(name)  # left by a killed process that had this pid
-        return False
-    except OSError:
-        return False
-    finally:
-        os.close(proc)
+# ------------------------------------------------------------------ naming
 
 
 def output_name(statement: Statement, ext: str) -> str:

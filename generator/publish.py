@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, NoReturn, Sequence
 
 from . import formats as fmt
+from . import output
 from .pipeline import Computed, output_name
 from .source import InputErrors
 from .statement import Change, Revision, to_plain
@@ -44,6 +45,8 @@ class Output:
     path: Path
     data: bytes
     status: str  # "new" (not there before), "unchanged" (same bytes), "revision"
+    stem: str  # the statement it belongs to: its files are published as one set
+    record: bool  # the figures record (named first)
 
 
 def stem(computed: Computed) -> str:
@@ -150,47 +153,79 @@ def _shown(changes_: Iterable[Change], limit: int = 12) -> list[str]:
     return lines
 
 
+def _output(out: Path, base: str, version: int, name: str, data: bytes, status: str) -> Output:
+    return Output(out / version_name(base, version, fmt.FORMATS[name][0]), data, status, base, name == RECORD)
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """The figures record of a published version.  Without it nothing can be compared, so a
+    missing or unreadable record is refused, never taken for "no change"."""
+    restore = ("restore it from the archive of what was published, or publish into another directory")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PublishRefused([f"{path}: the figures record of this published statement is missing, so what was "
+                              f"published cannot be compared with what would be published now ({restore})"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PublishRefused([f"{path}: the figures record of this published statement cannot be read "
+                              f"({getattr(exc, 'strerror', None) or exc}; {restore})"]) from None
+    try:
+        record = json.loads(text)
+        if not isinstance(record, dict) or "classes" not in record:
+            raise ValueError("not a statement's figures")
+        revision_from_record(record)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PublishRefused([f"{path}: the figures record of this published statement is damaged ({exc}; "
+                              f"{restore})"]) from None
+    return record
+
+
 def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | None = None) -> list[Output]:
     """The files to write for one statement, checked against what ``out`` has published.
 
-    Raises :class:`PublishRefused` when a published file would change without ``revise``,
-    and :class:`InputErrors` when a revision lacks its date in the period file."""
+    A file that would come out the same is ``unchanged``; a format not yet published joins the
+    published version only when the statement's figures are those of its record.  Raises
+    :class:`PublishRefused` when a published file would change without ``revise`` (or the
+    published record is missing or damaged), and :class:`InputErrors` when a revision lacks its
+    date in the period file."""
     names = _formats(requested)
     base = stem(computed)
     latest = latest_version(out, base)
     if latest is None:
         if revise is not None:
-            raise PublishRefused([f"{out / version_name(base, 0, 'txt')[:-4]}: nothing is published to revise; "
-                                  "render it without --revise first"])
-        return [Output(out / version_name(base, 0, fmt.FORMATS[n][0]), _render(computed, n), "new") for n in names]
+            raise PublishRefused([f"{out / base}: nothing is published to revise; render it without --revise first"])
+        return [_output(out, base, 0, n, _render(computed, n), "new") for n in names]
 
-    record_path = out / version_name(base, latest, fmt.FORMATS[RECORD][0])
-    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.exists() else None
-    current = dataclasses.replace(computed, revision=revision_from_record(record) if record else None)
+    record = read_record(out / version_name(base, latest, fmt.FORMATS[RECORD][0]))
+    current = dataclasses.replace(computed, revision=revision_from_record(record))
 
     # the latest version as these inputs and templates render it, next to what was published
     planned: list[Output] = []
     differs: list[Path] = []
     for n in names:
-        path = out / version_name(base, latest, fmt.FORMATS[n][0])
-        data = _render(current, n)
-        if not path.exists():
-            planned.append(Output(path, data, "new"))
-        elif path.read_bytes() == data:
-            planned.append(Output(path, data, "unchanged"))
+        output = _output(out, base, latest, n, _render(current, n), "new")
+        if not output.path.exists():
+            planned.append(output)
+        elif output.path.read_bytes() == output.data:
+            planned.append(dataclasses.replace(output, status="unchanged"))
         else:
-            differs.append(path)
-
+            differs.append(output.path)
+    record_differs = not any(o.record for o in planned)
     if not differs and revise is None:
         return planned
     # figure by figure, what the published record holds against this statement's (the record
     # is the statement's JSON, so its data is the statement's plain form)
-    changed = changes(record, to_plain(computed.statement)) if record is not None else ()
+    changed = changes(record, to_plain(computed.statement))
     if revise is None:
         what = (["figures that would change, as published -> as rendered now:", *_shown(changed)] if changed
                 else ["no figure changes, but the rendered file differs (a template or layout change)"])
-        _refuse(differs, what)
+        _refuse(differs, what, adding=[o.path for o in planned if o.status == "new"] if record_differs else [])
+    return _revision(computed, current, names, out, base, latest, revise, changed, differs)
 
+
+def _revision(computed: Computed, current: Computed, names: list[str], out: Path, base: str, latest: int,
+              revise: str, changed: tuple[Change, ...], differs: list[Path]) -> list[Output]:
+    """The files of revision ``latest + 1``, marked with its reason, date and changes."""
     reason = revise.strip()
     if not reason:
         raise PublishRefused([f"{out / base}: --revise needs a reason, the words printed on the revised statement"])
@@ -201,23 +236,23 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
         raise InputErrors([computed.source.error(("revised_on",),
                                                  "a revision needs the date it is made (expected revised_on: "
                                                  "YYYY-MM-DD in the period file)")])
-    earliest = current.revision.date if current.revision else computed.statement.record_date
-    if revised_on < earliest:
-        what = (f"revision {latest}'s date" if current.revision else "the statement's record date")
+    if current.revision and revised_on < current.revision.date:
         raise InputErrors([computed.source.error(("revised_on",),
-                                                 f"{revised_on.isoformat()} is before {what} "
-                                                 f"{earliest.isoformat()} (expected a later date)")])
+                                                 f"{revised_on.isoformat()} is before revision {latest}'s date "
+                                                 f"{current.revision.date.isoformat()} (expected a later date)")])
     revision = Revision(number=latest + 1, reason=reason, date=revised_on,
                         supersedes=base if latest == 0 else f"{base}.rev{latest}", changes=changed)
     revised = dataclasses.replace(computed, revision=revision)
-    return [Output(out / version_name(base, latest + 1, fmt.FORMATS[n][0]), _render(revised, n), "revision")
-            for n in names]
+    return [_output(out, base, latest + 1, n, _render(revised, n), "revision") for n in names]
 
 
-def _refuse(differs: list[Path], what: list[str]) -> NoReturn:
+def _refuse(differs: list[Path], what: list[str], adding: list[Path] = ()) -> NoReturn:
     files = ", ".join(str(p) for p in differs)
-    raise PublishRefused(["\n".join([f"{files}: already published with different content; refusing to overwrite",
-                                     *what,
+    lines = [f"{files}: already published with different content; refusing to overwrite"] if differs else []
+    if adding:
+        lines.append(f"{', '.join(str(p) for p in adding)}: refusing to add to a published statement whose figures "
+                     "would change")
+    raise PublishRefused(["\n".join([*lines, *what,
                                      '  (to publish a corrected statement: --revise "reason", with revised_on in '
                                      "the period file)"])])
 
@@ -242,5 +277,18 @@ def plan_all(computed: Sequence[Computed], requested: Sequence[str], out: Path,
     return outputs
 
 
-__all__ = ["Output", "PublishRefused", "plan", "plan_all", "figures", "changes", "latest_version",
+def write(outputs: Sequence[Output]) -> None:
+    """Publish what :func:`plan_all` planned: each statement's new files as one set (its figures
+    record named first), never replacing a file.  Raises :class:`generator.output.OutputError`
+    or :class:`generator.output.AlreadyPublished`, with nothing of that statement written."""
+    sets: dict[str, list[Output]] = {}
+    for o in outputs:
+        if o.status != "unchanged":
+            sets.setdefault(o.stem, []).append(o)
+    for members in sets.values():
+        ordered = sorted(members, key=lambda o: not o.record)
+        output.publish([(o.path, o.data) for o in ordered])
+
+
+__all__ = ["Output", "PublishRefused", "plan", "plan_all", "write", "read_record", "figures", "changes", "latest_version",
            "version_name", "RECORD"]

@@ -96,8 +96,8 @@ def test_a_revision_needs_a_reason_and_a_date(reference_deal, tmp_path):
     edit(period, "period: 2002-05\n", "period: 2002-05\nrevised_on: 2002-05-01\n")
     code, output = render(reference_deal, out, "--revise", "Servicer restated curtailments")
     assert code == 1
-    assert (f"{period}:10: revised_on: 2002-05-01 is before the statement's record date 2002-05-24 "
-            "(expected a later date)") in output.splitlines()
+    assert (f"{period}:10: revised_on: 2002-05-01 is before the distribution date 2002-05-28 it revises "
+            "(expected that date or later)") in output.splitlines()
     assert sorted(digest(out)) == [f"{STEM}.json", f"{STEM}.txt"]
 
 
