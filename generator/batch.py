@@ -79,10 +79,12 @@ class BatchResult:
 
 
 def find_deals(roots: Iterable[Path]) -> list[Path]:
-    """Every directory holding a ``deal.yaml`` directly under one of ``roots``, in name order."""
+    """Every directory directly under one of ``roots`` with an entry named ``deal.yaml``, in
+    name order.  The entry need not be a readable file: a broken link or a FIFO fails its deal
+    with a message, rather than leaving it out of the month end unseen."""
     deals: list[Path] = []
     for root in roots:
-        deals += sorted(p.parent for p in Path(root).glob("*/deal.yaml"))
+        deals += sorted(p for p in Path(root).iterdir() if p.is_dir() and os.path.lexists(p / "deal.yaml"))
     return deals
 
 
@@ -93,7 +95,7 @@ def _error_lines(exc: BaseException) -> list[str]:
         return str(exc).splitlines()
     if isinstance(exc, PublishRefused):
         return [line for p in exc.problems for line in p.splitlines()]
-    if isinstance(exc, (TemplateError, OutputError, AlreadyPublished)):
+    if isinstance(exc, (TemplateError, OutputError)):
         return [str(exc)]
     # anything else is a defect; the deal still fails alone, with where it happened
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -113,6 +115,9 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
             files.append(Written(o.path.relative_to(out).as_posix(), hashlib.sha256(o.data).hexdigest(),
                                  len(o.data), o.status))
         statements = len(computed)
+    except AlreadyPublished as exc:  # the batch holds the lock: only another of its deals can have
+        errors = [f"{exc.path}: written by more than one deal directory of this run: deal ids must be unique"]
+        files = []
     except Exception as exc:  # noqa: BLE001 - every failure is reported against its deal
         errors = _error_lines(exc)
         files = []

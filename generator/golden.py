@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import formats as fmt
+from .batch import find_deals
 from .load import load_deal
 from .output import OutputError, write_atomic
 from .pipeline import Computed, output_name, run
@@ -87,12 +88,11 @@ def deals_by_id(roots: Iterable[Path], wanted: Iterable[str] = ()) -> dict[str, 
     the check of the others."""
     found: dict[str, Path] = {}
     errors: list[InputError] = []
-    for root in roots:
-        for deal_yaml in sorted(Path(root).glob("*/deal.yaml")):
-            try:
-                found.setdefault(load_deal(deal_yaml.parent).value.id, deal_yaml.parent)
-            except InputErrors as exc:
-                errors += exc.errors
+    for deal_dir in find_deals(roots):
+        try:
+            found.setdefault(load_deal(deal_dir).value.id, deal_dir)
+        except InputErrors as exc:
+            errors += exc.errors
     if errors and not set(wanted) <= found.keys():
         raise InputErrors(errors)
     return found

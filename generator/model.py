@@ -29,7 +29,7 @@ _NUMBER_LIKE = re.compile(r"[-+]?(0[xob][0-9a-fA-F_]+|[0-9][0-9_]*(:[0-5]?[0-9])
                           r"|\.(inf|Inf|INF|nan|NaN|NAN))")
 
 
-_QUOTED_NUMBER = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
+_QUOTED_NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
 def _text_kind(value: str) -> str:

@@ -10,7 +10,8 @@ Routes, all read-only (the server never writes a file):
                               and reload when it changes
 
 Bad inputs give a readable page (status 422) listing ``file:line: field: message``.
-Unknown deals and periods give 404; a path that tries to leave the root gives 403.
+Unknown deals and periods give 404; a path that tries to leave the root gives 403, and an
+input reached through a link that leaves the root is refused (422), never read.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from . import html as page_html
 from .load import list_periods
 from .pipeline import ReconciliationError, run
 from .render import TEMPLATES
-from .source import InputErrors
+from .source import InputErrors, read_input
 
 DEAL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -75,8 +76,16 @@ class Previewer:
                     if path.is_file():
                         h.update(str(path.relative_to(folder)).encode() + b"\0")
                         if deal is not None:
-                            h.update(path.read_bytes() + b"\0")
+                            h.update(self._contents(path, folder) + b"\0")
         return h.hexdigest()[:16]
+
+    def _contents(self, path: Path, folder: Path) -> bytes:
+        """A file's bytes, read as inputs are (a regular file, not too large, not outside
+        ``folder``); the refusal's words instead, so that fixing it reloads the page."""
+        try:
+            return read_input(path, root=folder)
+        except InputErrors as exc:
+            return str(exc).encode()
 
     # -------------------------------------------------------------- routing
 
@@ -123,7 +132,7 @@ class Previewer:
         poll = f"/__version?deal={deal}"
         with self._lock:
             try:
-                (computed,) = run(self.root / deal, period)
+                (computed,) = run(self.root / deal, period, root=self.root)
                 if ext == "pdf":
                     data = page_html.pdf(computed, self.templates)
                 elif ext:

@@ -463,7 +463,12 @@ class _Reader:
             self.error(path, "an alias (*name) to a value that contains it (expected a finite value)", line)
             self._place(top, path, None, line)
             return
-        value, size = self.anchors[event.anchor]  # libyaml refuses an alias to no anchor
+        if event.anchor not in self.anchors:
+            self.error(path, f"an alias (*{shown(event.anchor)[1:-1]}) to no anchor (&name) given before it "
+                             "(expected a value)", line)
+            self._place(top, path, None, line)
+            return
+        value, size = self.anchors[event.anchor]
         self._count(size, line)
         self._place(top, path, value, line)
 
