@@ -210,7 +210,6 @@ _DEC = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NULL = frozenset(("", "~", "null"))
 _BOOL = {"true": True, "false": False}
-_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Characters that end a line for YAML 1.1 (and libyaml) but not for editors: text after one
 #: in a comment would be read as data, and every line number after it would be off.
 _YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
@@ -259,8 +258,6 @@ def plain_value(text: str) -> Any:
 
 def _scalar(event: yaml.ScalarEvent) -> Any:
     text = event.value
-    if _SURROGATE.search(text):
-        raise _BadScalar("text with an unpaired surrogate escape such as \\ud800 (expected valid Unicode)")
     tag = event.tag
     if tag is None or tag == "!":
         return plain_value(text) if event.implicit[0] and tag is None else text
@@ -335,14 +332,43 @@ class _Reader:
 
     def _run(self, parser: Any) -> None:
         documents = 0
+        get, stack, lines, cache = parser.get_event, self.stack, self.src.lines, _PLAIN_VALUES
+        scalar_event = yaml.ScalarEvent
         while True:
             try:
-                event = parser.get_event()
+                event = get()
             except yaml.MarkedYAMLError as exc:
                 self.errors.append(self._syntax_error(exc))
                 raise _Abort from None
             kind = type(event)
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
+                # The common case, inline: a plain key, or a plain value seen before, in a mapping
+                # or list.  Anything else (and any problem) takes the general path below.
+                if stack and event.tag is None and event.anchor is None and event.implicit[0]:
+                    top = stack[-1]
+                    into = top.value
+                    text = event.value
+                    if type(into) is dict:
+                        key = top.key
+                        if key is _NO_KEY:
+                            if text not in into:
+                                top.key = text
+                                top.key_line = lines[top.path + (text,)] = event.start_mark.line + 1
+                                continue
+                        elif key is not _BAD_KEY and self.count < MAX_VALUES:
+                            value = cache.get(text, _UNSEEN)
+                            if value is not _UNSEEN:
+                                self.count += 1
+                                into[key] = value
+                                top.key = _NO_KEY
+                                continue
+                    elif self.count < MAX_VALUES:
+                        value = cache.get(text, _UNSEEN)
+                        if value is not _UNSEEN:
+                            self.count += 1
+                            lines[top.path + (len(into),)] = event.start_mark.line + 1
+                            into.append(value)
+                            continue
                 self._on_scalar(event)
             elif kind is yaml.MappingStartEvent:
                 self._on_start(event, {})
@@ -409,11 +435,7 @@ class _Reader:
     def _on_key(self, top: _Frame, key: str, line: int) -> None:
         top.key_line = line
         child = top.path + (key,)
-        if _SURROGATE.search(key):
-            self.error(top.path, "a key with an unpaired surrogate escape such as \\ud800 (expected valid Unicode)",
-                       line)
-            top.key = _BAD_KEY
-        elif key in top.value:
+        if key in top.value:
             self.error(child, f"duplicate key (first given on line {self.src.lines[child]})", line)
             top.key = _BAD_KEY
         else:
