@@ -224,9 +224,12 @@ def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
     missing = [p for p in wanted if p not in available]
     if missing or not wanted:
         where = str(deal_dir / "periods")
+        if not available:
+            raise InputErrors(errors + [InputError(where, 0, "", "no period files (expected the servicer's reports "
+                                                                 "as periods/YYYY-MM.yaml)")])
         raise InputErrors(errors + [InputError(where, 0, "", f"no period file for {p} (expected "
                                                              f"{period_path(deal_dir, p)}; on file: "
-                                                             f"{', '.join(available) or 'none'})")
+                                                             f"{', '.join(available)})")
                                     for p in (missing or [spec])])
     last = max(wanted)
     periods: list[Loaded] = []
