@@ -97,6 +97,10 @@ def test_deep_nesting_fails_its_deal_in_a_batch_with_either_number_of_jobs(tmp_p
         assert [f["deal"] for f in manifest["failed"]] == [str(bad)]
         assert "nested more than 50 levels deep" in manifest["failed"][0]["errors"][0]
         assert [f["path"] for f in manifest["files"]] == ["good_2002-05-28.json", "good_2002-05-28.txt"]
+    with served(root) as port:
+        status, body = get(port, "/deep/2002-05")
+        assert status == 422 and "nested more than 50 levels deep" in body
+        assert get(port, "/good/2002-05")[0] == 200
 
 
 # ------------------------------------------------------------------ 2. one YAML reader
@@ -112,6 +116,9 @@ def test_a_key_too_long_for_yaml_is_a_syntax_error_everywhere(deal, tmp_path):
     assert first.endswith("(a key may be at most 1,024 characters; expected a field name)")
     done = remit("batch", "--root", deal.parent, "-o", tmp_path / "batch")
     assert "internal error" not in done.stderr and "YAML syntax error" in done.stderr
+    with served(deal.parent) as port:
+        status, body = get(port, f"/{deal.name}/2002-05")
+        assert status == 422 and "a key may be at most 1,024 characters" in body
 
 
 def test_the_quick_reader_is_gone():
