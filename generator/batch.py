@@ -258,6 +258,8 @@ def retire_manifest(out: Path) -> None:
     """Remove the manifest of an earlier run before this one writes anything: a run that does not
     finish must not leave behind a manifest that describes other files."""
     path = out / MANIFEST
+    if not os.path.lexists(path):
+        return
     try:
         os.unlink(path)
     except FileNotFoundError:

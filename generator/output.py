@@ -232,6 +232,10 @@ def locked(directory: Path) -> Iterator[None]:
     made = _missing_parents(directory)
     fd = _lock(directory)
     try:
+        try:  # a directory that cannot take a file (read-only, not ours) is found before any work
+            _stage(Path(directory) / ".remit-probe", b"").close()
+        except OSError as exc:
+            raise OutputError(directory, _reason(exc)) from None
         yield
     except BaseException:
         for path in made:

@@ -457,3 +457,42 @@ def test_a_revision_reason_is_one_printable_line_and_its_date_is_plausible(deal,
         f"{period_file(deal)}:10: revised_on: 2199-12-31 is more than 10 years after the distribution date "
         "2002-05-28 (expected a date from 2002-05-28 to 2012-05-28)")
     assert files_in(out) == [f"{STEM}.json", f"{STEM}.txt"]
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """Mount small tmpfs file systems (root only; skipped where mounting is not allowed)."""
+    mounts: list[Path] = []
+
+    def mount(name: str, options: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounts):
+        subprocess.run(["umount", str(point)], capture_output=True)
+
+
+def test_a_real_full_disk_and_a_read_only_mount(deal, mounted):
+    full = mounted("full", "size=16k")  # room for the text (11 KB), not for its figures record (20 KB)
+    done = render(deal, full)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == f"{full / STEM}.json: cannot write (No space left on device)"
+    assert files_in(full) == []
+    done = remit("batch", "--root", deal.parent, "-o", full)
+    assert done.returncode == 1
+    assert f"{full / STEM}.json: cannot write (No space left on device)" in done.stderr
+    assert files_in(full) == ["manifest.json"]  # the deal's failure, in the little room there was
+    assert json.loads((full / "manifest.json").read_text())["failed"][0]["deal"] == str(deal)
+
+    read_only = mounted("read-only", "ro,size=64k")
+    for args in (["render", deal, "-p", "2002-05", "-o", read_only], ["batch", "--root", deal.parent, "-o", read_only],
+                 ["schema", "--out", read_only]):
+        done = remit(*args)
+        assert done.returncode == 1, done
+        assert "cannot write (Read-only file system)" in done.stderr, done.stderr
