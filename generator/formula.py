@@ -1,0 +1,745 @@
+"""Formulas: the small expression language that deal files state their rules in.
+
+A formula is text such as ``max(cents(pool.ending_balance * 0.04), oc.floor)``.  It is
+parsed by a grammar (lark, LALR) into a typed tree -- never evaluated as Python -- then
+checked, compiled to a function of its names' values, and printed back (as written, or
+with each name's value substituted) for ``remit explain``.
+
+The language:
+
+* numbers written in decimal digits (``0.04``, ``12``), ``true``, ``false``, ``none``;
+* names of figures: ``pool.ending_balance``, ``A.rate``, ``M-1.beginning_balance``,
+  ``fees.Servicing.paid`` (a ``-`` inside a name is part of it: put spaces around a minus sign);
+* ``+ - * /`` (a quotient is exact to 34 significant digits, and 0 when the divisor is 0),
+  comparisons ``< <= > >= == !=``, ``and``, ``or``, ``not``;
+* functions: ``min``, ``max``, ``sum`` (of any number of values, or of a list of the inputs),
+  ``if(condition, then, else)``, ``cents(x)`` (rounded half-up to the cent), ``cents_down(x)``
+  (cut to the cent), ``given(x)`` (whether there is a value), ``count(list)``,
+  ``total(kind, field)`` (a class figure summed over the deal's classes of a kind, or ``all``),
+  ``share(amount, weight, total(kind, field))`` (a class's pro rata share of an amount, to the
+  cent, the rounding residue to the largest share), ``schedule(x, from, value, ...)`` (the
+  value of the last step starting at or before x; none before the first).
+
+Every value has a type, checked when the deal is loaded: ``money`` (whole cents), ``amount``
+(money not yet rounded: a product or quotient of money; it passes through ``cents`` or
+``cents_down`` before it is cash), ``rate`` (a fraction), ``number``, ``count``, ``date``,
+``flag`` (true or false) and ``text``.  Adding a rate to an amount, multiplying two amounts,
+comparing a date with money, or giving a rate where money is needed is an error that says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import operator
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Sequence
+
+from lark import Lark, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from .number import cents, ratio, truncate
+
+# ------------------------------------------------------------------ types
+
+MONEY, AMOUNT, RATE, NUMBER, COUNT, DATE, FLAG, TEXT = ("money", "amount", "rate", "number", "count", "date",
+                                                       "flag", "text")
+#: A number written in the formula: it takes the type of what it meets.
+LITERAL = "literal"
+#: ``none``: no value.
+NONE = "none"
+#: What each type is called in a message.
+TYPE_WORDS = {MONEY: "money (whole cents)", AMOUNT: "an amount of money not rounded to the cent",
+              RATE: "a rate", NUMBER: "a number", COUNT: "a whole number", DATE: "a date",
+              FLAG: "a condition (true or false)", TEXT: "text", LITERAL: "a number", NONE: "none"}
+_DECIMALS = (MONEY, AMOUNT, RATE, NUMBER, LITERAL)
+_MONEYS = (MONEY, AMOUNT)
+_SCALARS = (RATE, NUMBER, LITERAL, COUNT)
+
+
+class FormulaError(Exception):
+    """A formula that cannot be parsed, names what is not there (``unknown``), or mixes types."""
+
+    def __init__(self, message: str, unknown: str | None = None):
+        super().__init__(message)
+        self.unknown = unknown
+
+
+def words(type_: str) -> str:
+    if type_.startswith("list"):
+        return "a list of the inputs"
+    return TYPE_WORDS.get(type_, type_)
+
+
+# ------------------------------------------------------------------ the tree
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: Decimal
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: Any  # True, False or None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    op: str  # + - * / < <= > >= == !=
+    left: Any
+    right: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Logic:
+    op: str  # and, or
+    items: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    fn: str
+    args: tuple
+
+
+Expr = Num | Const | Name | Neg | Bin | Logic | Not | Call
+
+_GRAMMAR = r"""
+?start: expr
+?expr: or_
+?or_: and_ (_OR and_)*
+?and_: not_ (_AND not_)*
+?not_: _NOT not_ -> not_op
+     | cmp
+?cmp: sum (CMP sum)?
+?sum: prod (ADD prod)*
+?prod: unary (MUL unary)*
+?unary: "-" unary -> neg
+      | atom
+?atom: NUMBER -> num
+     | NAME -> name
+     | NAME "(" [expr ("," expr)*] ")" -> call
+     | "(" expr ")"
+_OR.3: /or(?![\w.{-])/
+_AND.3: /and(?![\w.{-])/
+_NOT.3: /not(?![\w.{-])/
+CMP: "<=" | ">=" | "==" | "!=" | "<" | ">"
+ADD: "+" | "-"
+MUL: "*" | "/"
+NAME.2: /(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+-?[A-Za-z_][A-Za-z0-9_]*|\{[ci]\})(?:[.-](?:[A-Za-z0-9_]+|\{[ci]\})|\[(?:[0-9]+|\{i\})?\])*/
+NUMBER: /[0-9]+(?:\.[0-9]+)?/
+%ignore /[ \t\n]+/
+"""
+
+_CONSTS = {"true": True, "false": False, "none": None}
+
+
+@v_args(inline=True)
+class _Build(Transformer):
+    def num(self, token):
+        return Num(Decimal(str(token)), str(token))
+
+    def name(self, token):
+        word = str(token)
+        if word in _CONSTS:
+            return Const(_CONSTS[word], word)
+        return Name(word)
+
+    def neg(self, operand):
+        return Neg(operand)
+
+    def not_op(self, operand):
+        return Not(operand)
+
+    def or_(self, *items):
+        return Logic("or", items)
+
+    def and_(self, *items):
+        return Logic("and", items)
+
+    def cmp(self, left, op, right):
+        return Bin(str(op), left, right)
+
+    def sum(self, *parts):
+        return _chain(parts)
+
+    def prod(self, *parts):
+        return _chain(parts)
+
+    def call(self, fn, *args):
+        return Call(str(fn), tuple(a for a in args if a is not None))
+
+
+def _chain(parts: tuple) -> Any:
+    out = parts[0]
+    for i in range(1, len(parts), 2):
+        out = Bin(str(parts[i]), out, parts[i + 1])
+    return out
+
+
+_PARSER = Lark(_GRAMMAR, parser="lalr", transformer=_Build(), maybe_placeholders=False)
+_TOKENS = {"$END": "the end", "NAME": "a name", "NUMBER": "a number", "LPAR": "(", "RPAR": ")", "COMMA": ",",
+           "ADD": "+ or -", "MUL": "* or /", "CMP": "a comparison", "MINUS": "-", "_AND": "and", "_OR": "or",
+           "_NOT": "not"}
+
+
+@lru_cache(maxsize=8192)
+def parse(source: str) -> Expr:
+    """The tree of a formula (parsed once per text).  Raises :class:`FormulaError`."""
+    if len(source) > 2000:
+        raise FormulaError(f"a formula of {len(source):,} characters (expected at most 2,000)")
+    try:
+        return _PARSER.parse(source)
+    except UnexpectedCharacters as exc:
+        raise FormulaError(f"cannot read {source[exc.column - 1:exc.column + 9]!r} at column {exc.column} "
+                           "(expected a number, a name, an operator or a parenthesis)") from None
+    except UnexpectedToken as exc:
+        if exc.token.type == "$END":
+            raise FormulaError("the formula ends too soon (a parenthesis, an operand or an argument is missing)") \
+                from None
+        expected = " or ".join(sorted({_TOKENS.get(t, t.lower()) for t in exc.expected}))
+        raise FormulaError(f"unexpected {str(exc.token)!r} at column {exc.column} (expected {expected})") from None
+    except (UnexpectedInput, VisitError) as exc:  # pragma: no cover - the cases above are all LALR gives
+        raise FormulaError(f"cannot be read ({exc})") from None
+
+
+def rewrite(expr: Expr, errors: list[str]) -> Expr:
+    """The tree a deal is compiled from: ``total(kind, field)`` becomes the figure named
+    ``total(kind, field)`` (defined as the sum of the classes' figures), and ``share(amount,
+    weight, total(kind, field))`` takes the weights as the figure ``list(kind, field)`` and the
+    weight's place among them as ``position(kind, <class>)``.  Problems go to ``errors``."""
+    kind = type(expr)
+    if kind is Call:
+        if expr.fn == "total":
+            if len(expr.args) != 2 or not all(isinstance(a, Name) for a in expr.args):
+                errors.append("total() takes a kind of class (or all) and a class figure, such as "
+                              "total(mezzanine, ending_balance)")
+                return expr
+            return Name(f"total({expr.args[0].name}, {expr.args[1].name})")
+        if expr.fn == "share":
+            return _rewrite_share(expr, errors)
+        return Call(expr.fn, tuple(rewrite(a, errors) for a in expr.args))
+    if kind is Bin:
+        return Bin(expr.op, rewrite(expr.left, errors), rewrite(expr.right, errors))
+    if kind is Neg or kind is Not:
+        return kind(rewrite(expr.operand, errors))
+    if kind is Logic:
+        return Logic(expr.op, tuple(rewrite(i, errors) for i in expr.items))
+    return expr
+
+
+def _rewrite_share(expr: Call, errors: list[str]) -> Expr:
+    args = expr.args
+    if len(args) >= 3 and all(isinstance(a, Name) for a in args[1:]):  # share(amount, weight, w1, ..., wn)
+        if args[1].name not in [a.name for a in args[2:]]:
+            errors.append("share(amount, weight, w1, ..., wn): the weight must be one of the weights")
+        return Call("share", (rewrite(args[0], errors), *args[1:]))
+    if len(args) != 3 or not (isinstance(args[2], Call) and args[2].fn == "total" and len(args[2].args) == 2
+                              and all(isinstance(a, Name) for a in args[2].args)):
+        errors.append("share(amount, weight, total(kind, field)) takes the weights as a total(), or as names")
+        return expr
+    amount, weight, whole = args
+    group, field = whole.args[0].name, whole.args[1].name
+    if not (isinstance(weight, Name) and weight.name.endswith("." + field)):
+        errors.append(f"share(): the weight must be a class's {field} (<class>.{field})")
+        return expr
+    owner = weight.name[:-len(field) - 1]
+    return Call("share", (rewrite(amount, errors), weight, Name(f"list({group}, {field})"),
+                          Name(f"position({group}, {owner})")))
+
+
+# ------------------------------------------------------------------ names and text
+
+
+def names(expr: Expr) -> list[str]:
+    """The names a formula reads, in the order they first appear."""
+    out: dict[str, None] = {}
+    _names(expr, out)
+    return list(out)
+
+
+def _names(expr: Any, out: dict[str, None]) -> None:
+    kind = type(expr)
+    if kind is Name:
+        out[expr.name] = None
+    elif kind is Bin:
+        _names(expr.left, out)
+        _names(expr.right, out)
+    elif kind is Neg or kind is Not:
+        _names(expr.operand, out)
+    elif kind is Logic:
+        for item in expr.items:
+            _names(item, out)
+    elif kind is Call:
+        for arg in expr.args:
+            _names(arg, out)
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "==": 4, "!=": 4,
+               "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
+
+
+def text(expr: Expr, show: Callable[[str], str] | None = None, parent: int = 0) -> str:
+    """The formula as text; ``show`` gives what to print for each name (its value, say)."""
+    kind = type(expr)
+    if kind is Num or kind is Const:
+        return expr.text
+    if kind is Name:
+        return show(expr.name) if show else expr.name
+    if kind is Call:
+        if expr.fn == "share" and _rewritten_share(expr):  # as written: share(amount, weight, total(kind, field))
+            whole = expr.args[2].name.replace("list(", "total(", 1)
+            return f"share({text(expr.args[0], show)}, {text(expr.args[1], show)}, {show(whole) if show else whole})"
+        return f"{expr.fn}({', '.join(text(a, show) for a in expr.args)})"
+    if kind is Neg:
+        out, mine = f"-{text(expr.operand, show, _PRECEDENCE['neg'])}", _PRECEDENCE["neg"]
+    elif kind is Not:
+        out, mine = f"not {text(expr.operand, show, _PRECEDENCE['not'])}", _PRECEDENCE["not"]
+    elif kind is Logic:
+        mine = _PRECEDENCE[expr.op]
+        out = f" {expr.op} ".join(text(i, show, mine + 1) for i in expr.items)
+    else:
+        mine = _PRECEDENCE[expr.op]
+        right = mine + 1 if expr.op in ("-", "/") or mine == 4 else mine
+        out = f"{text(expr.left, show, mine)} {expr.op} {text(expr.right, show, right)}"
+    return f"({out})" if mine < parent else out
+
+
+def rounds(expr: Expr) -> list[str]:
+    """How the formula rounds, for its explanation (``cents``: half-up to the cent)."""
+    out: list[str] = []
+
+    def walk(e: Any) -> None:
+        kind = type(e)
+        if kind is Call:
+            note = _ROUNDING.get(e.fn)
+            if note and note not in out:
+                out.append(note)
+            for a in e.args:
+                walk(a)
+        elif kind is Bin:
+            if e.op == "/" and _DIVISION not in out:
+                out.append(_DIVISION)
+            walk(e.left)
+            walk(e.right)
+        elif kind in (Neg, Not):
+            walk(e.operand)
+        elif kind is Logic:
+            for i in e.items:
+                walk(i)
+
+    walk(expr)
+    return out
+
+
+_DIVISION = "a quotient is exact to 34 significant digits (0 when the divisor is 0)"
+_ROUNDING = {"cents": "rounded half-up to the cent", "cents_down": "cut to the cent (rounded down)",
+             "share": "each share rounded half-up to the cent; the rounding residue goes to the largest share, "
+                      "so the shares add up to the amount"}
+
+
+# ------------------------------------------------------------------ types
+
+
+class Types:
+    """What a formula may name: ``type_of`` gives a name's type (a list of the inputs:
+    ``list:<item type>``), or None for a name that is not there; ``known`` lists the names, for
+    suggestions."""
+
+    def __init__(self, type_of: Callable[[str], str | None], known: Callable[[], Iterable[str]]):
+        self.type_of = type_of
+        self.known = known
+
+
+def check(expr: Expr, types: Types, expected: str | None = None) -> str:
+    """The type of ``expr``; raises :class:`FormulaError` for an unknown name or a type error,
+    or when it is not of the ``expected`` type."""
+    got = _type(expr, types)
+    if expected is not None and not fits(got, expected):
+        hint = (": cash must be rounded, say how with cents(...) (half-up) or cents_down(...)"
+                if got == AMOUNT and expected == MONEY else "")
+        raise FormulaError(f"gives {words(got)}{hint} (expected {words(expected)})")
+    return expected if got == LITERAL and expected is not None else got
+
+
+def fits(got: str, expected: str) -> bool:
+    """Whether a value of type ``got`` may stand where ``expected`` is needed: money is an
+    amount, and a rate, a whole number or a written number is a number."""
+    if got == expected or got == NONE:
+        return True
+    if got == LITERAL:
+        return expected in _DECIMALS or expected == COUNT
+    if expected == NUMBER:
+        return got in (RATE, COUNT)
+    return expected == AMOUNT and got == MONEY
+
+
+def _unknown(name: str, types: Types) -> FormulaError:
+    close = difflib.get_close_matches(name, list(types.known()), n=3, cutoff=0.75)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    if not close and re.search(r"[A-Za-z0-9]-[A-Za-z0-9]", name):
+        hint = " (a - inside a name is part of it: to subtract, put spaces around the minus sign)"
+    return FormulaError(f"unknown name {name!r}{hint}", unknown=name)
+
+
+def _type(expr: Any, types: Types) -> str:
+    kind = type(expr)
+    if kind is Num:
+        return LITERAL
+    if kind is Const:
+        return FLAG if expr.value is not None else NONE
+    if kind is Name:
+        found = types.type_of(expr.name)
+        if found is None:
+            raise _unknown(expr.name, types)
+        if found.startswith("list"):
+            raise FormulaError(f"{expr.name} is a list of the inputs (expected it in sum() or count())")
+        return found
+    if kind is Neg:
+        inner = _type(expr.operand, types)
+        if inner not in _DECIMALS and inner != COUNT:
+            raise FormulaError(f"- in front of {words(inner)}")
+        return inner
+    if kind is Not:
+        _want(expr.operand, types, FLAG, "not")
+        return FLAG
+    if kind is Logic:
+        for item in expr.items:
+            _want(item, types, FLAG, expr.op)
+        return FLAG
+    if kind is Bin:
+        return _binary(expr, types)
+    return _call(expr, types)
+
+
+def _want(expr: Any, types: Types, expected: str, where: str) -> None:
+    got = _type(expr, types)
+    if not fits(got, expected):
+        raise FormulaError(f"{where} takes {words(expected)}, got {words(got)} ({text(expr)})")
+
+
+def _join(a: str, b: str, where: str) -> str:
+    """The type two values of a sum, a comparison or a choice share."""
+    if a == b:
+        return a
+    if a == LITERAL and (b in _DECIMALS or b == COUNT):
+        return b
+    if b == LITERAL and (a in _DECIMALS or a == COUNT):
+        return a
+    if {a, b} == {MONEY, AMOUNT}:
+        return AMOUNT
+    if NONE in (a, b):
+        return b if a == NONE else a
+    raise FormulaError(f"{where} {words(a)} and {words(b)}")
+
+
+def _binary(expr: Bin, types: Types) -> str:
+    a, b = _type(expr.left, types), _type(expr.right, types)
+    op = expr.op
+    if op in ("<", "<=", ">", ">=", "==", "!="):
+        if not (op in ("==", "!=") and NONE in (a, b)):
+            _join(a, b, f"{op} compares")
+        return FLAG
+    if op == "-" and a == DATE and b == DATE:
+        return COUNT  # days from one date to the other
+    for t in (a, b):
+        if t not in _MONEYS and t not in _SCALARS:
+            raise FormulaError(f"{op} with {words(t)} ({text(expr)})")
+    if op in ("+", "-"):
+        if (a in _MONEYS) != (b in _MONEYS) and LITERAL not in (a, b):
+            raise FormulaError(f"{op} between {words(a)} and {words(b)} ({text(expr)})")
+        if a in _MONEYS or b in _MONEYS:
+            out = MONEY if a in (MONEY, LITERAL) and b in (MONEY, LITERAL) else AMOUNT
+            _cents_literals((expr.left, expr.right), out)
+            return out
+        if COUNT in (a, b) and LITERAL in (a, b):
+            return COUNT if all(_whole_number(x) for x in (expr.left, expr.right) if isinstance(x, Num)) else NUMBER
+        return _scalars(a, b)
+    if op == "*":
+        if a in _MONEYS and b in _MONEYS:
+            raise FormulaError(f"money times money ({text(expr)})")
+        if a in _MONEYS or b in _MONEYS:
+            return AMOUNT
+        return NUMBER if {a, b} == {COUNT, LITERAL} else _scalars(a, b)
+    if b in _MONEYS:
+        if a not in _MONEYS:
+            raise FormulaError(f"{words(a)} divided by money ({text(expr)})")
+        return RATE
+    return AMOUNT if a in _MONEYS else (RATE if RATE in (a, b) else (LITERAL if a == b == LITERAL else NUMBER))
+
+
+def _whole_number(num: Num) -> bool:
+    return num.value == num.value.to_integral_value()
+
+
+def _cents_literals(operands: Iterable[Any], joined: str) -> None:
+    """A number written beside money is money: at most two decimal places."""
+    if joined != MONEY:
+        return
+    for x in operands:
+        if isinstance(x, Num) and x.value.as_tuple().exponent < -2:
+            raise FormulaError(f"{x.text} stands for money here, which has at most two decimal places")
+
+
+def _scalars(a: str, b: str) -> str:
+    if RATE in (a, b):
+        return RATE
+    if a == b:
+        return a
+    if {a, b} == {COUNT, LITERAL}:
+        return COUNT
+    return NUMBER
+
+
+#: function -> (fewest arguments, most or None)
+_ARITY = {"min": (2, None), "max": (2, None), "sum": (1, None), "if": (3, 3), "cents": (1, 1), "cents_down": (1, 1),
+          "given": (1, 1), "total": (2, 2), "count": (1, 1), "share": (3, 3), "schedule": (3, None)}
+
+
+def _call(expr: Call, types: Types) -> str:
+    fn, args = expr.fn, expr.args
+    if fn not in _ARITY:
+        close = difflib.get_close_matches(fn, list(_ARITY), n=2)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise FormulaError(f"unknown function {fn!r}{hint} (expected one of: {', '.join(_ARITY)})")
+    if fn == "share" and not _rewritten_share(expr):  # share(amount, weight, w1, ..., wn)
+        _want(args[0], types, MONEY, "share()'s amount")
+        out = _type(args[2], types)
+        for arg in args[3:]:
+            out = _join(out, _type(arg, types), "share() weighs by")
+        return MONEY
+    if fn == "share":  # as rewritten: share(amount, weight, list(...), position(...))
+        _want(args[0], types, MONEY, "share()'s amount")
+        _type(args[1], types)
+        for slot in args[2:]:
+            if types.type_of(slot.name) is None:
+                raise _unknown(slot.name, types)
+        return MONEY
+    low, high = _ARITY[fn]
+    if len(args) < low or (high is not None and len(args) > high):
+        want = f"{low}" if low == high else f"at least {low}"
+        raise FormulaError(f"{fn}() takes {want} argument{'s' if low != 1 else ''}, got {len(args)}")
+    if fn == "schedule":
+        return _schedule(expr, types)
+    listed = _list_type(args[0], types) if fn in ("count", "sum") and len(args) == 1 else None
+    if fn == "count" or listed is not None:
+        if listed is None:
+            raise FormulaError(f"count() takes a list of the inputs, got {text(args[0])}")
+        return COUNT if fn == "count" else listed
+    if fn == "given":
+        _type(args[0], types)
+        return FLAG
+    if fn == "if":
+        _want(args[0], types, FLAG, "if()'s condition")
+        out = _join(_type(args[1], types), _type(args[2], types), "if() chooses between")
+        _cents_literals(args[1:], out)
+        return out
+    if fn in ("cents", "cents_down"):
+        got = _type(args[0], types)
+        if got not in (MONEY, AMOUNT, LITERAL):
+            raise FormulaError(f"{fn}() rounds money, got {words(got)} ({text(args[0])})")
+        return MONEY
+    chosen = args
+    out = _type(chosen[0], types)
+    for arg in chosen[1:]:
+        out = _join(out, _type(arg, types), f"{fn}() of")
+    if out in (FLAG, TEXT, DATE) and fn == "sum":
+        raise FormulaError(f"sum() of {words(out)}")
+    _cents_literals(chosen, out)
+    return out
+
+
+def _rewritten_share(expr: Call) -> bool:
+    return len(expr.args) == 4 and isinstance(expr.args[2], Name) and expr.args[2].name.startswith("list(")
+
+
+def _schedule(expr: Call, types: Types) -> str:
+    x, *pairs = expr.args
+    _want(x, types, COUNT, "schedule()'s first argument")
+    if len(pairs) % 2:
+        raise FormulaError("schedule(x, from, value, from, value, ...) takes its steps in pairs")
+    keys = pairs[0::2]
+    if not all(isinstance(k, Num) and k.value == k.value.to_integral_value() for k in keys):
+        raise FormulaError("schedule(): each step starts at a whole number, written as such")
+    if any(b.value <= a.value for a, b in zip(keys, keys[1:])):
+        raise FormulaError("schedule(): the steps must start in increasing order")
+    out = LITERAL
+    for value in pairs[1::2]:
+        out = _join(out, _type(value, types), "schedule() of")
+    return out
+
+
+def _list_type(expr: Any, types: Types) -> str | None:
+    """The type of a list's items (``list:money``: ``money``; a list itself: ``count``), or None."""
+    if not isinstance(expr, Name):
+        return None
+    found = types.type_of(expr.name)
+    if found is None or not found.startswith("list"):
+        return None
+    return found.partition(":")[2] or COUNT
+
+
+# ------------------------------------------------------------------ evaluation
+
+_ARITH = {"+": operator.add, "*": operator.mul, "/": ratio}
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+            "!=": operator.ne}
+ZERO_CASH = Decimal("0.00")
+
+
+class Missing(Exception):
+    """A formula met a name that has no value where a value is needed."""
+
+
+def compile_(expr: Expr, order: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
+    """A function of the values of ``order`` (the formula's names, in that order) that computes
+    the formula: ``+ - *`` in Python's decimal context, a quotient with :func:`generator.number.ratio`."""
+    index = {name: i for i, name in enumerate(order)}
+    return _compile(expr, index)
+
+
+def _compile(expr: Any, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]:
+    kind = type(expr)
+    if kind is Num or kind is Const:
+        value = expr.value
+        return lambda v: value
+    if kind is Name:
+        return operator.itemgetter(index[expr.name])
+    if kind is Neg:
+        inner = _compile(expr.operand, index)
+        return lambda v: -_present(inner(v))
+    if kind is Not:
+        inner = _compile(expr.operand, index)
+        return lambda v: not inner(v)
+    if kind is Logic:
+        items = [_compile(i, index) for i in expr.items]
+        if expr.op == "and":
+            return lambda v: all(f(v) for f in items)
+        return lambda v: any(f(v) for f in items)
+    if kind is Bin:
+        left, right = _compile(expr.left, index), _compile(expr.right, index)
+        if expr.op in _COMPARE:
+            test = _COMPARE[expr.op]
+            if expr.op in ("==", "!="):
+                return lambda v: test(left(v), right(v))
+            return lambda v: test(_present(left(v)), _present(right(v)))
+        if expr.op == "-":
+            return lambda v: _minus(_present(left(v)), _present(right(v)))
+        fn = _ARITH[expr.op]
+        return lambda v: fn(_present(left(v)), _present(right(v)))
+    return _compile_call(expr, index)
+
+
+def _minus(a: Any, b: Any) -> Any:
+    out = a - b
+    return out.days if isinstance(out, dt.timedelta) else out
+
+
+def _present(value: Any) -> Any:
+    if value is None:
+        raise Missing
+    return value
+
+
+def _compile_call(expr: Call, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]:
+    fn = expr.fn
+    parts = [_compile(a, index) for a in expr.args]
+    if fn == "if":
+        cond, yes, no = parts
+        return lambda v: yes(v) if cond(v) else no(v)
+    if fn == "given":
+        (inner,) = parts
+        return lambda v: inner(v) is not None
+    if fn == "cents":
+        (inner,) = parts
+        return lambda v: cents(_present(inner(v)))
+    if fn == "cents_down":
+        (inner,) = parts
+        return lambda v: truncate(_present(inner(v)), 2)
+    if fn == "count":
+        (inner,) = parts
+        return lambda v: len(inner(v))
+    if fn == "share" and _rewritten_share(expr):  # share(amount, weight, list(...), position(...))
+        amount, _, weights, position = parts
+        return lambda v: pro_rata(list(weights(v)), _present(amount(v)))[position(v)]
+    if fn == "share":  # share(amount, weight, w1, ..., wn)
+        at = [a.name for a in expr.args[2:]].index(expr.args[1].name)
+        amount, listed = parts[0], parts[2:]
+        return lambda v: pro_rata([_present(w(v)) for w in listed], _present(amount(v)))[at]
+    if fn == "schedule":
+        return _compile_schedule(expr, parts)
+    if fn == "sum":
+        if len(parts) == 1:
+            (inner,) = parts
+            return lambda v: _sum_list(inner(v))
+        return lambda v: _sum([_present(f(v)) for f in parts])
+    pick = min if fn == "min" else max
+    return lambda v: pick(_present(f(v)) for f in parts)
+
+
+def _compile_schedule(expr: Call, parts: list) -> Callable[[Sequence[Any]], Any]:
+    x = parts[0]
+    steps = [(expr.args[1 + 2 * i].value, parts[2 + 2 * i]) for i in range((len(parts) - 1) // 2)]
+
+    def pick(v: Sequence[Any]) -> Any:
+        at, chosen = _present(x(v)), None
+        for start, value in steps:
+            if at >= start:
+                chosen = value
+        return chosen(v) if chosen is not None else None
+
+    return pick
+
+
+def pro_rata(weights: list, amount: Decimal) -> list:
+    """``amount`` split by ``weights`` to the cent: each share rounded half-up, and the rounding
+    residue added to the largest weight's share (the first, on a tie), so that the shares add
+    up to the amount."""
+    total = _sum(weights)
+    if not total or not amount:
+        return [ZERO_CASH] * len(weights)
+    parts = [cents(amount * w / total) for w in weights]
+    residue = amount - _sum(parts)
+    if residue:
+        largest = max(range(len(weights)), key=lambda i: weights[i])
+        parts[largest] += residue
+    return parts
+
+
+def _sum(values: list) -> Any:
+    """The sum of amounts from zero cash (``0.00``), as cash is added; of whole numbers, from 0."""
+    if values and type(values[0]) is int:
+        return sum(values)
+    return sum(values, ZERO_CASH)
+
+
+def _sum_list(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return _sum(list(value))
+    return _present(value)
+
+
+__all__ = ["parse", "rewrite", "check", "compile_", "text", "names", "rounds", "pro_rata", "words", "fits", "Types",
+           "FormulaError", "Missing", "MONEY", "AMOUNT", "RATE", "NUMBER", "COUNT", "DATE", "FLAG", "TEXT", "LITERAL",
+           "NONE", "TYPE_WORDS", "Num", "Const", "Name", "Neg", "Bin", "Logic", "Not", "Call", "Expr"]
