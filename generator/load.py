@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .model import Deal, Period, Waterfall
+from .model import ACTIONS, Deal, Period, _action_kind
+from .program import compile_deal
 from .source import InputError, InputErrors, SourceMap, dotted, load_yaml, shown
+from .view import REQUIRED
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,9 +85,10 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
             elif kind == "string_pattern_mismatch":
                 message = f"got {shown(err['input'])} (expected text matching {err['ctx']['pattern']})"
             elif kind == "union_tag_not_found":
-                message = f"a step needs its kind (expected step: {_step_names(loc)})"
+                message = "an action needs its kind (expected pay:, transfer: or allocate:)"
             elif kind == "union_tag_invalid":
-                message = f"unknown step {shown(err['ctx']['tag'])} (expected {err['ctx']['expected_tags']})"
+                tag = shown(str(err["ctx"]["tag"]).replace(":", ": "))
+                message = f"unknown action {tag} (expected one of: {', '.join(t.replace(':', ': ') for t in ACTIONS)})"
             else:
                 message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
                 if "input" in err and not isinstance(err["input"], (dict, list)):
@@ -96,26 +99,14 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
         raise InputErrors(_sorted(errors)) from None
 
 
-def _step_names(loc: tuple[Any, ...]) -> str:
-    """The step kinds a waterfall section allows (``fees or interest``)."""
-    section = loc[1] if len(loc) > 1 and loc[0] == "waterfall" else None
-    field = Waterfall.model_fields.get(section) if isinstance(section, str) else None
-    rule = field.annotation.__args__[0] if field is not None else None  # tuple[Annotated[Union[...]], ...]
-    union = getattr(rule, "__origin__", None)  # Annotated[X, ...] -> X: a Union, or one step's model
-    branches = (union,) if isinstance(union, type) else getattr(union, "__args__", ())
-    names = [repr(b.model_fields["step"].annotation.__args__[0]) for b in branches
-             if isinstance(b, type) and "step" in b.model_fields]
-    return " or ".join(names) if names else "the kind of step"
-
-
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Pydantic's error location as a path into the YAML data: drop the tags it inserts
     for a discriminated union (``waterfall.interest[0].fees.classes``)."""
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part not in node and node.get("step") == part:
-            continue
+        if isinstance(node, dict) and part not in node and part == _action_kind(node):
+            continue  # the tag pydantic puts in the location of an action
         out.append(part)
         if isinstance(node, dict):
             node = node.get(part)
@@ -132,67 +123,41 @@ def _sorted(errors: list[InputError]) -> list[InputError]:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A validated document and where its values came from."""
+    """A validated document and where its values came from (a deal: with its program)."""
 
     value: Any
     source: SourceMap
+    program: Any = None
 
 
 def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
-    """The deal file of ``deal_dir``, validated and cross-checked.  ``root``: see
-    :func:`generator.source.read_input`."""
+    """The deal file of ``deal_dir``, validated, cross-checked and compiled (its program).
+    ``root``: see :func:`generator.source.read_input`."""
     path = Path(deal_dir) / "deal.yaml"
     data, src = load_yaml(path, root=root)
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
+    try:
+        program = compile_deal(deal, src, REQUIRED)
+    except InputErrors as exc:
+        errors += exc.errors
+        program = None
     if errors:
-        raise InputErrors(errors)
-    return Loaded(deal, src)
-
-
-def _has(step: BaseModel, name: str) -> bool:
-    """Whether a kind of waterfall step has the field ``name`` (``hasattr`` on a pydantic
-    model goes through its ``__getattr__`` and an exception for every step that has not)."""
-    return name in type(step).model_fields
+        raise InputErrors(_sorted(list(dict.fromkeys(errors))))
+    return Loaded(deal, src, program)
 
 
 def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
-    """Rules that tie fields of the deal file together."""
+    """Rules that tie fields of the deal file together (the waterfall's are the program's)."""
     errors: list[InputError] = []
     names = [c.name for c in deal.classes]
     for i, name in enumerate(names):
         if name in names[:i]:
             errors.append(src.error(("classes", i, "name"), f"class {name!r} is listed twice"))
-    known = set(names)
-
-    def check_classes(path: tuple, classes) -> None:
-        for j, name in enumerate(classes):
-            if name not in known:
-                errors.append(src.error(path + (j,), f"class {name!r} is not one of the deal's classes ({', '.join(names)})"))
-
-    wf = deal.waterfall
-    for section in ("interest", "principal", "excess"):
-        for i, step in enumerate(getattr(wf, section)):
-            if _has(step, "classes"):
-                check_classes(("waterfall", section, i, "classes"), step.classes)
-            if _has(step, "class_"):
-                check_classes(("waterfall", section, i, "class"), [step.class_])
-    check_classes(("waterfall", "loss_allocation"), wf.loss_allocation)
-    if wf.prepayment_charges_to:
-        check_classes(("waterfall", "prepayment_charges_to"), [wf.prepayment_charges_to])
-    errors += _check_waterfall(deal, src)
-    fee_names = [f.name for f in deal.fees]
-    for i, name in enumerate(fee_names):
-        if name in fee_names[:i]:
-            errors.append(src.error(("fees", i, "name"), f"fee {name!r} is listed twice (expected each fee once)"))
-    oc = deal.overcollateralization
-    if (oc.amount_before_stepdown is None) == (oc.pct_of_cutoff_before_stepdown is None):
-        errors.append(src.error(("overcollateralization",),
-                                "give exactly one of amount_before_stepdown and pct_of_cutoff_before_stepdown"))
     for i, c in enumerate(deal.classes):
-        floating = c.kind in ("senior", "mezzanine")
-        if floating and c.margin is None:
-            errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a margin over the index"))
+        if c.kind in ("senior", "mezzanine") and c.coupon is None:
+            errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a coupon (expected coupon: "
+                                                    "{margin: ..., cap: ...})"))
         if c.kind in ("senior", "mezzanine", "excess") and not c.original_balance:
             errors.append(src.error(("classes", i, "original_balance"),
                                     f"class {c.name} ({c.kind}) has an original balance of 0 (expected more than 0: "
@@ -204,46 +169,6 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
                                                          f"(expected a name ending in {suffix})"))
     if deal.schedule.first_distribution_date <= deal.schedule.closing_date:
         errors.append(src.error(("schedule", "first_distribution_date"), "must be after the closing date"))
-    return errors
-
-
-def _check_waterfall(deal: Deal, src: SourceMap) -> list[InputError]:
-    """Each amount is paid once: a class at most once per kind of step, one fees step, one extra
-    principal step, and exactly one residual step, which takes the cash the others leave."""
-    errors: list[InputError] = []
-    wf = deal.waterfall
-    paid: dict[str, dict[str, str]] = {}  # kind of step -> class -> the step that pays it
-    once: dict[str, str] = {}  # kind of step that may appear once -> that step
-    for section in ("interest", "principal", "excess"):
-        for i, step in enumerate(getattr(wf, section)):
-            path = ("waterfall", section, i)
-            if _has(step, "classes"):
-                first = paid.setdefault(step.step, {})
-                for j, name in enumerate(step.classes):
-                    if name in first:
-                        errors.append(src.error(path + ("classes", j),
-                                                f"class {name} is already paid by {step.step} step "
-                                                f"waterfall.{first[name]} (expected each class once per kind of step)"))
-                    else:
-                        first[name] = f"{section}[{i}]"
-            elif step.step in once:
-                errors.append(src.error(path, f"a second {step.step} step (expected one; the first is "
-                                              f"waterfall.{once[step.step]})"))
-            else:
-                once[step.step] = f"{section}[{i}]"
-    if "residual" not in once:
-        errors.append(src.error(("waterfall", "excess"), "no residual step: the cash the other steps leave would stay "
-                                                        "in the trust (expected - {step: residual, class: NAME})"))
-    kinds = {c.name: c.kind for c in deal.classes}
-    charges_to = wf.prepayment_charges_to
-    if charges_to and kinds.get(charges_to) == "excess":
-        errors.append(src.error(("waterfall", "prepayment_charges_to"),
-                                f"class {charges_to} is the excess class, whose interest is the residual cash flow "
-                                "(expected a prepayment or other class)"))
-    prepayment = [name for name, kind in kinds.items() if kind == "prepayment"]
-    if prepayment and not charges_to:
-        errors.append(src.error(("waterfall",), f"no class receives prepayment charges (expected "
-                                                f"prepayment_charges_to: {prepayment[0]})"))
     return errors
 
 

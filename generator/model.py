@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 
 from .number import CENT, cents, decimal_places
 from .source import shown
@@ -206,186 +206,281 @@ class Strict(BaseModel):
 
 
 class Signer(Strict):
-    name: Text
-    title: Text
-    organization: Text
+    name: Text = Field(description="Name of the officer who signs the report.")
+    title: Text = Field(description="The signer's title.")
+    organization: Text = Field(description="The signer's organization (the trustee or trust administrator).")
 
 
 class Filing(Strict):
     """Registrant data for the Form 8-K / 10-D wrapper (static for the deal)."""
 
-    depositor: Text
-    agreement: Text = "pooling and servicing agreement"
-    agreement_date: Date
-    registrant: Text
-    state: Text
-    commission_file_number: Text
-    irs_employer_id: Text
-    address: Text
-    city_state: Text
-    zip: Text
-    phone: Text
-    signer: Signer
+    depositor: Text = Field(description="The depositor named as the registrant's sponsor.")
+    agreement: Text = Field("pooling and servicing agreement", description="What the governing agreement is called.")
+    agreement_date: Date = Field(description="Date of the governing agreement.")
+    registrant: Text = Field(description="The registrant (the trust) as named on the filing.")
+    state: Text = Field(description="State of organization.")
+    commission_file_number: Text = Field(description="The SEC commission file number.")
+    irs_employer_id: Text = Field(description="The IRS employer identification number.")
+    address: Text = Field(description="Street address of the registrant's principal office.")
+    city_state: Text = Field(description="City and state of that office.")
+    zip: Text = Field(description="ZIP code, as text (quote it).")
+    phone: Text = Field(description="Telephone number, as printed.")
+    signer: Signer = Field(description="Who signs the report.")
 
 
 class Parties(Strict):
-    trustee: Text
-    trust_administrator: Text | None = None
-    servicer: Text
+    trustee: Text = Field(description="The trustee.")
+    trust_administrator: Text | None = Field(None, description="The trust administrator, if the deal has one.")
+    servicer: Text = Field(description="The servicer whose report the period files hold.")
 
 
 class Schedule(Strict):
-    closing_date: Date
-    first_distribution_date: Date
-    #: Classes are paid on this day of the month, or the next business day.
-    distribution_day: DayOfMonth = 25
-    #: A country code of the ``holidays`` library whose public holidays close the banks.
-    holiday_calendar: Literal["US", "NYSE"] = "US"
+    closing_date: Date = Field(description="The deal's closing date.")
+    first_distribution_date: Date = Field(description="The first distribution date; distributions are numbered "
+                                                      "from it (1).")
+    distribution_day: DayOfMonth = Field(25, description="Classes are paid on this day of the month, or the next "
+                                                         "business day.")
+    holiday_calendar: Literal["US", "NYSE"] = Field("US", description="The `holidays` calendar whose public "
+                                                                      "holidays close the banks.")
+
+
+#: A formula of the deal language (docs/deal-language.md), checked when the deal is loaded.
+def _formula_text(value: str) -> str:
+    """A formula may run over several lines; otherwise it is printable text."""
+    problem = printable_line(value.replace("\n", " "))
+    if problem:
+        raise NumberError(problem.replace("one line of printable text", "a formula of printable text"))
+    return value
+
+
+FormulaText = Annotated[str, Field(min_length=1, max_length=2000,
+                                   description="A formula of the deal language, such as "
+                                               "min(A.uncapped_rate, net_wac_cap)."), AfterValidator(_formula_text)]
+#: The name of a figure a deal defines: words joined by dots (``oc.target``, ``net_wac_cap``).
+FigureName = Annotated[str, Field(min_length=1, max_length=100,
+                                  pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$")]
+#: The name of an account of the deal's cash.
+AccountName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
+FigureType = Literal["money", "amount", "rate", "number", "count", "date", "flag", "text"]
 
 
 class Fee(Strict):
-    name: Text
-    #: Annual rate on the beginning pool balance, paid monthly (rate / 12).
-    annual_rate: Rate
-    payee: Text | None = None
+    name: Text = Field(description="The fee's name (Servicing, Trustee, ...); the flow of funds shows it as "
+                                   "'<name> fee'.")
+    annual_rate: Rate = Field(description="Annual rate, paid monthly: base x annual_rate / 12, rounded half-up "
+                                          "to the cent.")
+    payee: Text | None = Field(None, description="Who receives it (default: its name).")
+    base: FormulaText = Field("pool.beginning_balance",
+                              description="The balance the rate applies to: a formula giving money.")
 
 
 ClassKind = Literal["senior", "mezzanine", "excess", "prepayment", "residual"]
 
 
+class Coupon(Strict):
+    """A floating coupon: the index plus a margin, capped."""
+
+    margin: Rate = Field(description="Margin over the index (0.0033 is 0.33%).")
+    step_up_margin: Rate | None = Field(None, description="Margin after the optional termination date "
+                                                          "(performance.optional_termination).")
+    cap: FormulaText | None = Field(None, description="A rate the coupon may not exceed (net_wac_cap, ...); "
+                                                      "interest lost to it is carried over.")
+
+
 class CertificateClass(Strict):
-    name: ClassName
-    kind: ClassKind
-    cusip: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}$")] | None = None
-    original_balance: Money
-    #: Floating classes: margin over the index (0.0033 is 0.33%).
-    margin: Rate | None = None
-    #: Margin after the optional termination date (usually 2x the senior margin).
-    margin_after_optional_termination: Rate | None = None
-    #: What a per-$1,000 amount is divided by: the original balance, the current
-    #: (beginning) notional balance, or nothing (no per-$1,000 line).
-    per_1000_basis: Literal["original", "current_notional", "none"] = "original"
-    #: After the stepdown date: the class (with all classes senior to it) may be at most
-    #: this fraction of the ending pool balance (e.g. A 0.6140, M-1 0.7390, ...).
-    stepdown_target_pct: Rate | None = None
+    name: ClassName = Field(description="The class's name (A, M-1, ...); its figures are <name>.<figure>.")
+    kind: ClassKind = Field(description="senior, mezzanine, excess (the OC / residual interest class), "
+                                        "prepayment (receives prepayment charges) or residual (REMIC residual).")
+    cusip: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}$")] | None = Field(None, description="Its CUSIP.")
+    original_balance: Money = Field(description="Original principal balance (or notional, for the excess class).")
+    coupon: Coupon | None = Field(None, description="Its coupon; a class without one accrues no interest.")
+    per_1000_basis: Literal["original", "current_notional", "none"] = Field(
+        "original", description="What its per-$1,000 amounts are divided by: its original balance, its "
+                                "beginning (current) notional, or nothing (no per-$1,000 amounts).")
 
 
-class OCTarget(Strict):
-    #: Before the stepdown date: a fixed amount, or a fraction of the cut-off pool balance.
-    amount_before_stepdown: Money | None = None
-    pct_of_cutoff_before_stepdown: Rate | None = None
-    #: After the stepdown date: a fraction of the current (ending) pool balance ...
-    pct_of_current_after_stepdown: Rate | None = None
-    #: ... but never less than this fraction of the cut-off pool balance.
-    floor_pct_of_cutoff: Rate | None = None
+class FigureDef(Strict):
+    """A figure the deal defines: its formula, and what it is called."""
+
+    formula: FormulaText = Field(description="How it is computed.")
+    label: Text | None = Field(None, description="What it means, as remit explain shows it.")
+    type: FigureType | None = Field(None, description="Its type, checked against the formula's (by default: "
+                                                      "the formula's).")
 
 
-class Stepdown(Strict):
-    #: The stepdown date is no earlier than this distribution (counted from the first).
-    earliest_distribution: Ordinal
-    #: ... and no earlier than the senior enhancement percentage reaching this.
-    senior_enhancement_target: Rate
+#: A figure of the deal: its formula alone, or a mapping with its formula, label and type.
+FigureSpec = Annotated[Union[Annotated[FormulaText, Tag("formula")], Annotated[FigureDef, Tag("figure")]],
+                       Discriminator(lambda v: "figure" if isinstance(v, (dict, BaseModel)) else "formula")]
 
 
-class LossStep(Strict):
-    from_distribution: Ordinal
-    pct_of_cutoff: Rate
+class TriggerDef(Strict):
+    """A trigger test: it is breached when its value exceeds its threshold."""
+
+    name: Text = Field(description="The test's name on the statement (Delinquency, Cumulative losses).")
+    value: FormulaText = Field(description="What is tested (a rate).")
+    threshold: FormulaText = Field(description="What the value may reach; none (a schedule not yet started) "
+                                               "means the test does not apply this month.")
 
 
-class Trigger(Strict):
-    #: A trigger event is in effect when the 60+ delinquency percentage exceeds this
-    #: fraction of the senior enhancement percentage ...
-    delinquency_fraction_of_senior_enhancement: Multiple
-    #: ... or cumulative losses exceed the schedule's fraction of the cut-off balance.
-    cumulative_loss_schedule: tuple[LossStep, ...] = ()
+class Account(Strict):
+    """An account of the deal's cash: what is deposited, and how the flow of funds names it."""
+
+    name: AccountName = Field(description="The account's name, as actions name it (from:, to:).")
+    label: Text | None = Field(None, description="How the flow of funds names it (default: its name, with "
+                                                 "spaces for underscores).")
+    deposit: FormulaText | None = Field(None, description="What is deposited at the start of the distribution "
+                                                          "(money); none for an account that only receives "
+                                                          "transfers.")
+    payee: Text | None = Field(None, description="How a transfer into it is named as a payee in the flow of "
+                                                 "funds (default: its label).")
 
 
-class FeesStep(Strict):
-    step: Literal["fees"]
+class ActionBase(Strict):
+    when: FormulaText | None = Field(None, description="A condition: the action runs only when it is true ...")
+    else_: tuple["Action", ...] = Field((), alias="else", description="... and these actions run instead when it "
+                                                                      "is false.")
 
 
-class InterestStep(Strict):
-    """Current interest plus unpaid interest carried forward, pro rata among the classes."""
+class PayFees(ActionBase):
+    """Each fee of the deal, in order: its base x annual rate / 12, rounded half-up to the cent."""
 
-    step: Literal["interest"]
-    classes: tuple[ClassName, ...]
-    #: Pay unpaid interest from earlier periods here too (senior classes); mezzanine classes
-    #: usually receive it only from excess cash flow (``unpaid_interest`` step).
-    include_unpaid: Flag = True
+    pay: Literal["fees"] = Field(description="Pay the deal's fees.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
 
 
-class PrincipalStep(Strict):
-    """The principal distribution amount: sequentially in the order given before the stepdown
-    date or while a trigger event is in effect; by class targets after it."""
+class PayAmount(ActionBase):
+    """An amount to a payee outside the classes (extraordinary expenses, an insurer)."""
 
-    step: Literal["principal"]
-    classes: tuple[ClassName, ...]
-
-
-class ExtraPrincipalStep(Strict):
-    step: Literal["extra_principal"]
-
-
-class UnpaidInterestStep(Strict):
-    step: Literal["unpaid_interest"]
-    classes: tuple[ClassName, ...]
+    pay: Literal["amount"] = Field(description="Pay an amount to a payee.")
+    name: FigureName = Field(description="Names what it pays: its amount paid is the figure <name>.paid.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+    amount: FormulaText = Field(description="What is due (money); at most what the account holds is paid.")
+    to: Text = Field(description="The payee.")
+    description: Text = Field(description="The line of the flow of funds.")
 
 
-class WritedownStep(Strict):
-    """Repay unpaid realized loss (written-down) amounts, in the order given."""
+class PayInterest(ActionBase):
+    """Current interest (and unpaid interest from earlier periods, if include_unpaid) to the
+    classes listed, pro rata among them when the account is short."""
 
-    step: Literal["writedown_reimbursement"]
-    classes: tuple[ClassName, ...]
-
-
-class CarryoverStep(Strict):
-    step: Literal["net_wac_carryover"]
-    classes: tuple[ClassName, ...]
-
-
-class ResidualStep(Strict):
-    step: Literal["residual"]
-    class_: ClassName = Field(alias="class")
+    pay: Literal["interest"] = Field(description="Pay class interest.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+    classes: tuple[ClassName, ...] = Field(description="The classes paid, pro rata among them.")
+    include_unpaid: Flag = Field(True, description="Also pay unpaid interest from earlier periods (senior "
+                                                   "classes); mezzanine classes usually get it from excess "
+                                                   "(pay: unpaid_interest).")
 
 
-InterestRule = Annotated[Union[FeesStep, InterestStep], Field(discriminator="step")]
-PrincipalRule = Annotated[Union[PrincipalStep], Field(discriminator="step")]
-ExcessRule = Annotated[
-    Union[ExtraPrincipalStep, UnpaidInterestStep, WritedownStep, CarryoverStep, ResidualStep],
-    Field(discriminator="step"),
-]
+class PayPrincipal(ActionBase):
+    """Principal from the principal distribution amount (``amount``): sequentially in the order
+    given, or, with ``targets``, so that each class with the classes before it stands at its
+    target.  What the account cannot fund is still due, for ``pay: extra_principal``."""
+
+    pay: Literal["principal"] = Field(description="Pay class principal.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+    classes: tuple[ClassName, ...] = Field(description="The classes paid, in order.")
+    amount: FormulaText = Field(description="The principal distribution amount (money): every principal action "
+                                            "naming the same amount shares it, so it is paid once.")
+    targets: dict[ClassName, FormulaText] | None = Field(
+        None, description="Per class: the most the class and the classes before it may stand at after the "
+                          "payment (money).  Without targets principal is paid sequentially.")
 
 
-class Waterfall(Strict):
-    interest: tuple[InterestRule, ...]
-    principal: tuple[PrincipalRule, ...]
-    excess: tuple[ExcessRule, ...]
-    #: The class that receives prepayment charges.
-    prepayment_charges_to: ClassName | None = None
-    #: Realized losses beyond OC write down these classes, in this order (most junior first).
-    loss_allocation: tuple[ClassName, ...] = ()
+class PayExtraPrincipal(ActionBase):
+    """The principal still due from the principal actions, in their order."""
+
+    pay: Literal["extra_principal"] = Field(description="Pay the principal the principal account could not fund.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+
+
+class PayClasses(ActionBase):
+    """An amount each class is owed, in the order given."""
+
+    pay: Literal["unpaid_interest", "writedown_reimbursement", "carryover"] = Field(
+        description="unpaid_interest: interest still unpaid; writedown_reimbursement: written-down amounts not "
+                    "yet repaid; carryover: Net WAC carryover owed.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+    classes: tuple[ClassName, ...] = Field(description="The classes paid, in order.")
+
+
+class PayRest(ActionBase):
+    """Everything left in the account, to one class."""
+
+    pay: Literal["residual", "prepayment_charges"] = Field(
+        description="residual: the rest of the excess cash flow; prepayment_charges: the prepayment charges.")
+    from_: AccountName = Field(alias="from", description="The account paid from.")
+    class_: ClassName = Field(alias="class", description="The class that receives it.")
+
+
+class Transfer(ActionBase):
+    """Cash moved from one account to another (everything left, or an amount up to a limit)."""
+
+    transfer: Literal["remaining", "amount"] = Field(description="remaining: all the account holds; amount: the "
+                                                                 "amount: formula, at most what it holds.")
+    from_: AccountName = Field(alias="from", description="The account moved from.")
+    to: AccountName = Field(description="The account moved to.")
+    amount: FormulaText | None = Field(None, description="With transfer: amount, what is moved (money).")
+    description: Text = Field(description="The line of the flow of funds.")
+
+
+class AllocateLosses(ActionBase):
+    """Realized losses beyond the overcollateralization write down these classes, in order."""
+
+    allocate: Literal["losses"] = Field(description="Write down classes by the losses OC does not absorb.")
+    classes: tuple[ClassName, ...] = Field(description="The classes written down, most junior first.")
+
+
+def _action_kind(value: Any) -> str | None:
+    """Which kind of action a mapping is, by the key that names it (pay:, transfer:, allocate:)."""
+    if isinstance(value, BaseModel):
+        for key in ("pay", "transfer", "allocate"):
+            if hasattr(value, key):
+                return f"{key}:{getattr(value, key)}" if key != "transfer" else "transfer"
+        return None
+    if not isinstance(value, dict):
+        return None
+    if "pay" in value:
+        return f"pay:{value['pay']}" if isinstance(value["pay"], str) else "pay:?"
+    if "transfer" in value:
+        return "transfer"
+    if "allocate" in value:
+        return f"allocate:{value['allocate']}" if isinstance(value["allocate"], str) else "allocate:?"
+    return None
+
+
+#: The kinds of action, by the tag _action_kind gives.
+ACTIONS = {"pay:fees": PayFees, "pay:amount": PayAmount, "pay:interest": PayInterest,
+           "pay:principal": PayPrincipal, "pay:extra_principal": PayExtraPrincipal,
+           "pay:unpaid_interest": PayClasses, "pay:writedown_reimbursement": PayClasses, "pay:carryover": PayClasses,
+           "pay:residual": PayRest, "pay:prepayment_charges": PayRest, "transfer": Transfer,
+           "allocate:losses": AllocateLosses}
+Action = Annotated[Union[tuple(Annotated[model, Tag(tag)] for tag, model in ACTIONS.items())],
+                   Discriminator(_action_kind)]
 
 
 class Deal(Strict):
-    id: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    trust: Text
-    series: Text
-    certificates: Text
-    templates: dict[Literal["text", "html"], TemplateName]
-    filing: Filing | None = None
-    parties: Parties
-    schedule: Schedule
-    index: Text = "One-month LIBOR"
-    fees: tuple[Fee, ...]
-    classes: tuple[CertificateClass, ...]
-    overcollateralization: OCTarget
-    stepdown: Stepdown
-    trigger: Trigger
-    #: The servicer may call the deal when the pool falls to this fraction of the cut-off balance.
-    cleanup_call_pct: Rate = Decimal("0.10")
-    #: Optional termination date: margins step up after the first distribution date on which
-    #: the clean-up call could have been exercised.
-    waterfall: Waterfall
+    id: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                             description="The deal's id: names its output files (<id>_<date>.txt).")]
+    trust: Text = Field(description="The trust's name.")
+    series: Text = Field(description="The series (quote it: \"2002-1\").")
+    certificates: Text = Field(description="What the certificates are called.")
+    templates: dict[Literal["text", "html"], TemplateName] = Field(
+        description="The statement's templates in templates/: text (required) and html (default "
+                    "statement.html.j2).")
+    filing: Filing | None = Field(None, description="Registrant data, for layouts with the Form 8-K wrapper.")
+    parties: Parties = Field(description="Trustee, trust administrator and servicer.")
+    schedule: Schedule = Field(description="Closing and distribution dates.")
+    index: Text = Field("One-month LIBOR", description="The index's name, as the statement prints it.")
+    fees: tuple[Fee, ...] = Field(description="Fees paid from collections (pay: fees), in order.")
+    classes: tuple[CertificateClass, ...] = Field(description="The classes, senior to junior.")
+    figures: dict[FigureName, FigureSpec] = Field(
+        default_factory=dict, description="The deal's rules as named formulas: caps, targets, tests.  A name may "
+                                          "also replace a standard figure of generator/prelude.yaml.")
+    triggers: tuple[TriggerDef, ...] = Field((), description="Trigger tests; a trigger event is in effect when "
+                                                             "any is breached (performance.trigger).")
+    accounts: tuple[Account, ...] = Field(description="The accounts the deal's cash lives in.")
+    waterfall: tuple[Action, ...] = Field(description="The priority of payments: actions over the accounts, "
+                                                      "in order.")
 
     def cls(self, name: str) -> CertificateClass:
         for c in self.classes:
@@ -403,112 +498,112 @@ class Deal(Strict):
 
 
 class IndexRates(Strict):
-    #: The index (one-month LIBOR) set for this accrual period, as a fraction.
-    current: Rate
-    #: The index set for the next accrual period (shown as the "next rate").
-    next: Rate
+    current: Rate = Field(description="The index (one-month LIBOR, SOFR, ...) set for this accrual period, as a "
+                                      "fraction.")
+    next: Rate = Field(description="The index set for the next accrual period (the statement's next rates).")
 
 
 class Opening(Strict):
     """The state after the previous distribution, for a deal's first period in ``inputs/``."""
 
-    previous_distribution_date: Date
-    pool_balance: Money
-    loan_count: Count
-    class_balances: dict[ClassName, Money]
-    cumulative_realized_losses: Money = Decimal("0.00")
-    unpaid_interest: dict[ClassName, Money] = {}
-    net_wac_carryover: dict[ClassName, Money] = {}
-    unpaid_realized_losses: dict[ClassName, Money] = {}
-    oc_target: Money | None = None
-    stepdown_occurred: Flag = False
+    previous_distribution_date: Date = Field(description="The previous distribution date (the accrual period "
+                                                         "starts on it).")
+    pool_balance: Money = Field(description="The pool balance after the previous distribution.")
+    loan_count: Count = Field(description="The number of loans in the pool after the previous distribution.")
+    class_balances: dict[ClassName, Money] = Field(description="Each certificate class's balance after the previous "
+                                                               "distribution (the excess class's notional is "
+                                                               "derived, not given).")
+    cumulative_realized_losses: Money = Field(Decimal("0.00"), description="Realized losses since closing.")
+    unpaid_interest: dict[ClassName, Money] = Field({}, description="Each class's interest still unpaid.")
+    net_wac_carryover: dict[ClassName, Money] = Field({}, description="Each class's Net WAC carryover still owed.")
+    unpaid_realized_losses: dict[ClassName, Money] = Field({}, description="Each class's written-down amount not yet "
+                                                                           "repaid.")
+    oc_target: Money | None = Field(None, description="The OC target of the previous distribution.")
+    stepdown_occurred: Flag = Field(False, description="Whether the stepdown date has occurred.")
 
 
 class Payoffs(Strict):
-    count: Count
-    amount: Money
+    count: Count = Field(description="Loans paid in full.")
+    amount: Money = Field(description="Principal of the loans paid in full.")
 
 
 class LiquidatedLoan(Strict):
-    loan: Text
-    #: Stated principal balance of the loan when liquidated.
-    balance: Money
-    #: Net liquidation proceeds (after the servicer's expenses).
-    proceeds: Money
+    loan: Text = Field(description="The loan's number.")
+    balance: Money = Field(description="Stated principal balance of the loan when liquidated.")
+    proceeds: Money = Field(description="Net liquidation proceeds (after the servicer's expenses).")
 
 
 class Repurchases(Strict):
-    count: Count = 0
-    amount: Money = Decimal("0.00")
+    count: Count = Field(0, description="Loans repurchased (for breaches of representations).")
+    amount: Money = Field(Decimal("0.00"), description="Principal of the loans repurchased.")
 
 
 class Collections(Strict):
-    #: Interest remittance: interest collected and advanced, plus compensating interest,
-    #: before the servicing fee.
-    interest: Money
-    scheduled_principal: Money
-    curtailments: Money
-    payoffs: Payoffs
-    liquidations: tuple[LiquidatedLoan, ...] = ()
-    repurchases: Repurchases = Repurchases()
-    prepayment_charges: Money = Decimal("0.00")
+    interest: Money = Field(description="Interest remittance: interest collected and advanced, plus compensating "
+                                        "interest, before the fees.")
+    scheduled_principal: Money = Field(description="Scheduled principal collected and advanced.")
+    curtailments: Money = Field(description="Partial prepayments.")
+    payoffs: Payoffs = Field(description="Payments in full.")
+    liquidations: tuple[LiquidatedLoan, ...] = Field((), description="Loans liquidated this period.")
+    repurchases: Repurchases = Field(Repurchases(), description="Loans repurchased.")
+    prepayment_charges: Money = Field(Decimal("0.00"), description="Prepayment charges collected.")
 
 
 class Bucket(Strict):
-    count: Count
-    unpaid_balance: Money
-    stated_balance: Money
+    count: Count = Field(description="Number of loans.")
+    unpaid_balance: Money = Field(description="Their unpaid principal balance (what the borrowers owe).")
+    stated_balance: Money = Field(description="Their stated principal balance (as if scheduled payments were made).")
 
 
 class Delinquency(Strict):
-    days_30_59: Bucket
-    days_60_89: Bucket
-    days_90_plus: Bucket
-    foreclosure: Bucket
-    bankruptcy: Bucket
-    bankruptcy_60_plus: Bucket
+    days_30_59: Bucket = Field(description="Loans 30 to 59 days delinquent.")
+    days_60_89: Bucket = Field(description="Loans 60 to 89 days delinquent.")
+    days_90_plus: Bucket = Field(description="Loans 90 or more days delinquent.")
+    foreclosure: Bucket = Field(description="Loans in foreclosure.")
+    bankruptcy: Bucket = Field(description="Loans whose borrowers are in bankruptcy.")
+    bankruptcy_60_plus: Bucket = Field(description="Bankrupt loans 60 or more days delinquent.")
 
 
 class ReoLoan(Strict):
-    loan: Text
-    unpaid_balance: Money
-    stated_balance: Money
+    loan: Text = Field(description="The loan's number.")
+    unpaid_balance: Money = Field(description="Its unpaid principal balance.")
+    stated_balance: Money = Field(description="Its stated principal balance.")
 
 
 class Reo(Strict):
-    #: Stated principal balance of all REO properties at the end of the period.
-    stated_balance: Money = Decimal("0.00")
-    book_value: Money = Decimal("0.00")
-    #: Loans that became REO in the preceding calendar month.
-    new: tuple[ReoLoan, ...] = ()
-    principal_amortization: Money = Decimal("0.00")
+    stated_balance: Money = Field(Decimal("0.00"), description="Stated principal balance of all REO properties at the "
+                                                               "end of the period.")
+    book_value: Money = Field(Decimal("0.00"), description="Book value of the REO properties.")
+    new: tuple[ReoLoan, ...] = Field((), description="Loans that became REO in the preceding calendar month.")
+    principal_amortization: Money = Field(Decimal("0.00"), description="Principal amortization of REO properties.")
 
 
 class Shortfalls(Strict):
-    #: Prepayment interest shortfall for the period, and the part the servicer covered
-    #: with compensating interest.
-    prepayment_interest: Money = Decimal("0.00")
-    covered_by_servicer: Money = Decimal("0.00")
-    relief_act: Money = Decimal("0.00")
+    prepayment_interest: Money = Field(Decimal("0.00"), description="Prepayment interest shortfall for the period.")
+    covered_by_servicer: Money = Field(Decimal("0.00"), description="The part of it the servicer covered with "
+                                                                    "compensating interest.")
+    relief_act: Money = Field(Decimal("0.00"), description="Interest lost to the Servicemembers Civil Relief Act.")
 
 
 class Period(Strict):
-    period: PeriodKey
-    #: Only when the deal's rule (the day, or the next business day) does not apply; say why.
-    distribution_date: Date | None = None
-    opening: Opening | None = None
-    index: IndexRates
-    collections: Collections
-    advances: Money
-    #: Weighted-average mortgage rate of the pool at the start of the period, as a fraction.
-    wac: Rate
-    remaining_term: Count
-    delinquency: Delinquency
-    reo: Reo = Reo()
-    #: Realized losses from bankruptcy (deficient valuations) included in this period's losses.
-    bankruptcy_losses: Money = Decimal("0.00")
-    shortfalls: Shortfalls = Shortfalls()
-    extraordinary_expenses: Money = Decimal("0.00")
-    deficiencies: Literal["NO", "YES"] = "NO"
-    #: The date a revision of this period's published statement is made (``remit render --revise``).
-    revised_on: Date | None = None
+    period: PeriodKey = Field(description="The month of the distribution, YYYY-MM (the file's name).")
+    distribution_date: Date | None = Field(None, description="Only when the deal's rule (the day, or the next "
+                                                             "business day) does not apply; say why in a comment.")
+    opening: Opening | None = Field(None, description="The state after the previous distribution: for the deal's "
+                                                      "first period on file.")
+    index: IndexRates = Field(description="The index for this and the next accrual period.")
+    collections: Collections = Field(description="What the servicer collected.")
+    advances: Money = Field(description="P&I advances made for the period.")
+    wac: Rate = Field(description="Weighted-average mortgage rate of the pool at the start of the period.")
+    remaining_term: Count = Field(description="Weighted-average remaining term of the loans, in months.")
+    delinquency: Delinquency = Field(description="Delinquent loans, by bucket.")
+    reo: Reo = Field(Reo(), description="Real estate owned.")
+    bankruptcy_losses: Money = Field(Decimal("0.00"), description="Realized losses from bankruptcy (deficient "
+                                                                  "valuations) included in this period's losses.")
+    shortfalls: Shortfalls = Field(Shortfalls(), description="Interest shortfalls.")
+    extraordinary_expenses: Money = Field(Decimal("0.00"), description="Extraordinary trust fund expenses withdrawn "
+                                                                       "from the interest remittance.")
+    deficiencies: Literal["NO", "YES"] = Field("NO", description="Whether deficiencies occurred (as the statement "
+                                                                 "reports it).")
+    revised_on: Date | None = Field(None, description="The date a revision of this period's published statement is "
+                                                      "made (remit render --revise).")

@@ -1,0 +1,209 @@
+"""What a formula may name from the input files: every value of a period file and of the
+deal file, by its path, with its type and where it is read from.
+
+Period values keep their path in the file (``collections.payoffs.amount``, ``index.current``,
+``opening.class_balances.A``); a list gives its items (``collections.liquidations[0].balance``)
+and, for ``sum()`` and ``count()``, the list as a whole (``collections.liquidations[].balance``,
+``collections.liquidations``).  Deal values are named by what they belong to: a class's by the
+class (``A.original_balance``, ``A.coupon.margin``), a fee's by the fee
+(``fees.Servicing.annual_rate``), the schedule's as written (``schedule.distribution_day``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel
+
+from . import model as m
+
+#: Each value type of the model, by its validator, as a formula type.
+_TYPES = {id(t.__metadata__[0]): name for t, name in (
+    (m.Money, "money"), (m.Rate, "rate"), (m.Count, "count"), (m.Ordinal, "count"), (m.DayOfMonth, "count"),
+    (m.Flag, "flag"), (m.Date, "date"))}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One value of an input file."""
+
+    name: str
+    type: str
+    file: Literal["period", "deal"]
+    path: tuple[str | int, ...]  # where it stands in the file
+    get: Callable[[Any], Any]  # from the validated model (the period, or the deal)
+    default: Any = None  # the value when the file leaves it out (the model's default)
+    label: str = ""  # what it is (the model's description of the field)
+
+
+def _field_type(info: Any) -> tuple[str | None, type | None]:
+    """(formula type, nested model or list item model) of a pydantic field."""
+    for meta in getattr(info, "metadata", ()):
+        if id(meta) in _TYPES:
+            return _TYPES[id(meta)], None
+    return _annotation_type(info.annotation)
+
+
+def _annotation_type(tp: Any) -> tuple[str | None, type | None]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        for meta in tp.__metadata__:
+            if id(meta) in _TYPES:
+                return _TYPES[id(meta)], None
+        return _annotation_type(typing.get_args(tp)[0])
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(tp):
+            if arg is not type(None):
+                return _annotation_type(arg)
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        return "list", item if isinstance(item, type) and issubclass(item, BaseModel) else None
+    if origin is dict:
+        return "dict", typing.get_args(tp)[1]
+    if origin is Literal or tp is str:
+        return "text", None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return None, tp
+    if tp is bool:
+        return "flag", None
+    if tp is int:
+        return "count", None
+    if tp is Decimal:
+        return "rate", None
+    if tp is dt.date:
+        return "date", None
+    return "text", None
+
+
+def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str, InputSpec],
+          file: Literal["period", "deal"], context: str = "") -> None:
+    for field, info in model.model_fields.items():
+        key = info.alias or field
+        here = path + (key,)
+        name = ".".join(str(p) for p in here)
+        kind, nested = _field_type(info)
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        label = _label(info.description or name)
+        label = f"{context}: {label}" if context else label
+        if kind == "list":
+            out[name] = InputSpec(name, "list", file, here, _attr(path, field), (), label)
+            if nested is not None:
+                for sub, sub_info in nested.model_fields.items():
+                    sub_kind, _ = _field_type(sub_info)
+                    sub_label = f"{label}: {_label(sub_info.description or sub)}"
+                    out[f"{name}[].{sub}"] = InputSpec(f"{name}[].{sub}", f"list:{sub_kind}", file, here,
+                                                       _column(path, field, sub), (), sub_label)
+                    out[f"{name}[{{i}}].{sub}"] = InputSpec(f"{name}[{{i}}].{sub}", sub_kind or "text", file,
+                                                           here + ("{i}", sub), _attr(path, field), None, sub_label)
+            continue
+        if kind == "dict":  # keyed by class: one value per class of the deal
+            for c in classes:
+                out[f"{name}.{c}"] = InputSpec(f"{name}.{c}", "money", file, here + (c,),
+                                               _keyed(path, field, c), Decimal("0.00"), f"{label} (class {c})")
+            continue
+        if nested is not None:  # the fields of a section below the top are named with it
+            _walk(nested, here, classes, out, file, label if path else "")
+            continue
+        out[name] = InputSpec(name, kind or "text", file, here, _attr(path, field), default, label)
+
+
+def _attr(path: tuple, field: str) -> Callable[[Any], Any]:
+    steps = tuple(p for p in path) + (field,)
+
+    def get(root: Any) -> Any:
+        value = root
+        for part in steps:
+            if value is None:
+                return None
+            value = getattr(value, part)
+        return value
+
+    return get
+
+
+def _column(path: tuple, field: str, sub: str) -> Callable[[Any], Any]:
+    items = _attr(path, field)
+    return lambda root: [getattr(item, sub) for item in (items(root) or ())]
+
+
+def _keyed(path: tuple, field: str, key: str) -> Callable[[Any], Any]:
+    mapping = _attr(path, field)
+
+    def get(root: Any) -> Any:
+        found = mapping(root)
+        return None if found is None else found.get(key, Decimal("0.00"))
+
+    return get
+
+
+def key(text: str) -> str:
+    """A fee's or trigger's name as it stands in figure names: ``Cumulative losses`` -> ``Cumulative_losses``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
+
+
+def period_inputs(classes: list[str]) -> dict[str, InputSpec]:
+    """Every value a period file can hold, by name."""
+    out: dict[str, InputSpec] = {}
+    _walk(m.Period, (), classes, out, "period")
+    return out
+
+
+def item(spec: InputSpec, i: int) -> tuple[str, tuple, Callable[[Any], Any]]:
+    """The name, path and getter of item ``i`` of a list input's field (``collections.liquidations[{i}].balance``)."""
+    list_path = spec.path[:-2]
+    field = spec.path[-1]
+    name = spec.name.replace("{i}", str(i))
+    items = spec.get
+
+    def get(root: Any) -> Any:
+        values = items(root)
+        return getattr(values[i], field) if values is not None and i < len(values) else None
+
+    return name, list_path + (i, field), get
+
+
+def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
+    """The deal file's values that formulas name: (type, path in the file, value, what it is), by name."""
+    out: dict[str, tuple[str, tuple, Any, str]] = {}
+
+    def add(name: str, type_: str, path: tuple, value: Any, model: type[BaseModel], field: str, owner: str) -> None:
+        out[name] = (type_, path, value, f"{owner}: {_label(model.model_fields[field].description or field)}")
+
+    cls = m.CertificateClass
+    for i, c in enumerate(deal.classes):
+        base, owner = ("classes", i), f"class {c.name}"
+        add(f"{c.name}.name", "text", base + ("name",), c.name, cls, "name", owner)
+        add(f"{c.name}.kind", "text", base + ("kind",), c.kind, cls, "kind", owner)
+        add(f"{c.name}.cusip", "text", base + ("cusip",), c.cusip, cls, "cusip", owner)
+        add(f"{c.name}.original_balance", "money", base + ("original_balance",), c.original_balance, cls,
+            "original_balance", owner)
+        if c.coupon is not None:
+            add(f"{c.name}.coupon.margin", "rate", base + ("coupon", "margin"), c.coupon.margin, m.Coupon, "margin",
+                owner)
+            add(f"{c.name}.coupon.step_up_margin", "rate", base + ("coupon", "step_up_margin"),
+                c.coupon.step_up_margin, m.Coupon, "step_up_margin", owner)
+    for i, fee in enumerate(deal.fees):
+        owner = f"{fee.name} fee"
+        add(f"fees.{key(fee.name)}.annual_rate", "rate", ("fees", i, "annual_rate"), fee.annual_rate, m.Fee,
+            "annual_rate", owner)
+        add(f"fees.{key(fee.name)}.payee", "text", ("fees", i, "payee"), fee.payee or fee.name, m.Fee, "payee", owner)
+    s = deal.schedule
+    for name in ("closing_date", "first_distribution_date", "distribution_day", "holiday_calendar"):
+        type_ = {"distribution_day": "count", "holiday_calendar": "text"}.get(name, "date")
+        add(f"schedule.{name}", type_, ("schedule", name), getattr(s, name), m.Schedule, name, "schedule")
+    add("deal_id", "text", ("id",), deal.id, m.Deal, "id", "deal")
+    return out
+
+
+def _label(description: str) -> str:
+    """A field's description as the label of its value: its first sentence, lower-case, no full stop."""
+    first = description.split(". ")[0].rstrip(".")
+    return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
+
+
+__all__ = ["InputSpec", "period_inputs", "deal_inputs", "item"]

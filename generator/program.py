@@ -1,0 +1,794 @@
+"""A deal compiled: every figure it computes, typed and ordered, and the actions of its waterfall.
+
+:func:`compile_deal` reads the deal's rules (its ``figures``, ``triggers``, ``accounts`` and
+``waterfall``, its classes' coupons and its fees) together with the standard figures of
+``generator/prelude.yaml``, and checks them as a whole before any period is run:
+
+* every formula parses, names only what is there (inputs, figures, what actions pay), and
+  has the type its place needs (a condition is a flag, cash is money);
+* no figure depends on itself, however indirectly;
+* no formula an action reads depends on what that action or a later one pays: a figure is
+  final when it is read;
+* no cash is claimed twice (a class paid twice by one kind of action on one path through
+  the waterfall, fees paid twice, two residual payments from one account, ...).
+
+Every problem is a ``deal.yaml:line: field: message`` error, all of them at once.
+
+The result is a :class:`Program`: a :class:`Definition` for every figure (its formula, the
+names it reads, its type and label, where it is written), the inputs it reads, and the
+waterfall's actions, with the figures to compute before each of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from . import formula as f
+from . import model as m
+from .catalog import InputSpec, deal_inputs, key, period_inputs
+from .source import InputError, InputErrors, SourceMap, load_yaml
+
+PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
+
+#: Figures the engine computes itself from the calendar, with their types.
+BUILTINS = {"distribution_date": f.DATE, "distribution_number": f.COUNT, "next_distribution_date": f.DATE,
+            "record_date": f.DATE}
+#: Kinds of class whose balances are not certificates backed by the pool.
+NOT_CERTIFICATES = ("excess", "residual")
+#: The classes that accrue or receive excess interest.
+INTEREST_KINDS = ("senior", "mezzanine", "excess")
+#: The figure each kind of class payment adds to: <class>.paid.<tally>.
+PAID = {"interest": "interest", "unpaid_interest": "interest", "principal": "principal",
+        "extra_principal": "extra_principal", "carryover": "carryover", "writedown_reimbursement": "reimbursement",
+        "residual": "residual", "prepayment_charges": "prepayment_charges"}
+CLASS_TALLIES = ("interest", "principal", "extra_principal", "carryover", "reimbursement", "residual",
+                 "prepayment_charges")
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """How one figure is computed."""
+
+    name: str
+    type: str
+    label: str
+    kind: str  # formula, carried, tally, constant, action (evaluated by its action)
+    where: tuple[str, tuple] = ("", ())  # ("deal" or "prelude", the path of the entry)
+    expr: Any = None  # the formula's tree, names as written (with {c} for a class's own)
+    deps: tuple[str, ...] = ()  # the names it reads, in the order its function takes them
+    fn: Callable[[Any], Any] | None = None
+    carried_from: str | None = None  # carried: the previous statement's figure ...
+    opening: "Definition | None" = None  # ... or, without one, this (from the period's opening)
+    local: tuple[str, ...] = ()  # the names as the formula writes them (deps, in the same order)
+    value: Any = None  # a constant's value
+
+    def shown(self, name: str) -> str:
+        """The figure a name of the formula (as written) stands for here."""
+        if not self.local:
+            return name
+        return self.deps[self.local.index(name)] if name in self.local else name
+
+    def formula(self, show: Callable[[str], str] | None = None) -> str:
+        if self.expr is None:
+            return ""
+        return f.text(self.expr, (lambda n: show(self.shown(n))) if show else self.shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One action of the waterfall, with the figures it reads."""
+
+    action: Any  # the model (generator.model.PayFees, ...)
+    path: tuple  # where it stands in the deal file: ("waterfall", 3) or ("waterfall", 8, "else", 0)
+    top: int  # the index of the top-level action it belongs to
+    figures: dict[str, str]  # what the action names (when, amount, targets.A, ...) -> the figure
+    otherwise: tuple["Prepared", ...] = ()
+
+    @property
+    def label(self) -> str:
+        return "waterfall" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path[1:])
+
+
+@dataclass
+class Program:
+    deal: m.Deal
+    source: SourceMap
+    defs: dict[str, Definition]
+    period_inputs: dict[str, InputSpec]
+    deal_values: dict[str, tuple[str, tuple, Any]]
+    actions: tuple[Prepared, ...]
+    #: The figures computed before each top-level action, and last, after the waterfall, in order.
+    phases: tuple[tuple[Definition, ...], ...]
+    #: Figures repeated for each liquidated loan ({i}), made for each period's loans.
+    items: tuple[Definition, ...]
+    #: Tallies finalized after each top-level action.
+    finals: tuple[tuple[str, ...], ...]
+    accounts: dict[str, m.Account]
+    #: The names a statement's record gives figures that stand for another (triggers.Cumulative losses.value).
+    aliases: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # a fee's or trigger's name -> its key in figure names
+
+    def where(self, d: Definition) -> str:
+        file, path = d.where
+        if not file:
+            return ""
+        return (prelude_source() if file == "prelude" else self.source).where(path)
+
+
+# ------------------------------------------------------------------ the prelude
+
+
+class PreludeEntry(m.Strict):
+    name: str
+    type: m.FigureType
+    label: str
+    formula: str | None = None
+    carried: dict[str, str] | None = None
+    for_: str | None = m.Field(None, alias="for")
+    kind: tuple[str, ...] | None = None
+    kind_not: tuple[str, ...] | None = None
+    coupon: bool | None = None
+    basis: str | tuple[str, ...] | None = None
+    original: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _prelude() -> tuple[tuple[tuple[PreludeEntry, int], ...], SourceMap]:
+    data, src = load_yaml(PRELUDE, display="generator/prelude.yaml")
+    return tuple((PreludeEntry.model_validate(raw), i) for i, raw in enumerate(data)), src
+
+
+def prelude_source() -> SourceMap:
+    return _prelude()[1]
+
+
+def _applies(entry: PreludeEntry, c: m.CertificateClass) -> bool:
+    if entry.kind is not None and c.kind not in entry.kind:
+        return False
+    if entry.kind_not is not None and c.kind in entry.kind_not:
+        return False
+    if entry.coupon is not None and (c.coupon is not None) != entry.coupon:
+        return False
+    if entry.basis is not None:
+        allowed = (entry.basis,) if isinstance(entry.basis, str) else entry.basis
+        if c.per_1000_basis not in allowed:
+            return False
+    if entry.original is not None and (c.original_balance > 0) != (entry.original == "positive"):
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ formulas, once per text
+
+
+@dataclass(frozen=True, slots=True)
+class _Formula:
+    tree: Any  # rewritten (total, share)
+    local: tuple[str, ...]  # its names
+    problems: tuple[str, ...]
+
+
+@lru_cache(maxsize=16384)
+def _formula(source: str) -> _Formula:
+    """A formula parsed and rewritten, once per text.  Raises :class:`formula.FormulaError`."""
+    problems: list[str] = []
+    tree = f.rewrite(f.parse(source), problems)
+    return _Formula(tree, tuple(f.names(tree)), tuple(problems))
+
+
+@lru_cache(maxsize=16384)
+def _function(source: str) -> Callable[[Any], Any]:
+    parsed = _formula(source)
+    return f.compile_(parsed.tree, parsed.local)
+
+
+# ------------------------------------------------------------------ compiling
+
+
+class Compiler:
+    """Builds a deal's :class:`Program`; every problem goes to ``errors``."""
+
+    def __init__(self, deal: m.Deal, src: SourceMap):
+        self.deal, self.src = deal, src
+        self.errors: list[InputError] = []
+        self.classes = [c.name for c in deal.classes]
+        self.inputs = period_inputs(self.classes)
+        self.deal_values = deal_inputs(deal)
+        self.defs: dict[str, Definition] = {}
+        self.items: list[Definition] = []
+        self.item_types: dict[str, str] = {}  # the figures of each liquidated loan ({i})
+        self.aliases: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.writers: dict[str, set[int]] = {}  # tally -> the top-level actions that may add to it
+        self.action_reads: dict[int, set[str]] = {}  # top-level action -> figures it reads
+        self.actions: list[Prepared] = []
+        self.failed: set[str] = set()  # figures whose formula has a problem (reported once)
+        self.checked: dict[str, str] = {}  # figure -> its type, once checked
+        self.checking: set[str] = set()  # figures being checked (a cycle if met again)
+        self.needs: dict[tuple, list[str]] = {}  # (name not there, or a problem) -> the standard figures it fails
+        kinds = m.ClassKind.__args__  # type: ignore[attr-defined]
+        self.groups: dict[str, list[str]] = {
+            "all": self.classes,
+            "certificates": [c.name for c in deal.classes if c.kind not in NOT_CERTIFICATES],
+            "interest_classes": [c.name for c in deal.classes if c.kind in INTEREST_KINDS],
+            "fees": [f"fees.{key(fee.name)}" for fee in deal.fees],
+            **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds}}
+
+    # -------------------------------------------------------------- reporting
+
+    def report(self, where: tuple[str, tuple], message: str) -> None:
+        file, path = where
+        src = prelude_source() if file == "prelude" else self.src
+        self.errors.append(src.error(path, message))
+
+    # -------------------------------------------------------------- defining figures
+
+    def formula(self, name: str, source: str, type_: str | None, label: str, where: tuple[str, tuple],
+                cls: str | None = None, kind: str = "formula") -> Definition | None:
+        """Define ``name`` by a formula (``cls``: the class whose ``{c}`` it is written with)."""
+        try:
+            parsed = _formula(source)
+        except f.FormulaError as exc:
+            self.report(where, f"{_shown(source)}: {exc}")
+            return None
+        for problem in parsed.problems:
+            self.report(where, f"{_shown(source)}: {problem}")
+        if parsed.problems:
+            return None
+        deps = tuple(n.replace("{c}", cls) for n in parsed.local) if cls else parsed.local
+        d = Definition(name, type_ or "", label.replace("{c}", cls) if cls else label, kind, where, parsed.tree,
+                       deps, _function(source), local=parsed.local if cls else ())
+        self.defs[name] = d
+        return d
+
+    def carried(self, name: str, source: str, from_: str, type_: str, label: str, where: tuple[str, tuple],
+                cls: str | None = None) -> None:
+        opening = self.formula(name, source, type_, label, where, cls)
+        if opening is None:
+            return
+        self.defs[name] = Definition(name, type_, opening.label, "carried", where, carried_from=from_,
+                                     opening=opening)
+
+    def tally(self, name: str, type_: str, label: str) -> None:
+        self.defs.setdefault(name, Definition(name, type_, label, "tally"))
+
+    def constant(self, name: str, type_: str, value: Any, label: str) -> None:
+        self.defs[name] = Definition(name, type_, label, "constant", value=value)
+
+    # -------------------------------------------------------------- names and types
+
+    def _aggregate(self, name: str) -> str | None:
+        """total(kind, field), list(kind, field) and position(kind, class): defined on first use."""
+        match = re.fullmatch(r"(total|list|position)\(([^,()]+), ([^()]+)\)", name)
+        if not match:
+            return None
+        what, group, second = match.groups()
+        members = self.groups.get(group)
+        if members is None:
+            raise f.FormulaError(f"no kind of class {group!r} (expected all, certificates, interest_classes, fees or "
+                                 f"one of the kinds: {', '.join(m.ClassKind.__args__)})")  # type: ignore[attr-defined]
+        if what == "position":
+            if second not in members:
+                raise f.FormulaError(f"class {second} is not one of the {group} classes")
+            self.constant(name, f.COUNT, members.index(second),
+                          f"the place of class {second} among the {group} classes")
+            return f.COUNT
+        deps = tuple(f"{member}.{second}" for member in members)
+        types = {self.type_of(dep) for dep in deps}
+        if None in types:
+            missing = [dep for dep in deps if self.type_of(dep) is None]
+            raise f.FormulaError(f"{name}: there is no {missing[0]}")
+        item = types.pop() if len(types) == 1 else f.MONEY
+        if types and item != f.MONEY:
+            raise f.FormulaError(f"{name} adds up different types")
+        noun = "classes" if group != "fees" else ""
+        what_ = second.replace("_", " ")
+        if what == "total":
+            label = {"all": f"{what_} summed over every class", "fees": f"{what_} summed over the fees"}.get(
+                group, f"{what_} summed over the {group} {noun}")
+            d = Definition(name, item, label, "formula", ("", ()), _sum_tree(deps), deps, _summer(len(deps), item))
+            self.defs[name] = d
+            return item
+        self.defs[name] = Definition(name, f"list:{item}", f"{what_} of the {group} {noun}".rstrip(), "formula",
+                                     ("", ()), None, deps, tuple)
+        return f"list:{item}"
+
+    def known(self) -> Iterator[str]:
+        yield from self.defs
+        yield from self.deal_values
+        yield from (n for n in self.inputs if "{i}" not in n)
+        yield from BUILTINS
+
+
+    # -------------------------------------------------------------- the prelude and the deal's figures
+
+    def prelude(self) -> None:
+        entries, _ = _prelude()
+        for entry, i in entries:
+            where = ("prelude", (i,))
+            if entry.for_ == "class":
+                for c in self.deal.classes:
+                    if _applies(entry, c):
+                        self._entry(entry, entry.name.replace("{c}", c.name), where, c.name)
+            elif entry.for_ == "liquidation":
+                self.items.append(Definition(entry.name, entry.type, entry.label, "formula", where,
+                                             *self._item_parts(entry.formula or "none")))
+                self.item_types[entry.name] = entry.type
+            else:
+                self._entry(entry, entry.name, where, None)
+
+    def _item_parts(self, source: str) -> tuple:
+        parsed = _formula(source)
+        return parsed.tree, parsed.local, _function(source)
+
+    def _entry(self, entry: PreludeEntry, name: str, where: tuple[str, tuple], cls: str | None) -> None:
+        if entry.carried is not None:
+            self.carried(name, entry.carried["opening"], entry.carried["from"].replace("{c}", cls or ""),
+                         entry.type, entry.label, where, cls)
+        else:
+            self.formula(name, entry.formula or "none", entry.type, entry.label, where, cls)
+
+    def deal_figures(self) -> None:
+        """The deal's own figures; a name the prelude has is the deal's from here on."""
+        for name, spec in self.deal.figures.items():
+            if isinstance(spec, m.FigureDef):
+                self.formula(name, spec.formula, spec.type, spec.label or name, ("deal", ("figures", name, "formula")))
+            else:
+                self.formula(name, spec, None, name, ("deal", ("figures", name)))
+        for i, c in enumerate(self.deal.classes):
+            if c.coupon is not None and c.coupon.cap is not None:
+                self.formula(f"{c.name}.coupon.cap", c.coupon.cap, f.RATE, f"class {c.name}'s rate cap",
+                             ("deal", ("classes", i, "coupon", "cap")))
+            elif c.coupon is not None:
+                self.formula(f"{c.name}.coupon.cap", "none", f.RATE, f"class {c.name} has no cap",
+                             ("deal", ("classes", i, "coupon")))
+        seen: dict[str, int] = {}
+        for i, fee in enumerate(self.deal.fees):
+            k = key(fee.name)
+            if k in seen:
+                self.report(("deal", ("fees", i, "name")), f"fee {fee.name!r} is listed twice (expected each fee once)")
+                continue
+            seen[k] = i
+            self.keys[f"fee:{fee.name}"] = k
+            self.formula(f"fees.{k}.due", f"cents(({fee.base}) * fees.{k}.annual_rate / 12)", f.MONEY,
+                         f"{fee.name} fee for the month", ("deal", ("fees", i)))
+            self.tally(f"fees.{k}.paid", f.MONEY, f"{fee.name} fee paid")
+
+    def triggers(self) -> None:
+        names = []
+        for i, t in enumerate(self.deal.triggers):
+            k = key(t.name)
+            base = f"triggers.{k}"
+            if k in self.keys.values() and f"trigger:{t.name}" not in self.keys:
+                self.report(("deal", ("triggers", i, "name")), f"a second trigger named {t.name!r}")
+            self.keys[f"trigger:{t.name}"] = k
+            where = ("deal", ("triggers", i))
+            self.formula(f"{base}.value", t.value, f.RATE, f"{t.name} trigger: the value tested", where + ())
+            self.formula(f"{base}.threshold", t.threshold, f.RATE, f"{t.name} trigger: its threshold",
+                         ("deal", ("triggers", i, "threshold")))
+            self.formula(f"{base}.breached", f"given({base}.threshold) and {base}.value > {base}.threshold", f.FLAG,
+                         f"{t.name} trigger breached", where)
+            for part in ("value", "threshold", "breached"):
+                self.aliases[f"triggers.{t.name}.{part}"] = f"{base}.{part}"
+            names.append(f"{base}.breached")
+        if "performance.trigger" not in self.defs:
+            self.formula("performance.trigger", " or ".join(names) or "false", f.FLAG,
+                         "a trigger event is in effect (any trigger test breached)", ("deal", ("triggers",)))
+
+    def accounts(self) -> dict[str, m.Account]:
+        out: dict[str, m.Account] = {}
+        for i, a in enumerate(self.deal.accounts):
+            if a.name in out:
+                self.report(("deal", ("accounts", i, "name")), f"a second account named {a.name!r}")
+                continue
+            out[a.name] = a
+            self.formula(f"accounts.{a.name}.deposit", a.deposit or "0.00", f.MONEY, f"deposited in the {a.name} "
+                         "account", ("deal", ("accounts", i, "deposit") if a.deposit else ("accounts", i)))
+            self.tally(f"accounts.{a.name}.balance", f.MONEY, f"left in the {a.name} account after the waterfall")
+        deposits = " + ".join(f"accounts.{a}.deposit" for a in out) or "0.00"
+        self.formula("accounts.deposits", deposits, f.MONEY, "deposited in every account", ("deal", ("accounts",)))
+        return out
+
+    # -------------------------------------------------------------- the waterfall
+
+    def waterfall(self, accounts: dict[str, m.Account]) -> None:
+        self.account_names = accounts
+        for a in accounts:
+            for b in accounts:
+                if a != b:
+                    self.tally(f"transfers.{a}.{b}", f.MONEY, f"moved from the {a} account to the {b} account")
+        for c in self.classes:
+            for t in CLASS_TALLIES:
+                self.tally(f"{c}.paid.{t}", f.MONEY, f"class {c} paid as {t.replace('_', ' ')}")
+            self.tally(f"{c}.writedown", f.MONEY, f"class {c} written down by realized losses")
+        self.principal_classes = [c for action in _all_actions(self.deal.waterfall)
+                                  if isinstance(action, m.PayPrincipal) for c in action.classes]
+        for i, action in enumerate(self.deal.waterfall):
+            self.actions.append(self._prepare(action, ("waterfall", i), i))
+
+    def _prepare(self, action: Any, path: tuple, top: int) -> Prepared:
+        figures: dict[str, str] = {}
+        label = "waterfall" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[1:])
+        where = ("deal", path)
+        reads = self.action_reads.setdefault(top, set())
+
+        def own(part: str, source: str, type_: str, what: str, at: tuple = ()) -> None:
+            name = f"{label}.{part}"
+            if self.formula(name, source, type_, what, ("deal", path + at), kind="action") is not None:
+                figures[part] = name
+                reads.add(name)
+
+        if action.when is not None:
+            own("when", action.when, f.FLAG, f"the condition of {label}", ("when",))
+        for account in (getattr(action, "from_", None), getattr(action, "to", None) if isinstance(action, m.Transfer)
+                        else None):
+            if account is not None and account not in self.account_names:
+                self.report(where, f"no account {account!r} (expected one of: {', '.join(self.account_names) or 'none'})")
+            elif account is not None:
+                self._writes(f"accounts.{account}.balance", top)
+                reads.add(f"accounts.{account}.deposit")
+        for j, c in enumerate(_classes_of(action)):
+            if c not in self.classes:
+                at = ("classes", j) if hasattr(action, "classes") else ("class",)
+                self.report(("deal", path + at), f"class {c!r} is not one of the deal's classes "
+                                                 f"({', '.join(self.classes)})")
+        self._kind_specific(action, label, top, own, reads)
+        otherwise = tuple(self._prepare(a, path + ("else", j), top) for j, a in enumerate(action.else_))
+        if action.else_ and action.when is None:
+            self.report(("deal", path + ("else",)), "else: without when: (expected a condition for the action)")
+        return Prepared(action, path, top, figures, otherwise)
+
+    def _kind_specific(self, action: Any, label: str, top: int, own: Callable, reads: set[str]) -> None:
+        if isinstance(action, m.PayFees):
+            for fee in self.deal.fees:
+                k = key(fee.name)
+                self._writes(f"fees.{k}.paid", top)
+                reads.add(f"fees.{k}.due")
+        elif isinstance(action, m.PayAmount):
+            own("amount", action.amount, f.MONEY, f"{action.description}: due", ("amount",))
+            self.tally(f"{action.name}.paid", f.MONEY, f"{action.description}: paid")
+            self._writes(f"{action.name}.paid", top)
+        elif isinstance(action, m.PayPrincipal):
+            own("amount", action.amount, f.MONEY, "the principal distribution amount it pays from", ("amount",))
+            for c, target in (action.targets or {}).items():
+                own(f"targets.{c}", target, f.MONEY, f"the most class {c} and the classes before it may stand at",
+                    ("targets", c))
+            missing = [c for c in action.classes if action.targets is not None and c not in action.targets]
+            if missing:
+                self.report(("deal", ("waterfall",) + ()), f"{label}.targets: no target for class {missing[0]} "
+                                                           "(expected one for each class paid)")
+        elif isinstance(action, m.Transfer):
+            if action.transfer == "amount":
+                if action.amount is None:
+                    self.report(("deal", ("waterfall",)), f"{label}: transfer: amount needs amount: (money)")
+                else:
+                    own("amount", action.amount, f.MONEY, f"{action.description}: the amount", ("amount",))
+            self._writes(f"transfers.{action.from_}.{action.to}", top)
+            if action.from_ == action.to:
+                self.report(("deal", ("waterfall",)), f"{label}: a transfer from the {action.to} account to itself")
+        for c in _classes_of(action):
+            tally = _tally_of(action)
+            if tally and c in self.classes:
+                self._writes(f"{c}.{tally}", top)
+                reads.update(f"{c}.{name}" for name in _class_reads(action))
+        if isinstance(action, m.PayExtraPrincipal):
+            for c in self.principal_classes:
+                self._writes(f"{c}.paid.extra_principal", top)
+        if isinstance(action, m.AllocateLosses):
+            reads.update(f"{c}.principal" for c in self.groups["certificates"])
+            reads.add("pool.ending_balance")
+
+    def _writes(self, tally: str, top: int) -> None:
+        self.writers.setdefault(tally, set()).add(top)
+
+    # -------------------------------------------------------------- types
+
+    def check_types(self) -> None:
+        """Type every figure.  A figure whose formula has a problem is reported once; the figures
+        that read it take its declared type (or any), so that they are not reported for it."""
+        for name in list(self.defs):
+            self.type_of(name)
+        for d in self.items:
+            try:
+                f.check(d.expr, f.Types(lambda n: self.type_of(_item_template(n)), self.known), d.type)
+            except f.FormulaError as exc:
+                self.needs.setdefault((exc.unknown, str(exc)), []).append(d.name)
+        for (unknown, problem), users in self.needs.items():
+            shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+            if unknown is None:
+                message = f"the standard figures {shown} cannot use the deal's figures as defined: {problem}"
+            else:
+                message = (f"{unknown} is not defined, and the standard figures {shown} read it "
+                           f"(expected {unknown}: <formula> under figures:)")
+            self.report(("deal", ("figures",)), message)
+
+    def type_of(self, name: str) -> str | None:
+        """The type of what a formula names, or None when nothing has that name."""
+        if name in BUILTINS:
+            return BUILTINS[name]
+        spec = self.inputs.get(name) or self.inputs.get(_item_template(name))
+        if spec is not None:
+            return spec.type
+        if name in self.deal_values:
+            return self.deal_values[name][0]
+        if _item_template(name) in self.item_types:
+            return self.item_types[_item_template(name)]
+        if name in self.checked:
+            return self.checked[name]
+        d = self.defs.get(name)
+        if d is None:
+            return self._aggregate(name)
+        if d.kind in ("tally", "constant") or d.expr is None and d.kind != "carried":
+            return d.type
+        if name in self.checking:
+            return d.type or f.NONE  # a cycle, reported when the figures are put in order
+        return self._typed(d)
+
+    def _typed(self, d: Definition) -> str:
+        source = d.opening if d.kind == "carried" else d
+        self.checking.add(d.name)
+        try:
+            mapping = dict(zip(source.local, source.deps)) if source.local else None
+            types = f.Types(lambda n: self.type_of(mapping.get(n, n) if mapping else n), self.known)
+            got = f.check(source.expr, types, d.type or None)
+            got = f.NUMBER if got == f.LITERAL else got
+        except f.FormulaError as exc:
+            self.failed.add(d.name)
+            if source.where[0] == "prelude":  # a standard figure: what the deal must give it
+                self.needs.setdefault((exc.unknown, str(exc)), []).append(d.name)
+            else:
+                self.report(source.where, f"{d.name}: {_shown(_source_text(source))}: {exc}")
+            got = d.type or f.NONE
+        finally:
+            self.checking.discard(d.name)
+        self.checked[d.name] = got
+        return got
+
+    # -------------------------------------------------------------- order
+
+    def order(self) -> tuple[tuple[tuple[Definition, ...], ...], tuple[tuple[str, ...], ...]]:
+        """The figures of each phase (before each top-level action, and after the last), each after
+        the figures it reads; and the tallies final after each action."""
+        n = len(self.actions)
+        phases: list[list[Definition]] = [[] for _ in range(n + 1)]
+        self.phase: dict[str, tuple[int, str]] = {}
+        state: dict[str, int] = {}  # 1: being ordered, 2: done
+
+        def visit(name: str, path: list[str]) -> tuple[int, str]:
+            if name in self.phase:
+                return self.phase[name]
+            d = self.defs.get(name)
+            if d is None:
+                return (0, "")
+            if d.kind == "tally":
+                writers = self.writers.get(name)
+                self.phase[name] = (max(writers) + 1, name) if writers else (0, "")
+                return self.phase[name]
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                if name not in self.failed:
+                    self.failed.update(cycle)
+                    self.report(d.where, f"{name}: a cycle: {' -> '.join(cycle)} (a figure cannot depend on itself)")
+                return (0, "")
+            state[name] = 1
+            deps = (d.opening.deps if d.kind == "carried" else d.deps)
+            found = (0, "")
+            for dep in deps:
+                got = visit(dep, path + [name])
+                if got[0] > found[0]:
+                    found = got
+            state[name] = 2
+            self.phase[name] = found
+            if d.kind in ("formula", "carried"):
+                phases[min(found[0], n)].append(d)
+            return found
+
+        for name in list(self.defs):
+            visit(name, [])
+        self._final_reads(visit)
+        finals: list[list[str]] = [[] for _ in range(n + 1)]
+        for name, d in self.defs.items():
+            if d.kind == "tally":
+                finals[self.phase.get(name, (0, ""))[0]].append(name)
+        return tuple(tuple(p) for p in phases), tuple(tuple(x) for x in finals)
+
+    def _final_reads(self, visit: Callable) -> None:
+        """An action reads only figures that are final before it runs."""
+        for top, names in self.action_reads.items():
+            for name in sorted(names):
+                d = self.defs.get(name)
+                deps = d.deps if d is not None and d.kind == "action" else (name,)
+                for dep in deps:
+                    if d is not None and d.kind == "action" and re.fullmatch(r"accounts\.[a-z0-9_]+\.balance", dep):
+                        continue  # in an action, an account's balance is what it holds when the action runs
+                    phase, tally = visit(dep, [])
+                    if phase > top:
+                        where = d.where if d is not None else ("deal", ("waterfall", top))
+                        self.report(where, f"{name} reads {dep}, which is final only after "
+                                           f"waterfall[{phase - 1}] adds to {tally} (expected only figures final "
+                                           "before the action runs)")
+
+    # -------------------------------------------------------------- cash claimed twice
+
+    def claims(self) -> None:
+        for path in _paths(self.actions, 256):
+            self._claims_on(path)
+        if not any(isinstance(p.action, m.PayRest) and p.action.pay == "residual" for p in _flat(self.actions)):
+            self.report(("deal", ("waterfall",)), "no residual payment: the cash the other actions leave would stay "
+                                                  "in the trust (expected - {pay: residual, from: ACCOUNT, class: NAME})")
+        kinds = {c.name: c.kind for c in self.deal.classes}
+        charges = [p for p in _flat(self.actions) if isinstance(p.action, m.PayRest)
+                   and p.action.pay == "prepayment_charges"]
+        for p in charges:
+            if kinds.get(p.action.class_) == "excess":
+                self.report(("deal", p.path + ("class",)),
+                            f"class {p.action.class_} is the excess class, whose interest is the residual cash flow "
+                            "(expected a prepayment or other class)")
+        prepayment = [name for name, kind in kinds.items() if kind == "prepayment"]
+        if prepayment and not charges:
+            self.report(("deal", ("waterfall",)), f"no class receives prepayment charges (expected - {{pay: "
+                                                  f"prepayment_charges, from: ACCOUNT, class: {prepayment[0]}}})")
+
+    def _claims_on(self, path: list[Prepared]) -> None:
+        paid: dict[tuple[str, str], Prepared] = {}
+        once: dict[str, Prepared] = {}
+        for p in path:
+            a = p.action
+            kind = getattr(a, "pay", None) or (f"allocate {a.allocate}" if isinstance(a, m.AllocateLosses) else None)
+            if kind in ("fees", "extra_principal") or (kind in ("residual", "prepayment_charges")):
+                slot = kind if kind in ("fees", "extra_principal") else f"{kind} from {a.from_}"
+                if slot in once and once[slot] is not p:
+                    self.report(("deal", p.path), f"a second {kind} payment on one path through the waterfall "
+                                                  f"(expected one; the first is {once[slot].label})")
+                once.setdefault(slot, p)
+            for c in _classes_of(a) if kind not in ("residual", "prepayment_charges") else ():
+                first = paid.setdefault((kind, c), p)
+                if first is not p:
+                    self.report(("deal", p.path + ("classes",)),
+                                f"class {c} is already paid by {kind} action {first.label} on one path through the "
+                                "waterfall (expected each class once per kind of action)")
+
+def _sum_tree(deps: tuple[str, ...]) -> Any:
+    """How a total is shown: its members added up."""
+    if not deps:
+        return f.Num(f.ZERO_CASH, "0.00")
+    out: Any = f.Name(deps[0])
+    for dep in deps[1:]:
+        out = f.Bin("+", out, f.Name(dep))
+    return out
+
+
+def _summer(n: int, type_: str) -> Callable[[Any], Any]:
+    zero = 0 if type_ == f.COUNT else f.ZERO_CASH
+    return lambda values: sum(values, zero)
+
+
+def _shown(source: str) -> str:
+    return f"formula {source!r}" if len(source) <= 80 else f"formula {source[:77]!r}..."
+
+
+def _item_template(name: str) -> str:
+    """``collections.liquidations[3].balance`` -> ``collections.liquidations[{i}].balance``."""
+    return re.sub(r"\[[0-9]+\]", "[{i}]", name, count=1) if "[" in name else name
+
+
+
+
+
+def _all_actions(actions: Iterable[Any]) -> Iterator[Any]:
+    for action in actions:
+        yield action
+        yield from _all_actions(action.else_)
+
+
+def _classes_of(action: Any) -> tuple[str, ...]:
+    if hasattr(action, "classes"):
+        return tuple(action.classes)
+    if hasattr(action, "class_"):
+        return (action.class_,)
+    return ()
+
+
+def _tally_of(action: Any) -> str | None:
+    """The per-class figure an action adds to (paid.interest, writedown, ...)."""
+    if isinstance(action, m.AllocateLosses):
+        return "writedown"
+    kind = getattr(action, "pay", None)
+    return f"paid.{PAID[kind]}" if kind in PAID else None
+
+
+def _class_reads(action: Any) -> tuple[str, ...]:
+    """The figures of each class an action reads to know what is due."""
+    kind = getattr(action, "pay", None)
+    return {"interest": ("current_interest", "unpaid_interest_before"),
+            "unpaid_interest": ("current_interest", "unpaid_interest_before"),
+            "principal": ("beginning_balance",), "carryover": ("carryover_before", "carryover_current"),
+            "writedown_reimbursement": ("unpaid_losses_before",)}.get(kind, ("beginning_balance",)
+                                                                       if isinstance(action, m.AllocateLosses) else ())
+
+
+def _flat(actions: Iterable[Prepared]) -> Iterator[Prepared]:
+    for p in actions:
+        yield p
+        yield from _flat(p.otherwise)
+
+
+def _paths(actions: tuple[Prepared, ...], limit: int) -> list[list[Prepared]]:
+    """Every way through the waterfall (an action with a condition, or its else), at most ``limit``."""
+    paths: list[list[Prepared]] = [[]]
+    for p in actions:
+        ways = _ways(p, limit)
+        paths = [done + way for done in paths for way in ways][:limit]
+    return paths
+
+
+def _ways(p: Prepared, limit: int) -> list[list[Prepared]]:
+    if p.action.when is None:
+        return [[p]]
+    return [[p]] + _paths(p.otherwise, limit)
+
+
+def _source_text(d: Definition) -> str:
+    return f.text(d.expr) if d.expr is not None else ""
+
+
+#: Programs already compiled, by the structure of their deal (what the program depends on, and
+#: not its values: a book's deals written from one agreement share one).  Bounded.
+_PROGRAMS: dict[Any, Program] = {}
+_PROGRAMS_MAX = 64
+
+
+def structure(deal: m.Deal) -> Any:
+    """What a deal's program depends on: its classes' names and kinds and which figures they
+    have, its fees' names and bases, its figures, triggers, accounts and waterfall -- not the
+    values the program reads (balances, margins, rates, dates, CUSIPs)."""
+    classes = tuple((c.name, c.kind, c.coupon is not None, c.coupon.cap if c.coupon else None, c.per_1000_basis,
+                     c.original_balance > 0) for c in deal.classes)
+    return (classes, tuple((fee.name, fee.base) for fee in deal.fees), repr(deal.figures), repr(deal.triggers),
+            repr(deal.accounts), repr(deal.waterfall))
+
+
+def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = ()) -> Program:
+    """The deal's :class:`Program`.  ``required``: the figures its statement shows, which the deal
+    or the prelude must define.  Raises :class:`InputErrors` with every problem found."""
+    shape = (structure(deal), tuple(required))
+    known = _PROGRAMS.get(shape)
+    if known is not None:
+        return dataclasses.replace(known, deal=deal, source=src, deal_values=deal_inputs(deal))
+    program = _compile(deal, src, required)
+    if len(_PROGRAMS) < _PROGRAMS_MAX:
+        _PROGRAMS[shape] = program
+    return program
+
+
+def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
+    c = Compiler(deal, src)
+    c.prelude()
+    c.deal_figures()
+    c.triggers()
+    accounts = c.accounts()
+    c.waterfall(accounts)
+    wanted = [n.replace("{c}", cls) for n in required for cls in (c.classes if "{c}" in n else [""])]
+    for name in wanted:
+        if name not in c.defs and c.type_of(name) is None:
+            c.report(("deal", ("figures",)), f"the statement shows {name}, which no figure defines "
+                                             f"(expected {name}: <formula> under figures:)")
+    c.check_types()
+    phases, finals = c.order()
+    c.claims()
+    for name, type_ in c.checked.items():  # what each figure's formula gives, for its explanation
+        d = c.defs[name]
+        if not d.type and type_:
+            c.defs[name] = dataclasses.replace(d, type=type_)
+    if c.errors:
+        raise InputErrors(sorted(set(c.errors), key=lambda e: (e.file != src.file, e.file, e.line, e.field)))
+    return Program(deal, src, c.defs, c.inputs, c.deal_values, tuple(c.actions), phases, tuple(c.items), finals,
+                   accounts, c.aliases, c.keys)
+
+
+__all__ = ["Program", "Definition", "Prepared", "compile_deal", "PRELUDE", "BUILTINS", "key", "prelude_source"]
