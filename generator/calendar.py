@@ -65,3 +65,26 @@ def record_date(distribution: dt.date, calendar: str) -> dt.date:
 
 def months_between(first: dt.date, later: dt.date) -> int:
     return (later.year - first.year) * 12 + (later.month - first.month)
+
+
+def _closed_because(day: dt.date, calendar: str) -> str:
+    if day.weekday() >= 5:
+        return f"{day.isoformat()} is a {day.strftime('%A')}"
+    if calendar == "NYSE":
+        names = holidays.financial_holidays("NYSE", years=day.year)
+    else:
+        names = holidays.country_holidays(calendar, years=day.year)
+    return f"{day.isoformat()} is {names.get(day, 'a bank holiday')}"
+
+
+def why_business_day(nominal: dt.date, calendar: str) -> str:
+    """Why the first business day on or after ``nominal`` falls where it does."""
+    value = next_business_day(nominal, calendar)
+    if value == nominal:
+        return f"{nominal.isoformat()} is a business day ({calendar} calendar)"
+    closed = []
+    day = nominal
+    while day < value:
+        closed.append(_closed_because(day, calendar))
+        day += dt.timedelta(days=1)
+    return f"{', '.join(closed)} ({calendar} calendar): the next business day is {value.isoformat()}"

@@ -16,7 +16,6 @@ from typing import Any
 import jinja2
 
 from .formats import TemplateError
-from .engine import INTERNAL
 from .pipeline import Computed
 from .render import TEMPLATES, _env, context, view
 
@@ -64,7 +63,9 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     data = context(s, computed.deal, computed.revision)
     waterfall = data["s"]["waterfall"]
     data["funds"] = [{**f, "steps": [waterfall[i] for i in f["steps"]]} for f in funds(computed)]
-    data["transfer"] = INTERNAL
+    program = computed.run.program if computed.run is not None else None
+    data["transfer_payees"] = ({a.payee or a.label or name.replace("_", " ") for name, a in program.accounts.items()}
+                               if program is not None else set())
     data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
     data["live"] = live
     try:

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .engine import State, distribution_date_for, opening_state, run_period
+from typing import Any
+
+from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
 from .model import Deal, Period
 from .number import ZERO
 from .source import InputError, InputErrors, SourceMap
 from .statement import Revision, Statement
+from .view import invariants, statement as statement_of
 
 
 class ReconciliationError(Exception):
@@ -32,20 +35,36 @@ def fmt(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def reconcile(statement: Statement) -> None:
+def reconcile(statement: Statement, broken: list[str] = ()) -> None:
+    """Refuse a statement whose checks fail, or whose waterfall broke one of its rules (``broken``)."""
     failures = []
     for check in statement.checks:
         if not check.ok:
             diff = check.left - check.right
             failures.append(f"{check.name}: {fmt(check.left)} != {fmt(check.right)} (off by {fmt(abs(diff))})")
+    failures += list(broken)
     if failures:
         raise ReconciliationError(statement.period, failures)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where a period starts: the previous distribution's date, pool balance and loan count."""
+
+    distribution_date: dt.date
+    pool_balance: Decimal
+    loan_count: int
+
+    @classmethod
+    def of(cls, run: Run) -> "Start":
+        return cls(run["distribution_date"], run["pool.ending_balance"], run["pool.ending_count"])
 
 
 # ------------------------------------------------------------------ period checks
 
 
-def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap) -> list[InputError]:
+def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap,
+                 charges_received: bool = True) -> list[InputError]:
     """Rules that tie a period to its deal and to the state it starts from."""
     errors: list[InputError] = []
     names = [c.name for c in deal.classes]
@@ -77,7 +96,8 @@ def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap
                 errors.append(src.error(("opening", "class_balances", c.name),
                                         f"{fmt(op.class_balances[c.name])} is more than class {c.name}'s "
                                         f"original balance {fmt(c.original_balance)}"))
-    start = state if state is not None else (opening_state(deal, op) if op is not None else None)
+    if start is None and op is not None:
+        start = Start(op.previous_distribution_date, op.pool_balance, op.loan_count)
     if start is None:
         return errors
     date = distribution_date_for(deal, period)
@@ -92,10 +112,10 @@ def check_period(deal: Deal, state: State | None, period: Period, src: SourceMap
         errors.append(src.error(path, f"distribution date {date.isoformat()} is before the deal's first "
                                       f"distribution date {first.isoformat()} (expected on or after it)"))
     coll = period.collections
-    if coll.prepayment_charges and not deal.waterfall.prepayment_charges_to:
+    if coll.prepayment_charges and not charges_received:
         errors.append(src.error(("collections", "prepayment_charges"),
                                 f"{fmt(coll.prepayment_charges)} collected, but deal {deal.id} names no class to "
-                                "receive them (expected 0, or waterfall.prepayment_charges_to in the deal)"))
+                                "receive them (expected 0, or a pay: prepayment_charges action in the deal)"))
     liq_balance = sum((l.balance for l in coll.liquidations), ZERO)
     removed = (coll.scheduled_principal + coll.curtailments + coll.payoffs.amount + liq_balance
                + coll.repurchases.amount)
@@ -154,22 +174,24 @@ def _check_revised_on(revised_on: dt.date, date: dt.date, src: SourceMap) -> lis
     return []
 
 
-def agree_with_opening(deal: Deal, state: State, period: Period, src: SourceMap) -> list[InputError]:
+def agree_with_opening(deal: Deal, previous: Run, period: Period, src: SourceMap) -> list[InputError]:
     """An opening state given after the first period must equal the computed one."""
     op = period.opening
-    given = opening_state(deal, op)
-    errors = []
-    pairs = [(("opening", "previous_distribution_date"), given.distribution_date, state.distribution_date),
-             (("opening", "pool_balance"), given.pool_balance, state.pool_balance),
-             (("opening", "loan_count"), given.loan_count, state.loan_count),
-             (("opening", "cumulative_realized_losses"), given.cumulative_losses, state.cumulative_losses)]
+    v = previous.values
+    pairs: list[tuple[tuple, Any, Any]] = [
+        (("opening", "previous_distribution_date"), op.previous_distribution_date, v["distribution_date"]),
+        (("opening", "pool_balance"), op.pool_balance, v["pool.ending_balance"]),
+        (("opening", "loan_count"), op.loan_count, v["pool.ending_count"]),
+        (("opening", "cumulative_realized_losses"), op.cumulative_realized_losses, v["losses.cumulative"])]
     for c in deal.classes:
         if c.name in op.class_balances:
-            pairs.append((("opening", "class_balances", c.name), given.balances[c.name], state.balances[c.name]))
-    for key, mine in (("unpaid_interest", state.unpaid_interest), ("net_wac_carryover", state.carryover),
-                      ("unpaid_realized_losses", state.unpaid_losses)):
+            pairs.append((("opening", "class_balances", c.name), op.class_balances[c.name], v[f"{c.name}.ending_balance"]))
+    for key, figure in (("unpaid_interest", "unpaid_interest_after"), ("net_wac_carryover", "carryover_after"),
+                        ("unpaid_realized_losses", "unpaid_losses_after")):
         for name, value in getattr(op, key).items():
-            pairs.append((("opening", key, name), value, mine.get(name, ZERO)))
+            computed = v.get(f"{name}.{figure}", ZERO)
+            pairs.append((("opening", key, name), value, computed))
+    errors = []
     for path, stated, computed in pairs:
         if stated != computed:
             if isinstance(stated, Decimal):
@@ -192,6 +214,8 @@ class Computed:
     statement: Statement
     #: Set when the statement is rendered as a revision of a published one.
     revision: Revision | None = None
+    #: Every figure of the distribution, and how it was reached (for remit explain).
+    run: Run | None = None
 
 
 def select_periods(available: list[str], spec: str) -> list[str]:
@@ -246,30 +270,40 @@ def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
 
 
 def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str]) -> list[Computed]:
-    """Run each period from the state the one before it left, checking each against that state."""
+    """Run each period from the run before it, checking each against where it starts."""
     deal: Deal = loaded_deal.value
-    state: State | None = None
+    program = loaded_deal.program
+    charges = any(getattr(p.action, "pay", None) == "prepayment_charges" for p in _all(program.actions))
+    previous: Run | None = None
     out: list[Computed] = []
     for loaded in periods:
         period: Period = loaded.value
-        first = state is None
-        if first and period.opening is not None:
-            state = opening_state(deal, period.opening)  # checked with the period, just below
-        errors = check_period(deal, state, period, loaded.source)
+        first = previous is None
+        errors = check_period(deal, Start.of(previous) if previous else None, period, loaded.source, charges)
         if first and period.opening is None:
             errors.append(loaded.source.error(("opening",),
                                               "the deal's first period on file needs an opening state "
                                               "(balances after the previous distribution)"))
         elif not first and period.opening is not None:
-            errors += agree_with_opening(deal, state, period, loaded.source)
+            errors += agree_with_opening(deal, previous, period, loaded.source)
         if errors:
             raise InputErrors(errors)
-        assert state is not None
-        statement, state = run_period(deal, state, period)
-        reconcile(statement)
+        try:
+            run = run_period(program, previous, period, loaded.source)
+        except FigureError as exc:
+            raise InputErrors(exc.errors) from None
+        statement = statement_of(run)
+        reconcile(statement, invariants(statement, run))
+        previous = run
         if period.period in wanted:
-            out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement))
+            out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement, run=run))
     return out
+
+
+def _all(actions: Any) -> Any:
+    for p in actions:
+        yield p
+        yield from _all(p.otherwise)
 
 
 # ------------------------------------------------------------------ naming

@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from generator.engine import State, opening_state, run_period  # noqa: E402
-from generator.load import list_periods, load_deal, load_period, period_path  # noqa: E402
+from generator.engine import Run  # noqa: E402
+from generator.load import list_periods, period_path  # noqa: E402
 from generator.model import Deal  # noqa: E402
-from generator.pipeline import reconcile  # noqa: E402
+from generator.pipeline import run  # noqa: E402
 
 SYNTHETIC = ROOT / "inputs" / "synthetic-home-equity-2024-1"
 DEALS = 1000
@@ -94,40 +94,33 @@ def _mapping(values: dict[str, Decimal]) -> str:
     return "{" + ", ".join(f"{name}: {money(v)}" for name, v in values.items()) + "}"
 
 
-def closing_states(deal_dir: Path = SYNTHETIC) -> tuple[Deal, dict[str, State]]:
-    """Run the deal once: the state each period starts from (the previous month's closing state)."""
-    deal: Deal = load_deal(deal_dir).value
-    states: dict[str, State] = {}
-    state: State | None = None
-    for key in list_periods(deal_dir):
-        period = load_period(deal_dir, key).value
-        if state is None:
-            state = opening_state(deal, period.opening)
-        states[key] = state
-        statement, state = run_period(deal, state, period)
-        reconcile(statement)
-    return deal, states
+def closing_states(deal_dir: Path = SYNTHETIC) -> tuple[Deal, dict[str, Run]]:
+    """Run the deal once: for each period, the distribution before it (whose closing state it starts from)."""
+    computed = run(deal_dir, "all")
+    states = {later.period.period: earlier.run for earlier, later in zip(computed, computed[1:])}
+    return computed[0].deal, states
 
 
-def opening_block(deal: Deal, state: State, k: int) -> list[str]:
-    """``state`` as a period file's ``opening:`` block (the excess class's notional is derived)."""
-    excess = {c.name for c in deal.classes if c.kind == "excess"}
-    names = [c.name for c in deal.classes]
+def opening_block(deal: Deal, state: Run, k: int) -> list[str]:
+    """``state``'s closing figures as a period file's ``opening:`` block (the excess class's
+    notional is derived)."""
+    v = state.values
+    names = [c.name for c in deal.classes if c.kind != "excess"]
     lines = [OPENING_COMMENT.format(k=k - 1),
              "opening:",
-             f"  previous_distribution_date: {state.distribution_date.isoformat()}",
-             f"  pool_balance: {money(state.pool_balance)}",
-             f"  loan_count: {state.loan_count}",
-             f"  class_balances: {_mapping({n: state.balances[n] for n in names if n not in excess})}",
-             f"  cumulative_realized_losses: {money(state.cumulative_losses)}"]
-    for key, values in (("unpaid_interest", state.unpaid_interest), ("net_wac_carryover", state.carryover),
-                        ("unpaid_realized_losses", state.unpaid_losses)):
-        owed = {n: values[n] for n in names if values.get(n)}
+             f"  previous_distribution_date: {v['distribution_date'].isoformat()}",
+             f"  pool_balance: {money(v['pool.ending_balance'])}",
+             f"  loan_count: {v['pool.ending_count']}",
+             f"  class_balances: {_mapping({n: v[f'{n}.ending_balance'] for n in names})}",
+             f"  cumulative_realized_losses: {money(v['losses.cumulative'])}"]
+    for key, figure in (("unpaid_interest", "unpaid_interest_after"), ("net_wac_carryover", "carryover_after"),
+                        ("unpaid_realized_losses", "unpaid_losses_after")):
+        owed = {c.name: v[f"{c.name}.{figure}"] for c in deal.classes if v[f"{c.name}.{figure}"]}
         if owed:
             lines.append(f"  {key}: {_mapping(owed)}")
-    if state.oc_target is not None:
-        lines.append(f"  oc_target: {money(state.oc_target)}")
-    lines.append(f"  stepdown_occurred: {'true' if state.stepdown_occurred else 'false'}")
+    if v["oc.target"] is not None:
+        lines.append(f"  oc_target: {money(v['oc.target'])}")
+    lines.append(f"  stepdown_occurred: {'true' if v['performance.stepdown'] else 'false'}")
     return lines
 
 

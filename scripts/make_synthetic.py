@@ -36,9 +36,9 @@ FIRST = (2024, 2)
 CENT = Decimal("0.01")
 
 DEAL_YAML = """\
-# SYNTHETIC DEAL: not a real trust.  Written by scripts/make_synthetic.py (seed {seed});
+# SYNTHETIC DEAL: not a real trust.  Written by scripts/make_synthetic.py (seed SEED);
 # regenerate rather than edit.  A home-equity deal shaped like New Century 2002-1
-# (A, M-1..M-4, CE, P, R) whose 60 months exercise every payment rule remit knows.
+# (A, M-1..M-4, CE, P, R) whose 60 months exercise every payment rule of its waterfall.
 id: synthetic-home-equity-2024-1
 trust: Synthetic Home Equity Loan Trust
 series: "2024-1"
@@ -60,54 +60,117 @@ schedule:
 index: One-month Term SOFR
 
 fees:
-  - {{name: Servicing, annual_rate: 0.005, payee: Servicer}}
-  - {{name: Trustee, annual_rate: 0.0001, payee: Trustee}}
+  - {name: Servicing, annual_rate: 0.005, payee: Servicer}
+  - {name: Trustee, annual_rate: 0.0001, payee: Trustee}
 
 classes:
-  - {{name: A,   kind: senior,    cusip: 00000SYA1, original_balance: 390000000.00, margin: 0.0030, margin_after_optional_termination: 0.0060, stepdown_target_pct: 0.56}}
-  - {{name: M-1, kind: mezzanine, cusip: 00000SYB9, original_balance: 40000000.00,  margin: 0.0065, margin_after_optional_termination: 0.00975, stepdown_target_pct: 0.72}}
-  - {{name: M-2, kind: mezzanine, cusip: 00000SYC7, original_balance: 40000000.00,  margin: 0.0120, margin_after_optional_termination: 0.0180, stepdown_target_pct: 0.84}}
-  - {{name: M-3, kind: mezzanine, cusip: 00000SYD5, original_balance: 15000000.00,  margin: 0.0200, margin_after_optional_termination: 0.0300, stepdown_target_pct: 0.90}}
-  - {{name: M-4, kind: mezzanine, cusip: 00000SYE3, original_balance: 9999900.00,   margin: 0.0300, margin_after_optional_termination: 0.0450, stepdown_target_pct: 0.98}}
-  - {{name: CE,  kind: excess,    cusip: 00000SYF1, original_balance: 5000000.00, per_1000_basis: current_notional}}
-  - {{name: P,   kind: prepayment, cusip: 00000SYG9, original_balance: 100.00}}
-  - {{name: R,   kind: residual,  original_balance: 0, per_1000_basis: none}}
+  - {name: A,   kind: senior,    cusip: 00000SYA1, original_balance: 390000000.00, coupon: {margin: 0.0030, step_up_margin: 0.0060,  cap: net_wac_cap}}
+  - {name: M-1, kind: mezzanine, cusip: 00000SYB9, original_balance: 40000000.00,  coupon: {margin: 0.0065, step_up_margin: 0.00975, cap: net_wac_cap}}
+  - {name: M-2, kind: mezzanine, cusip: 00000SYC7, original_balance: 40000000.00,  coupon: {margin: 0.0120, step_up_margin: 0.0180,  cap: net_wac_cap}}
+  - {name: M-3, kind: mezzanine, cusip: 00000SYD5, original_balance: 15000000.00,  coupon: {margin: 0.0200, step_up_margin: 0.0300,  cap: net_wac_cap}}
+  - {name: M-4, kind: mezzanine, cusip: 00000SYE3, original_balance: 9999900.00,   coupon: {margin: 0.0300, step_up_margin: 0.0450,  cap: net_wac_cap}}
+  - {name: CE,  kind: excess,    cusip: 00000SYF1, original_balance: 5000000.00, per_1000_basis: current_notional}
+  - {name: P,   kind: prepayment, cusip: 00000SYG9, original_balance: 100.00}
+  - {name: R,   kind: residual,  original_balance: 0, per_1000_basis: none}
 
-overcollateralization:
-  pct_of_cutoff_before_stepdown: 0.02
-  pct_of_current_after_stepdown: 0.04
-  floor_pct_of_cutoff: 0.005
+figures:
+  net_wac_cap:
+    label: "Net WAC cap: the pool's net WAC (30/360) on an Actual/360 basis"
+    formula: (wac - fees.annual_rate) * 30 / accrual_days
+  pool.cleanup_call_threshold:
+    label: clean-up call threshold, 10% of the cut-off balance
+    formula: cents(pool.cutoff_balance * 0.10)
+  performance.optional_termination:
+    label: optional termination date passed (margins step up)
+    formula: performance.optional_termination_before or pool.beginning_balance <= pool.cleanup_call_threshold
+  performance.stepdown:
+    label: the stepdown date has occurred (from the 37th distribution, at a senior enhancement of 44%)
+    formula: >-
+      performance.stepdown_before
+      or distribution_number >= 37 and performance.stepdown_test_pct >= 0.44
+      or total(senior, beginning_balance) == 0.00
+  oc.floor:
+    label: OC floor, 0.50% of the cut-off balance
+    formula: cents(pool.cutoff_balance * 0.005)
+  oc.target:
+    label: "required overcollateralization (OC target): 2% of the cut-off balance, then 4% of the pool"
+    formula: >-
+      if(not performance.stepdown, cents(pool.cutoff_balance * 0.02),
+         if(performance.trigger and given(oc.target_before), oc.target_before,
+            max(cents(pool.ending_balance * 0.04), oc.floor)))
+  oc.before_distribution:
+    label: OC before the distribution (if the whole remittance paid certificates)
+    formula: pool.ending_balance - (total(certificates, beginning_balance) - pool.principal_remittance)
+  oc.deficiency:
+    label: OC deficiency
+    formula: max(0.00, oc.target - oc.before_distribution)
+  oc.release_due:
+    label: OC release held back from the principal remittance
+    formula: "if(oc.deficiency > 0.00, 0.00, min(pool.principal_remittance, max(0.00, oc.before_distribution - oc.target)))"
+  oc.extra_principal_due:
+    label: extra principal from excess cash flow, to rebuild OC
+    formula: min(transfers.interest.excess + oc.release_due, oc.deficiency)
+  principal_distribution_amount:
+    label: principal distribution amount (remittance, less OC release, plus extra principal)
+    formula: pool.principal_remittance - oc.release_due + oc.extra_principal_due
+  principal.room:
+    label: what the classes may add up to after the stepdown date (the pool less its OC target or floor, less P)
+    formula: pool.ending_balance - max(oc.floor, oc.target) - P.beginning_balance
+  oc.increase: {label: "OC increase: the extra principal paid", formula: "total(all, paid.extra_principal)"}
+  oc.reduction: {label: "OC reduction: principal not needed by the certificates", formula: transfers.principal.excess}
+  performance.net_monthly_excess_cash_flow:
+    label: net monthly excess cash flow
+    formula: transfers.interest.excess + transfers.principal.excess
+  cash.interest_left: {label: left in the interest account, formula: accounts.interest.balance}
+  cash.principal_left: {label: left in the principal account, formula: accounts.principal.balance}
+  cash.excess_left: {label: left in the excess account, formula: accounts.excess.balance}
 
-stepdown:
-  earliest_distribution: 37
-  senior_enhancement_target: 0.44
+triggers:
+  - name: Delinquency
+    value: performance.delinquency_pct
+    threshold: performance.prior_credit_enhancement_pct * 0.40
+  - name: Cumulative losses
+    value: losses.cumulative_pct
+    threshold: schedule(distribution_number, 37, 0.0500, 49, 0.0700)
 
-trigger:
-  delinquency_fraction_of_senior_enhancement: 0.40
-  cumulative_loss_schedule:
-    - {{from_distribution: 37, pct_of_cutoff: 0.0500}}
-    - {{from_distribution: 49, pct_of_cutoff: 0.0700}}
-
-cleanup_call_pct: 0.10
+accounts:
+  - {name: interest, deposit: collections.interest}
+  - {name: principal, deposit: pool.principal_remittance}
+  - {name: excess, payee: excess cash flow}
+  - {name: prepayment_charges, deposit: collections.prepayment_charges}
 
 waterfall:
-  interest:
-    - step: fees
-    - {{step: interest, classes: [A]}}
-    - {{step: interest, classes: [M-1], include_unpaid: false}}
-    - {{step: interest, classes: [M-2], include_unpaid: false}}
-    - {{step: interest, classes: [M-3], include_unpaid: false}}
-    - {{step: interest, classes: [M-4], include_unpaid: false}}
-  principal:
-    - {{step: principal, classes: [A, M-1, M-2, M-3, M-4]}}
-  excess:
-    - step: extra_principal
-    - {{step: unpaid_interest, classes: [M-1, M-2, M-3, M-4]}}
-    - {{step: writedown_reimbursement, classes: [M-1, M-2, M-3, M-4]}}
-    - {{step: net_wac_carryover, classes: [A, M-1, M-2, M-3, M-4]}}
-    - {{step: residual, class: CE}}
-  prepayment_charges_to: P
-  loss_allocation: [M-4, M-3, M-2, M-1]
+  - {pay: amount, name: expenses, from: interest, amount: extraordinary_expenses, to: Trust,
+     description: Extraordinary trust fund expenses, when: extraordinary_expenses > 0.00}
+  - {pay: fees, from: interest}
+  - {pay: interest, from: interest, classes: [A]}
+  - {pay: interest, from: interest, classes: [M-1], include_unpaid: false}
+  - {pay: interest, from: interest, classes: [M-2], include_unpaid: false}
+  - {pay: interest, from: interest, classes: [M-3], include_unpaid: false}
+  - {pay: interest, from: interest, classes: [M-4], include_unpaid: false}
+  - {transfer: remaining, from: interest, to: excess, description: Remaining interest to excess cash flow}
+  - pay: principal
+    from: principal
+    classes: [A, M-1, M-2, M-3, M-4]
+    amount: principal_distribution_amount
+    targets:
+      A:   min(cents(pool.ending_balance * 0.56), principal.room)
+      M-1: min(cents(pool.ending_balance * 0.72), principal.room)
+      M-2: min(cents(pool.ending_balance * 0.84), principal.room)
+      M-3: min(cents(pool.ending_balance * 0.90), principal.room)
+      M-4: min(cents(pool.ending_balance * 0.98), principal.room)
+    when: performance.stepdown and not performance.trigger
+    else:
+      - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}
+  - {transfer: remaining, from: principal, to: excess, when: accounts.principal.balance > 0.00,
+     description: "Principal not needed by the certificates, to excess cash flow"}
+  - {pay: extra_principal, from: excess}
+  - {pay: unpaid_interest, from: excess, classes: [M-1, M-2, M-3, M-4]}
+  - {pay: writedown_reimbursement, from: excess, classes: [M-1, M-2, M-3, M-4]}
+  - {pay: carryover, from: excess, classes: [A, M-1, M-2, M-3, M-4]}
+  - {pay: residual, from: excess, class: CE}
+  - {pay: prepayment_charges, from: prepayment_charges, class: P}
+  - {allocate: losses, classes: [M-4, M-3, M-2, M-1]}
 """
 
 
@@ -157,7 +220,7 @@ def bucket(count: int, stated: Decimal, rng: random.Random) -> str:
 def write(deal_dir: Path = DEAL, months: int = MONTHS) -> None:
     rng = random.Random(SEED)
     (deal_dir / "periods").mkdir(parents=True, exist_ok=True)
-    (deal_dir / "deal.yaml").write_text(DEAL_YAML.format(seed=SEED))
+    (deal_dir / "deal.yaml").write_text(DEAL_YAML.replace("SEED", str(SEED)))
     pool = Decimal("500000000.00")
     count = 2500
     wac = Decimal("0.1050")

@@ -67,7 +67,7 @@ CASES = [
       "balance 190,000,000.00 (expected at most the pool balance)"]),
     ("unknown class in the deal's waterfall", "deal", "classes: [A, M-1, M-2, M-3, M-4]}",
      "classes: [A, M1, M-2, M-3, M-4]}",
-     ["{d}:94: waterfall.principal[0].classes[1]: class 'M1' is not one of the deal's classes "
+     ["{d}:170: waterfall[13].classes[1]: class 'M1' is not one of the deal's classes "
       "(A, M-1, M-2, M-3, M-4, CE, P, R)"]),
 ]
 
@@ -125,18 +125,22 @@ def test_errors_as_json(reference_deal: Path, tmp_path: Path):
 
 
 def test_a_statement_that_does_not_reconcile_is_not_written(reference_deal: Path, tmp_path: Path, monkeypatch):
-    # Simulate an engine fault: a step that pays one cent more than it should.
+    # Simulate an engine fault: class A's principal flow pays one cent more than the rule gives.
     from decimal import Decimal
 
-    from generator import engine
+    from generator import actions
 
-    real_pay = engine.Funds.pay
+    real_pay = actions.Ledger.pay
 
-    def leaky(self, description, payee, due):
-        got = real_pay(self, description, payee, due)
-        return got + Decimal("0.01") if description.startswith("Class A principal") else got
+    def leaky(self, account, due_name, description, *args, **kwargs):
+        got = real_pay(self, account, due_name, description, *args, **kwargs)
+        if description.startswith("Class A principal"):
+            flow = f"flow[{len(self.steps)}]"
+            self.values[flow] += Decimal("0.01")
+            return got + Decimal("0.01")
+        return got
 
-    monkeypatch.setattr(engine.Funds, "pay", leaky)
+    monkeypatch.setattr(actions.Ledger, "pay", leaky)
     code, lines = render(reference_deal, tmp_path / "out")
     assert code == 1
     assert lines == [
@@ -144,22 +148,26 @@ def test_a_statement_that_does_not_reconcile_is_not_written(reference_deal: Path
         "3,205,794.60 != 3,205,794.61 (off by 0.01)",
         "2002-05: does not reconcile: OC end = OC beginning + increase - reduction - losses not written down: "
         "3,972,995.75 != 3,972,995.74 (off by 0.01)",
-        "2 errors; nothing written",
+        "2002-05: does not reconcile: principal paid to the classes 1,767,306.00 is more than was allocated to them "
+        "1,767,305.99",
+        "2002-05: does not reconcile: extra principal paid 0.00 is more than the principal still due -0.01",
+        "4 errors; nothing written",
     ]
     assert not (tmp_path / "out").exists()
 
 
 def test_prepayment_charges_need_a_class_to_receive_them():
-    from generator.load import load_deal, load_period
+    from generator.load import load_period
     from generator.pipeline import check_period
 
+    from generator.load import load_deal
+
     deal = load_deal(REFERENCE_DEAL).value
-    deal = deal.model_copy(update={"waterfall": deal.waterfall.model_copy(update={"prepayment_charges_to": None})})
     loaded = load_period(REFERENCE_DEAL, "2002-05")
-    errors = [str(e) for e in check_period(deal, None, loaded.value, loaded.source)]
+    errors = [str(e) for e in check_period(deal, None, loaded.value, loaded.source, charges_received=False)]
     assert errors == [f"{loaded.source.file}:37: collections.prepayment_charges: 12,525.30 collected, but deal "
-                      "new-century-2002-1 names no class to receive them (expected 0, or "
-                      "waterfall.prepayment_charges_to in the deal)"]
+                      "new-century-2002-1 names no class to receive them (expected 0, or a pay: prepayment_charges "
+                      "action in the deal)"]
 
 
 def test_an_output_directory_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path: Path):

@@ -8,57 +8,81 @@ from decimal import Decimal as D
 import pytest
 
 from generator import calendar as cal
+from generator import formula as f
 from generator import render
-from generator.engine import accrual_interest, allocate_principal, monthly_fee, net_wac_cap, pro_rata
-from generator.load import load_deal
-from generator.number import D as build, cents, ratio
+from generator.number import D as build, cents
 from generator.pipeline import run
 
-from .conftest import REFERENCE_DEAL
+from .conftest import REFERENCE_DEAL, SYNTHETIC
+
+
+def evaluate(text: str, **values) -> object:
+    """A formula of the deal language, with names given as keyword arguments (dots as __)."""
+    tree = f.parse(text)
+    names = f.names(tree)
+    return f.compile_(tree, names)([values[n.replace(".", "__")] for n in names])
 
 
 def test_actual_360_interest_rounds_half_up_to_the_cent():
+    accrued = "cents(b * r * days / 360)"
     # 160,231,105.07 x 0.0217 x 33 / 360 = 318,726.3731...
-    assert accrual_interest(D("160231105.07"), D("0.0217"), 33) == D("318726.37")
+    assert evaluate(accrued, b=D("160231105.07"), r=D("0.0217"), days=33) == D("318726.37")
     # 12,415,000 x 0.0265 x 33 / 360 = 30,158.1041...
-    assert accrual_interest(D("12415000.00"), D("0.0265"), 33) == D("30158.10")
+    assert evaluate(accrued, b=D("12415000.00"), r=D("0.0265"), days=33) == D("30158.10")
     # 1,000 x 0.0365 x 1 / 360 = 0.10138... ; 100 x 0.009 x 30 / 360 = 0.075 -> 0.08 (half-up)
-    assert accrual_interest(D("1000.00"), D("0.0365"), 1) == D("0.10")
-    assert accrual_interest(D("100.00"), D("0.009"), 30) == D("0.08")
+    assert evaluate(accrued, b=D("1000.00"), r=D("0.0365"), days=1) == D("0.10")
+    assert evaluate(accrued, b=D("100.00"), r=D("0.009"), days=30) == D("0.08")
 
 
 def test_servicing_fee_is_a_twelfth_of_the_annual_rate():
     # 197,974,200.81 x 0.005 / 12 = 82,489.2503...
-    assert monthly_fee(D("197974200.81"), D("0.005")) == D("82489.25")
+    assert evaluate("cents(b * r / 12)", b=D("197974200.81"), r=D("0.005")) == D("82489.25")
 
 
 def test_net_wac_cap_converts_30_360_to_actual_360():
     # (8.65983% - 0.50%) x 30 / 33 = 7.41802727...%
-    assert ratio(D("0.0815983") * 30, D(33)) == net_wac_cap(D("0.0865983"), D("0.005"), 33)
-    assert net_wac_cap(D("0.0865983"), D("0.005"), 33).quantize(D("1e-8")) == D("0.07418027")
+    cap = evaluate("(wac - fee) * 30 / days", wac=D("0.0865983"), fee=D("0.005"), days=33)
+    assert cap.quantize(D("1e-8")) == D("0.07418027")
+    [c] = run(REFERENCE_DEAL, "2002-05")
+    assert c.statement.net_wac_cap == cap
 
 
 def test_pro_rata_split_adds_up_to_the_cent():
-    parts = pro_rata(D("100.00"), {"A": D(1), "B": D(1), "C": D(1)})
-    assert parts == {"A": D("33.34"), "B": D("33.33"), "C": D("33.33")}
-    assert sum(parts.values()) == D("100.00")
+    parts = f.pro_rata([D(1), D(1), D(1)], D("100.00"))
+    assert parts == [D("33.34"), D("33.33"), D("33.33")]  # the residue to the largest weight, the first on a tie
+    assert sum(parts) == D("100.00")
+    assert evaluate("share(x, b, a, b, c)", x=D("100.00"), a=D(1), b=D(1), c=D(1)) == D("33.33")
+
+
+def test_a_quotient_of_nothing_is_zero_and_schedules_step():
+    assert evaluate("a / b", a=D("5.00"), b=D("0.00")) == D("0.00")
+    steps = "schedule(n, 37, 0.0275, 49, 0.0425)"
+    assert evaluate(steps, n=36) is None and evaluate(steps, n=37) == D("0.0275") and evaluate(steps, n=60) == D("0.0425")
 
 
 def test_sequential_principal_pays_a_first():
-    deal = load_deal(REFERENCE_DEAL).value
-    balances = {"A": D("100.00"), "M-1": D("50.00"), "M-2": D("50.00")}
-    paid = allocate_principal(deal, ("A", "M-1", "M-2"), D("130.00"), balances, False, D("1000.00"))
-    assert paid == {"A": D("100.00"), "M-1": D("30.00"), "M-2": D("0")}
+    [c] = run(REFERENCE_DEAL, "2002-05")
+    v = c.run.values
+    # before the stepdown date the whole principal distribution amount goes to A, which can take it
+    assert v["waterfall[8].else[0].A.allocated"] == v["principal_distribution_amount"] == D("1767305.99")
+    assert [v[f"waterfall[8].else[0].{n}.allocated"] for n in ("M-1", "M-2", "M-3", "M-4")] == [D("0.00")] * 4
 
 
 def test_principal_by_targets_after_stepdown():
-    deal = load_deal(REFERENCE_DEAL).value  # A's target 61.96%, M-1's 74.46% of the pool
-    pool = D("100000000.00")  # floor 0.5% of cut-off = 993,467.23, not binding
-    balances = {"A": D("65000000.00"), "M-1": D("12415000.00")}
-    paid = allocate_principal(deal, ("A", "M-1"), D("5000000.00"), balances, True, pool)
-    # A may stand at 61,960,000.00: it gets 3,040,000.00; A+M-1 may stand at 74,460,000.00:
-    # 61,960,000 + 12,415,000 = 74,375,000 is below it, so M-1 gets nothing.
-    assert paid == {"A": D("3040000.00"), "M-1": D("0.00")}
+    months = [c.run.values for c in run(SYNTHETIC, "all")]
+    paying = [v for v in months if v["performance.stepdown"] and not v["performance.trigger"]
+              and v["principal_distribution_amount"] > 0]
+    assert len(paying) >= 3
+    v = paying[0]
+    before, left = D("0.00"), v["waterfall[8].payable"]
+    for name in ("A", "M-1", "M-2", "M-3", "M-4"):  # each class, with those before it, at most at its target
+        balance, allocated = v[f"{name}.beginning_balance"], v[f"waterfall[8].{name}.allocated"]
+        target = max(D("0.00"), v[f"waterfall[8].targets.{name}"])
+        assert allocated == min(left, min(balance, max(D("0.00"), before + balance - target)))
+        before, left = before + balance - allocated, left - allocated
+    assert v["waterfall[8].payable"] - left > 0  # principal went to some class, by its target
+    # A's target is 56% of the ending pool, unless the room the pool leaves the classes is smaller
+    assert v["waterfall[8].targets.A"] == min(cents(v["pool.ending_balance"] * D("0.56")), v["principal.room"])
 
 
 def test_reference_per_1000_factors_and_percentages():

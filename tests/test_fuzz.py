@@ -686,7 +686,7 @@ ALIAS_BOMB = b"".join(
     + [b"l%d: &l%d [%s]\n" % (i, i, b", ".join([b"*l%d" % (i - 1)] * 10)) for i in range(1, 9)])
 TRUST = b"trust: New Century Home Equity Loan Trust\n"
 TEXT_TEMPLATE = b"text: new-century-8k.txt.j2"
-A_INTEREST = b"    - {step: interest, classes: [A]}\n"
+A_INTEREST = b"  - {pay: interest, from: interest, classes: [A]}\n"
 
 #: Inputs that once escaped as an exception (a traceback, or a hang), and the message each gets now.
 CRASHED = [
@@ -706,9 +706,9 @@ CRASHED = [
      ["{p}:41: remaining_term: the tag 'tag:yaml.org,2002:int' is not used in deal and period files (expected a "
       "plain value, or !!str for text)"]),
     ("!!bool on text that is not true or false", DEAL,
-     replacing(b"cleanup_call_pct: 0.10", b"cleanup_call_pct: !!bool maybe"),
-     ["{d}:83: cleanup_call_pct: the tag 'tag:yaml.org,2002:bool' is not used in deal and period files (expected a "
-      "plain value, or !!str for text)"]),
+     replacing(b"holiday_calendar: US", b"holiday_calendar: !!bool maybe"),
+     ["{d}:42: schedule.holiday_calendar: the tag 'tag:yaml.org,2002:bool' is not used in deal and period files "
+      "(expected a plain value, or !!str for text)"]),
     ("!!timestamp on text that is not a date", DEAL,
      replacing(b"closing_date: 2002-02-26", b"closing_date: !!timestamp soon"),
      ["{d}:39: schedule.closing_date: the tag 'tag:yaml.org,2002:timestamp' is not used in deal and period files "
@@ -720,7 +720,7 @@ CRASHED = [
      replacing(b"advances: 1277953.00", b"advances: 1.0e+30"),
      ["{p}:39: advances: money amount 1.0E+30 is too large (expected at most 999,999,999,999,999.99)"]),
     ("a margin of 10^30", DEAL, replacing(b"margin: 0.0033,", b"margin: 1000000000000000000000000000000.0,"),
-     ["{d}:54: classes[0].margin: rate 1000000000000000000000000000000.0 is too large (expected at most 1, "
+     ["{d}:55: classes[0].coupon.margin: rate 1000000000000000000000000000000.0 is too large (expected at most 1, "
       "that is 100%)"]),
     ("a distribution on the last day of year 9999", PERIOD,
      replacing(b"period: 2002-05\n", b"period: 2002-05\ndistribution_date: 9999-12-31\n"),
@@ -738,7 +738,7 @@ CRASHED = [
       "signer)"]),
     ("an excess class with no original balance", DEAL,
      replacing(b"original_balance: 4022346.63", b"original_balance: 0"),
-     ["{d}:61: classes[5].original_balance: class CE (excess) has an original balance of 0 (expected more than 0: "
+     ["{d}:62: classes[5].original_balance: class CE (excess) has an original balance of 0 (expected more than 0: "
       "its certificate factor is its balance over its original balance)"]),
 ]
 
@@ -746,22 +746,25 @@ CRASHED = [
 #: reconcile instead of naming the input at fault, or a message that broke its line or ran on.
 MISLED = [
     ("a class paid interest by two steps", DEAL, replacing(A_INTEREST, A_INTEREST * 2),
-     ["{d}:89: waterfall.interest[2].classes[0]: class A is already paid by interest step waterfall.interest[1] "
-      "(expected each class once per kind of step)"]),
-    ("a second fees step", DEAL, replacing(b"    - step: fees\n", b"    - step: fees\n" * 2),
-     ["{d}:88: waterfall.interest[1]: a second fees step (expected one; the first is waterfall.interest[0])"]),
+     ["{d}:145: waterfall[3].classes: class A is already paid by interest action waterfall[2] on one path through "
+      "the waterfall (expected each class once per kind of action)"]),
+    ("a second fees step", DEAL, replacing(b"  - {pay: fees, from: interest}\n", b"  - {pay: fees, from: interest}\n" * 2),
+     ["{d}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
+      "waterfall[1])"]),
     ("a fee listed twice", DEAL,
      replacing(b"    payee: Servicer\n", b"    payee: Servicer\n  - {name: Servicing, annual_rate: 0.001}\n"),
      ["{d}:50: fees[1].name: fee 'Servicing' is listed twice (expected each fee once)"]),
-    ("no residual step", DEAL, replacing(b"    - {step: residual, class: CE}\n", b""),
-     ["{d}:95: waterfall.excess: no residual step: the cash the other steps leave would stay in the trust "
-      "(expected - {{step: residual, class: NAME}})"]),
+    ("no residual step", DEAL, replacing(b"  - {pay: residual, from: excess, class: CE}\n", b""),
+     ["{d}:140: waterfall: no residual payment: the cash the other actions leave would stay in the trust "
+      "(expected - {{pay: residual, from: ACCOUNT, class: NAME}})"]),
     ("prepayment charges to the excess class", DEAL,
-     replacing(b"prepayment_charges_to: P", b"prepayment_charges_to: CE"),
-     ["{d}:101: waterfall.prepayment_charges_to: class CE is the excess class, whose interest is the residual cash "
+     replacing(b"from: prepayment_charges, class: P}", b"from: prepayment_charges, class: CE}"),
+     ["{d}:172: waterfall[15].class: class CE is the excess class, whose interest is the residual cash "
       "flow (expected a prepayment or other class)"]),
-    ("no class receives prepayment charges", DEAL, replacing(b"  prepayment_charges_to: P\n", b""),
-     ["{d}:85: waterfall: no class receives prepayment charges (expected prepayment_charges_to: P)"]),
+    ("no class receives prepayment charges", DEAL,
+     replacing(b"  - {pay: prepayment_charges, from: prepayment_charges, class: P}\n", b""),
+     ["{d}:140: waterfall: no class receives prepayment charges (expected - {{pay: prepayment_charges, from: ACCOUNT, "
+      "class: P}})"]),
     ("extraordinary expenses beyond the interest remittance", PERIOD,
      replacing(b"extraordinary_expenses: 0", b"extraordinary_expenses: 1425963.32"),
      ["{p}:62: extraordinary_expenses: 1,425,963.32 is more than the interest remittance 1,425,963.31 it is "
@@ -786,8 +789,8 @@ MISLED = [
      ["{p}:40: not UTF-8 text (invalid continuation byte at byte 1444: b'\\xe4')"]),
     ("a key that is not one of a mapping's keys", DEAL, replacing(b"  text: new", b"  txt: new"),
      ["{d}:14: templates.txt: not a valid key: got 'txt' (expected 'text' or 'html')"]),
-    ("a waterfall step without its kind", DEAL, replacing(A_INTEREST, b"    - {classes: [A]}\n"),
-     ["{d}:88: waterfall.interest[1]: a step needs its kind (expected step: 'fees' or 'interest')"]),
+    ("a waterfall step without its kind", DEAL, replacing(A_INTEREST, b"  - {from: interest, classes: [A]}\n"),
+     ["{d}:144: waterfall[2]: an action needs its kind (expected pay:, transfer: or allocate:)"]),
 ]
 
 

@@ -183,20 +183,20 @@ LAX = [
      "without the quotes)"),
     ("deal.yaml", "distribution_day: 25 ", "distribution_day: 25.0",
      "schedule.distribution_day: expected a whole number, got 25.0 (write a whole number without a decimal point)"),
-    ("deal.yaml", "earliest_distribution: 37 ", 'earliest_distribution: "37"',
-     "stepdown.earliest_distribution: expected a whole number, got text '37'"),
-    ("deal.yaml", "from_distribution: 37,", "from_distribution: 37.0,",
-     "trigger.cumulative_loss_schedule[0].from_distribution: expected a whole number, got 37.0"),
+    ("period", "loan_count: 586", 'loan_count: "586"',
+     "opening.loan_count: expected a whole number, got text '586'"),
+    ("period", "payoffs: {count: 4,", "payoffs: {count: 4.0,",
+     "collections.payoffs.count: expected a whole number, got 4.0"),
     ("deal.yaml", "include_unpaid: false}", 'include_unpaid: "on"}',
-     "waterfall.interest[2].include_unpaid: expected true or false, got 'on'"),
+     "waterfall[3].include_unpaid: expected true or false, got 'on'"),
     ("deal.yaml", "include_unpaid: false}", "include_unpaid: yes}",
-     "waterfall.interest[2].include_unpaid: expected true or false, got 'yes'"),
+     "waterfall[3].include_unpaid: expected true or false, got 'yes'"),
     ("deal.yaml", "include_unpaid: false}", "include_unpaid: no}",
-     "waterfall.interest[2].include_unpaid: expected true or false, got 'no'"),
+     "waterfall[3].include_unpaid: expected true or false, got 'no'"),
     ("deal.yaml", "include_unpaid: false}", "include_unpaid: 0}",
-     "waterfall.interest[2].include_unpaid: expected true or false, got 0"),
+     "waterfall[3].include_unpaid: expected true or false, got 0"),
     ("deal.yaml", "include_unpaid: false}", "include_unpaid: 1.0}",
-     "waterfall.interest[2].include_unpaid: expected true or false, got Decimal('1.0')"),
+     "waterfall[3].include_unpaid: expected true or false, got Decimal('1.0')"),
     ("period", "remaining_term: 356 ", "remaining_term: 5:56",
      "remaining_term: expected a whole number, got text '5:56', which is not a plain decimal number"),
     ("period", "loan_count: 586", "loan_count: 0x24A",
@@ -236,7 +236,7 @@ def test_the_deals_errors_and_every_periods_come_together(deal, tmp_path):
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     assert lines[-1] == "4 errors; nothing written"
-    assert lines[0].startswith(f"{deal / 'deal.yaml'}:54: classes[0].cusip: got '64352vcc'")
+    assert lines[0].startswith(f"{deal / 'deal.yaml'}:55: classes[0].cusip: got '64352vcc'")
     assert [line.split(": ", 2)[1] for line in lines[1:4]] == ["advances", "wac", "remaining_term"]
 
 

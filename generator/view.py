@@ -1,0 +1,194 @@
+"""The statement as a view over a run's figures, and the checks every statement must pass.
+
+:func:`statement` builds the format-neutral :class:`~generator.statement.Statement` that the
+templates and the JSON record read, taking each value by its figure's name from the
+:class:`~generator.engine.Run`: nothing is computed here that a figure does not hold.
+:func:`checks` ties the statement out (the record's checks), and :func:`invariants` holds
+the waterfall to its rules; a statement that fails either is never written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from .number import ZERO
+from .statement import Check, ClassResult, Statement, TriggerTest
+
+#: Each class's figures, as ClassResult names them.
+CLASS_FIELDS = ("beginning_balance", "principal", "losses", "ending_balance", "index", "margin", "uncapped_rate",
+                "rate", "next_rate", "cap_binding", "current_interest", "ppis_reduction", "relief_act_reduction",
+                "loss_reduction", "unpaid_interest_before", "interest_distribution", "unpaid_interest_after",
+                "carryover_before", "carryover_current", "carryover_paid", "carryover_after", "unpaid_losses_before",
+                "writedown_reimbursed", "unpaid_losses_after", "interest", "total", "per_1000_basis", "factor")
+PER_1000 = ("principal", "interest", "total", "losses", "ending_balance")
+TOTALS = ("beginning_balance", "principal", "losses", "ending_balance", "interest", "total", "interest_distribution",
+          "unpaid_interest_after", "ppis_reduction", "relief_act_reduction", "loss_reduction", "carryover_current",
+          "carryover_paid", "carryover_after", "writedown_reimbursed", "unpaid_losses_after")
+POOL = ("beginning_balance", "ending_balance", "beginning_count", "ending_count", "scheduled_principal",
+        "curtailments", "payoffs", "payoff_count", "liquidation_proceeds", "liquidated_balance", "repurchases",
+        "prepayments", "principal_remittance", "interest_remittance", "prepayment_charges", "wac", "remaining_term",
+        "stated_balance_excluding_reo", "cleanup_call_threshold", "cleanup_call_exercisable", "cutoff_balance")
+BUCKETS = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy", "bankruptcy_60_plus")
+OC = ("target", "beginning", "before_distribution", "deficiency", "increase", "reduction", "ending")
+PERFORMANCE = ("net_monthly_excess_cash_flow", "delinquency_pct", "sixty_plus_balance", "credit_enhancement_pct",
+               "prior_credit_enhancement_pct", "stepdown_test_pct", "stepdown", "trigger", "optional_termination")
+CASH = ("available", "distributed", "interest_left", "principal_left", "excess_left")
+TOP = ("accrual_days", "index_rate", "next_index_rate", "net_wac", "net_wac_cap")
+
+#: The figures a statement shows, which the deal or the prelude must define ({c}: each class).
+REQUIRED = (TOP + tuple(f"pool.{k}" for k in POOL) + tuple(f"oc.{k}" for k in OC)
+            + tuple(f"performance.{k}" for k in PERFORMANCE) + tuple(f"cash.{k}" for k in CASH)
+            + tuple(f"totals.{k}" for k in TOTALS)
+            + ("losses.realized", "losses.bankruptcy", "losses.cumulative", "losses.cumulative_pct", "losses.severity",
+               "shortfalls.ppis", "shortfalls.ppis_covered", "shortfalls.ppis_not_covered")
+            + tuple(f"{{c}}.{k}" for k in CLASS_FIELDS))
+
+
+def statement(run: Any) -> Statement:
+    """The run's statement, every value a figure of the run."""
+    v = run.values
+    deal, program = run.deal, run.program
+    classes = tuple(_class(v, c) for c in deal.classes)
+    liquidated = [{k: v[f"losses.liquidated[{i}].{k}"] for k in ("loan", "balance", "proceeds", "loss", "severity")}
+                  for i in range(len(v["collections.liquidations"]))]
+    tests = tuple(TriggerTest(t.name, v[f"triggers.{program.keys[f'trigger:{t.name}']}.value"],
+                              v[f"triggers.{program.keys[f'trigger:{t.name}']}.threshold"],
+                              v[f"triggers.{program.keys[f'trigger:{t.name}']}.breached"])
+                  for t in deal.triggers if v[f"triggers.{program.keys[f'trigger:{t.name}']}.threshold"] is not None)
+    s = Statement(
+        deal_id=deal.id, period=run.period.period, distribution_number=v["distribution_number"],
+        distribution_date=v["distribution_date"], previous_distribution_date=v["previous_distribution_date"],
+        next_distribution_date=v["next_distribution_date"], record_date=v["record_date"],
+        accrual_days=v["accrual_days"], index_rate=v["index_rate"], next_index_rate=v["next_index_rate"],
+        net_wac=v["net_wac"], net_wac_cap=v["net_wac_cap"], classes=classes,
+        totals={k: v[f"totals.{k}"] for k in TOTALS},
+        fees={fee.name: v[f"fees.{program.keys[f'fee:{fee.name}']}.paid"] for fee in deal.fees},
+        pool={k: v[f"pool.{k}"] for k in POOL},
+        delinquency={b: {k: v[f"delinquency.{b}.{k}"] for k in ("count", "unpaid_balance", "stated_balance")}
+                     for b in BUCKETS},
+        reo={"stated_balance": v["reo.stated_balance"], "book_value": v["reo.book_value"],
+             "new": [{k: v[f"reo.new[{i}].{k}"] for k in ("loan", "unpaid_balance", "stated_balance")}
+                     for i in range(len(v["reo.new"]))],
+             "principal_amortization": v["reo.principal_amortization"]},
+        losses={"realized": v["losses.realized"], "bankruptcy": v["losses.bankruptcy"],
+                "cumulative": v["losses.cumulative"], "cumulative_pct": v["losses.cumulative_pct"],
+                "liquidated": liquidated, "severity": v["losses.severity"]},
+        shortfalls={"ppis": v["shortfalls.ppis"], "ppis_covered": v["shortfalls.ppis_covered"],
+                    "ppis_not_covered": v["shortfalls.ppis_not_covered"], "relief_act": v["shortfalls.relief_act"]},
+        oc={k: v[f"oc.{k}"] for k in OC},
+        performance={k: v[f"performance.{k}"] for k in PERFORMANCE},
+        triggers=tests,
+        cash={k: v[f"cash.{k}"] for k in CASH},
+        waterfall=tuple(run.ledger.steps), checks=(), advances=v["advances"],
+        extraordinary_expenses=v["extraordinary_expenses"], deficiencies=v["deficiencies"],
+    )
+    return _with_checks(s, run)
+
+
+def _class(v: dict[str, Any], c: Any) -> ClassResult:
+    n = c.name
+    basis = v[f"{n}.per_1000_basis"]
+    per = {k: v[f"{n}.per_1000.{k}"] for k in PER_1000} if basis is not None else None
+    return ClassResult(name=n, kind=c.kind, cusip=c.cusip, original_balance=c.original_balance,
+                       **{k: v[f"{n}.{k}"] for k in CLASS_FIELDS if k not in ("per_1000_basis",)},
+                       per_1000_basis=basis, per_1000=per)
+
+
+def _with_checks(s: Statement, run: Any) -> Statement:
+    return replace(s, checks=tuple(checks(s, run)))
+
+
+def checks(s: Statement, run: Any) -> list[Check]:
+    """The statement's reconciliation, as its record lists it: cash in equals cash out, each class
+    and the pool roll forward, the classes add up to the pool, OC rolls forward."""
+    v = run.values
+    paid_out = sum((step.amount for i, step in enumerate(s.waterfall) if i not in run.ledger.transfers), ZERO)
+    out = [Check("cash: available = paid out", s.cash["available"], paid_out),
+           Check("cash: paid out = fees, expenses and class distributions", paid_out, s.cash["distributed"])]
+    for r in s.classes:
+        if r.kind != "excess":
+            out.append(Check(f"class {r.name}: end = beginning - principal - losses",
+                             r.ending_balance, r.beginning_balance - r.principal - r.losses))
+    pool = s.pool
+    out.append(Check("pool: end = beginning - principal collected - liquidated balances", pool["ending_balance"],
+                     pool["beginning_balance"] - v["collections.scheduled_principal"] - v["collections.curtailments"]
+                     - v["collections.payoffs.amount"] - v["collections.repurchases.amount"]
+                     - pool["liquidated_balance"]))
+    out.append(Check("classes (with the OC notional) add up to the pool",
+                     sum((r.ending_balance for r in s.classes if r.kind != "residual"), ZERO), pool["ending_balance"]))
+    out.append(Check("OC end = OC beginning + increase - reduction - losses not written down", s.oc["ending"],
+                     s.oc["beginning"] + s.oc["increase"] - s.oc["reduction"] - s.losses["realized"]
+                     + sum((r.losses for r in s.classes), ZERO)))
+    return out
+
+
+def invariants(s: Statement, run: Any) -> list[str]:
+    """What the waterfall's rules guarantee, checked on the figures: no payment beyond what its
+    account held or what was due, principal within the principal distribution amount (and what
+    the classes could not take accounted for), every account rolled forward, nothing negative.
+    Each failure names both numbers."""
+    v, w = run.values, run.ledger
+    out: list[str] = []
+    for n, due in w.dues:
+        step = s.waterfall[n - 1]
+        available = step.amount + step.remaining
+        if step.amount > max(ZERO, v[due]):
+            out.append(f"flow[{n}] ({step.description}) pays {_m(step.amount)}, more than is due {_m(v[due])}")
+        if step.remaining < 0:
+            out.append(f"flow[{n}] ({step.description}) pays {_m(step.amount)}, more than its account held "
+                       f"{_m(available)}")
+    out += _principal(run)
+    for account in run.program.accounts:
+        out += _rolled_forward(run, account)
+    for r in s.classes:
+        for name in ("ending_balance", "unpaid_interest_after", "carryover_after", "unpaid_losses_after"):
+            value = getattr(r, name)
+            if value is not None and value < 0:
+                out.append(f"class {r.name} {name.replace('_', ' ')} is {_m(value)}, below zero")
+    return out
+
+
+def _principal(run: Any) -> list[str]:
+    v, w = run.values, run.ledger
+    out = []
+    for budget, allocated in w.allocated.items():
+        amount = v[w.budgets[budget]]
+        total = sum((v[x] for x in allocated), ZERO)
+        if total > amount:
+            out.append(f"principal allocated {_m(total)} is more than the principal distribution amount {_m(amount)} "
+                       f"({budget}; {_m(total - amount)} over)")
+        classes = [x.split(".")[-2] for x in allocated]
+        paid = sum((v[f"{c}.paid.principal"] + v[f"{c}.paid.extra_principal"] for c in classes), ZERO)
+        if paid > total:
+            out.append(f"principal paid to the classes {_m(paid)} is more than was allocated to them {_m(total)}")
+        unfunded = sum((v[f"{c}.principal_still_due"] for c in classes if f"{c}.principal_still_due" in v), ZERO)
+        extra = sum((v[f"{c}.paid.extra_principal"] for c in classes), ZERO)
+        if extra > unfunded:
+            out.append(f"extra principal paid {_m(extra)} is more than the principal still due {_m(unfunded)}")
+    return out
+
+
+def _rolled_forward(run: Any, account: str) -> list[str]:
+    v, w = run.values, run.ledger
+    section = w.section(account)
+    deposit = v[f"accounts.{account}.deposit"]
+    out_ = sum((step.amount for step in w.steps if step.section == section), ZERO)
+    incoming = sum((v[f"transfers.{a}.{account}"] for a in run.program.accounts if a != account), ZERO)
+    ending = v[f"accounts.{account}.balance"]
+    problems = []
+    if deposit + incoming - out_ != ending:
+        problems.append(f"the {account} account does not roll forward: deposited {_m(deposit)} + transferred in "
+                        f"{_m(incoming)} - paid out {_m(out_)} = {_m(deposit + incoming - out_)}, but it holds "
+                        f"{_m(ending)}")
+    if ending < 0:
+        problems.append(f"the {account} account ends below zero: {_m(ending)}")
+    return problems
+
+
+def _m(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+__all__ = ["statement", "checks", "invariants", "REQUIRED"]
