@@ -175,9 +175,6 @@ Money = Annotated[Decimal, BeforeValidator(_decimal(2, MAX_MONEY, "money amount"
 #: A rate or percentage as a fraction (0.0217 is 2.17%); never negative, at most 100%.
 Rate = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(1), "rate", "1, that is 100%")),
                  WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
-#: A multiple of a rate (a trigger's fraction of the senior enhancement); never negative, at most 10.
-Multiple = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(10), "multiple", "10")),
-                     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10})]
 Count = Annotated[int, BeforeValidator(_whole(0, MAX_COUNT)),
                   WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})]
 #: A distribution's number, counted from the first (1).
@@ -481,17 +478,6 @@ class Deal(Strict):
     accounts: tuple[Account, ...] = Field(description="The accounts the deal's cash lives in.")
     waterfall: tuple[Action, ...] = Field(description="The priority of payments: actions over the accounts, "
                                                       "in order.")
-
-    def cls(self, name: str) -> CertificateClass:
-        for c in self.classes:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    @property
-    def cutoff_balance(self) -> Decimal:
-        """The cut-off pool balance: certificates plus the initial OC (the excess class's notional)."""
-        return sum((c.original_balance for c in self.classes), Decimal(0))
 
 
 # --------------------------------------------------------------------------- period

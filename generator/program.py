@@ -233,12 +233,14 @@ class Compiler:
         """Define ``name`` by a formula (``cls``: the class whose ``{c}`` it is written with)."""
         try:
             parsed = _formula(source)
+            problems = parsed.problems
         except f.FormulaError as exc:
-            self.report(where, f"{_shown(source)}: {exc}")
-            return None
-        for problem in parsed.problems:
+            problems = (str(exc),)
+        for problem in problems:
             self.report(where, f"{_shown(source)}: {problem}")
-        if parsed.problems:
+        if problems:  # the figure stands, untyped, so that what reads it is not reported for it too
+            self.failed.add(name)
+            self.defs[name] = Definition(name, type_ or f.NONE, label, "constant", where)
             return None
         deps = tuple(n.replace("{c}", cls) for n in parsed.local) if cls else parsed.local
         d = Definition(name, type_ or "", label.replace("{c}", cls) if cls else label, kind, where, parsed.tree,
@@ -537,6 +539,9 @@ class Compiler:
             types = f.Types(lambda n: self.type_of(mapping.get(n, n) if mapping else n), self.known)
             got = f.check(source.expr, types, d.type or None)
             got = f.NUMBER if got == f.LITERAL else got
+            if got == f.AMOUNT and not d.type and source.where[0] == "deal":
+                raise f.FormulaError("gives an amount of money not rounded to the cent: cash must be rounded, say "
+                                     "how with cents(...) (half-up) or cents_down(...), or declare type: amount")
         except f.FormulaError as exc:
             self.failed.add(d.name)
             if source.where[0] == "prelude":  # a standard figure: what the deal must give it
@@ -637,8 +642,16 @@ class Compiler:
     def _claims_on(self, path: list[Prepared]) -> None:
         paid: dict[tuple[str, str], Prepared] = {}
         once: dict[str, Prepared] = {}
+        budget: Prepared | None = None  # the first principal action: the others share its amount
         for p in path:
             a = p.action
+            if isinstance(a, m.PayPrincipal):
+                if budget is not None and f.text(_formula(a.amount).tree) != f.text(_formula(budget.action.amount).tree):
+                    self.report(("deal", p.path + ("amount",)),
+                                f"pays principal from {a.amount}, but {budget.label} pays it from "
+                                f"{budget.action.amount}: the principal would be paid twice (expected the same "
+                                "amount: for every principal action, which then share it)")
+                budget = budget or p
             kind = getattr(a, "pay", None) or (f"allocate {a.allocate}" if isinstance(a, m.AllocateLosses) else None)
             if kind in ("fees", "extra_principal") or (kind in ("residual", "prepayment_charges")):
                 slot = kind if kind in ("fees", "extra_principal") else f"{kind} from {a.from_}"

@@ -153,6 +153,12 @@ def invariants(s: Statement, run: Any) -> list[str]:
 def _principal(run: Any) -> list[str]:
     v, w = run.values, run.ledger
     out = []
+    pda = v.get("principal_distribution_amount")
+    paid_all = sum((v[f"{c.name}.paid.principal"] + v[f"{c.name}.paid.extra_principal"] for c in run.deal.classes),
+                   ZERO)
+    if pda is not None and paid_all > pda:
+        out.append(f"principal paid to the classes {_m(paid_all)} is more than the principal distribution amount "
+                   f"{_m(pda)} ({_m(paid_all - pda)} over)")
     for budget, allocated in w.allocated.items():
         amount = v[w.budgets[budget]]
         total = sum((v[x] for x in allocated), ZERO)

@@ -1,0 +1,170 @@
+"""The deal language: what a deal file may say, and every way it can be wrong.
+
+Each bad-input case edits a copy of the reference deal (the edit beside the message it
+must produce) and runs ``remit render`` as a user would: every problem is reported as
+``deal.yaml:line: field: message``, all at once, with exit status 1 and nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.pipeline import run
+
+from .conftest import REFERENCE_DEAL
+from .test_errors import edit
+
+SEQUENTIAL = "  - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}\n"
+ONE_BY_ONE = ("  - {pay: principal, from: principal, classes: [A], amount: principal_distribution_amount}\n"
+              "      - {pay: principal, from: principal, classes: [M-1, M-2, M-3, M-4], "
+              "amount: principal_distribution_amount}\n")
+
+
+def render(deal: Path, out: Path) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["render", str(deal), "-p", "2002-05", "-f", "json", "-o", str(out)])
+    return result.exit_code, result.stderr.splitlines()
+
+
+def two_principal_steps(deal: Path, second_amount: str = "principal_distribution_amount") -> None:
+    """The sequential principal action split in two: A, then the mezzanine classes."""
+    edit(deal / "deal.yaml", "      - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], "
+                             "amount: principal_distribution_amount}\n",
+         "      - {pay: principal, from: principal, classes: [A], amount: principal_distribution_amount}\n"
+         f"      - {{pay: principal, from: principal, classes: [M-1, M-2, M-3, M-4], amount: {second_amount}}}\n")
+
+
+# ------------------------------------------------------------------ principal is paid once
+
+
+def test_two_principal_steps_share_the_principal_distribution_amount(reference_deal):
+    """Before the deal language, the second of two principal steps was handed the whole principal
+    distribution amount again: on the reference month A took all 1,767,305.99, M-1 was "still
+    due" the same again, and the extra principal step paid it 925,347.43 from excess cash, with
+    every check passing.  Now every principal action naming one amount draws on it once."""
+    two_principal_steps(reference_deal)
+    [c] = run(reference_deal, "2002-05")
+    paid = {r.name: r.principal for r in c.statement.classes}
+    assert paid["A"] == c.run["principal_distribution_amount"] == D("1767305.99")
+    assert paid["M-1"] == paid["M-2"] == paid["M-3"] == paid["M-4"] == D("0.00")
+    assert c.statement.oc["increase"] == D("0.00")
+    assert c.statement.cls("CE").interest == D("925347.43")  # the excess cash flow still goes to CE
+    v = c.run.values
+    assert v["waterfall[8].else[1].payable"] == D("0.00")  # what was left of the amount after A's step
+
+
+def test_principal_actions_drawing_on_two_amounts_are_refused(reference_deal, tmp_path):
+    two_principal_steps(reference_deal, "pool.principal_remittance")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert lines == [f"{reference_deal / 'deal.yaml'}:165: waterfall[8].else[1].amount: pays principal from "
+                     "pool.principal_remittance, but waterfall[8].else[0] pays it from principal_distribution_amount: "
+                     "the principal would be paid twice (expected the same amount: for every principal action, which "
+                     "then share it)", "1 error; nothing written"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_principal_beyond_the_principal_distribution_amount_is_refused_with_both_numbers(reference_deal, tmp_path):
+    edit(reference_deal / "deal.yaml", "classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}",
+         "classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount + 1000000.00}")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert ("2002-05: does not reconcile: principal paid to the classes 2,692,653.42 is more than the principal "
+            "distribution amount 1,767,305.99 (925,347.43 over)") in lines
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ bad input
+
+
+D_ = "{d}"
+CASES = [
+    ("unknown action kind", "  - {pay: fees, from: interest}", "  - {pay: bonuses, from: interest}",
+     [f"{D_}:143: waterfall[1]: unknown action 'pay: bonuses' (expected one of: pay: fees, pay: amount, pay: "
+      "interest, pay: principal, pay: extra_principal, pay: unpaid_interest, pay: writedown_reimbursement, pay: "
+      "carryover, pay: residual, pay: prepayment_charges, transfer, allocate: losses)"]),
+    ("an action naming an unknown account", "  - {pay: fees, from: interest}", "  - {pay: fees, from: intrest}",
+     [f"{D_}:143: waterfall[1]: no account 'intrest' (expected one of: interest, principal, excess, "
+      "prepayment_charges)"]),
+    ("an action naming an unknown class", "{pay: residual, from: excess, class: CE}",
+     "{pay: residual, from: excess, class: XE}",
+     [f"{D_}:171: waterfall[14].class: class 'XE' is not one of the deal's classes (A, M-1, M-2, M-3, M-4, CE, P, R)"]),
+    ("a formula that does not parse", "formula: (wac - fees.annual_rate) * 30 / accrual_days",
+     "formula: (wac - fees.annual_rate * 30 / accrual_days",
+     [f"{D_}:70: figures.net_wac_cap.formula: formula '(wac - fees.annual_rate * 30 / accrual_days': the formula "
+      "ends too soon (a parenthesis, an operand or an argument is missing)"]),
+    ("a formula naming nothing known", "formula: (wac - fees.annual_rate) * 30 / accrual_days",
+     "formula: (wac - fees.annual_rat) * 30 / accrual_days",
+     [f"{D_}:70: figures.net_wac_cap.formula: net_wac_cap: formula '(wac - fees.annual_rat) * 30 / accrual_days': "
+      "unknown name 'fees.annual_rat' (did you mean fees.annual_rate?)"]),
+    ("a rate where money is needed", "formula: cents(pool.cutoff_balance * 0.005)",
+     "formula: pool.cutoff_balance * 0.005",
+     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'pool.cutoff_balance * 0.005': gives an amount of "
+      "money not rounded to the cent: cash must be rounded, say how with cents(...) (half-up) or cents_down(...), "
+      "or declare type: amount"]),
+    ("a rate added to money", "formula: cents(pool.cutoff_balance * 0.005)",
+     "formula: cents(pool.cutoff_balance + wac)",
+     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'cents(pool.cutoff_balance + wac)': + between money "
+      "(whole cents) and a rate (pool.cutoff_balance + wac)"]),
+    ("a cycle between figures", "formula: cents(pool.cutoff_balance * 0.005)", "formula: cents(oc.target * 0.005)",
+     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: a cycle: oc.floor -> oc.target -> oc.floor (a figure cannot "
+      "depend on itself)"]),
+    ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
+     [f"{D_}:142: waterfall[0].when: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
+      "(expected a condition (true or false))"]),
+    ("fees paid twice", "  - {pay: fees, from: interest}\n", "  - {pay: fees, from: interest}\n" * 2,
+     [f"{D_}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
+      "waterfall[1])"]),
+    ("an action reading what a later action pays", "formula: min(transfers.interest.excess + oc.release_due, "
+     "oc.deficiency)", "formula: min(transfers.principal.excess + oc.release_due, oc.deficiency)",
+     [f"{D_}:155: waterfall[8].amount: waterfall[8].amount reads principal_distribution_amount, which is final only "
+      "after waterfall[9] adds to transfers.principal.excess (expected only figures final before the action runs)",
+      f"{D_}:164: waterfall[8].else[0].amount: waterfall[8].else[0].amount reads principal_distribution_amount, "
+      "which is final only after waterfall[9] adds to transfers.principal.excess (expected only figures final before "
+      "the action runs)"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_deal_language_is_reported_and_nothing_is_written(reference_deal, tmp_path, case):
+    _, old, new, expected = case
+    edit(reference_deal / "deal.yaml", old, new)
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert lines[:-1] == [e.format(d=reference_deal / "deal.yaml") for e in expected]
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_problem_of_the_language_is_reported_at_once(reference_deal, tmp_path):
+    for _, old, new, _ in (CASES[1], CASES[3], CASES[6], CASES[8]):
+        edit(reference_deal / "deal.yaml", old, new)
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1 and lines[-1] == "4 errors; nothing written"
+    assert [int(line.split(":")[1]) for line in lines[:-1]] == [70, 87, 142, 143]
+
+
+def test_a_standard_figure_missing_its_rule_names_what_the_deal_must_define(reference_deal, tmp_path):
+    edit(reference_deal / "deal.yaml", "  performance.optional_termination:\n", "  performance.optional_terminated:\n")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert (f"{reference_deal / 'deal.yaml'}:67: figures: performance.optional_termination is not defined, and the "
+            "standard figures A.margin, M-1.margin, M-2.margin and 2 more read it (expected "
+            "performance.optional_termination: <formula> under figures:)") in lines
+
+
+def test_the_schema_describes_every_field(tmp_path):
+    result = CliRunner().invoke(main, ["schema", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    missing = []
+    for name in ("deal", "period"):
+        doc = json.loads((tmp_path / f"{name}.schema.json").read_text())
+        for model, spec in [("(top)", doc), *doc.get("$defs", {}).items()]:
+            for field, prop in spec.get("properties", {}).items():
+                if "description" not in prop:
+                    missing.append(f"{name}: {model}.{field}")
+    assert missing == []
