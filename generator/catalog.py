@@ -12,10 +12,12 @@ class (``A.original_balance``, ``A.coupon.margin``), a fee's by the fee
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import typing
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel
@@ -113,15 +115,14 @@ def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str
 
 
 def _attr(path: tuple, field: str) -> Callable[[Any], Any]:
-    steps = tuple(p for p in path) + (field,)
+    """A field's value (None when a section on its way is none: a period without an opening)."""
+    attrs = operator.attrgetter(".".join((*path, field)))
 
     def get(root: Any) -> Any:
-        value = root
-        for part in steps:
-            if value is None:
-                return None
-            value = getattr(value, part)
-        return value
+        try:
+            return attrs(root)
+        except AttributeError:  # a section that is not there (None)
+            return None
 
     return get
 
@@ -172,7 +173,7 @@ def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
     out: dict[str, tuple[str, tuple, Any, str]] = {}
 
     def add(name: str, type_: str, path: tuple, value: Any, model: type[BaseModel], field: str, owner: str) -> None:
-        out[name] = (type_, path, value, f"{owner}: {_label(model.model_fields[field].description or field)}")
+        out[name] = (type_, path, value, f"{owner}: {_field_label(model, field)}")
 
     cls = m.CertificateClass
     for i, c in enumerate(deal.classes):
@@ -198,6 +199,11 @@ def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
         add(f"schedule.{name}", type_, ("schedule", name), getattr(s, name), m.Schedule, name, "schedule")
     add("deal_id", "text", ("id",), deal.id, m.Deal, "id", "deal")
     return out
+
+
+@lru_cache(maxsize=256)
+def _field_label(model: type[BaseModel], field: str) -> str:
+    return _label(model.model_fields[field].description or field)
 
 
 def _label(description: str) -> str:

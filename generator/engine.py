@@ -11,7 +11,8 @@ knows a deal by name.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -43,8 +44,6 @@ class Run:
     values: dict[str, Any]
     ledger: actions.Ledger
     previous: "Run | None"
-    #: Figures the engine computed from the calendar, and why (for explain).
-    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def deal(self) -> Deal:
@@ -66,21 +65,27 @@ def _next_distribution_date(deal: Deal, date: dt.date) -> dt.date:
     return cal.distribution_date(year, month, deal.schedule.distribution_day, deal.schedule.holiday_calendar)
 
 
-def _calendar(program: Program, period: Period, values: dict[str, Any], notes: dict[str, str]) -> None:
+def _calendar(program: Program, period: Period, values: dict[str, Any]) -> None:
     deal, sched = program.deal, program.deal.schedule
     date = distribution_date_for(deal, period)
     values["distribution_date"] = date
+    values["distribution_number"] = cal.months_between(sched.first_distribution_date, date) + 1
+    values["next_distribution_date"] = _next_distribution_date(deal, date)
+    values["record_date"] = cal.record_date(date, sched.holiday_calendar)
+
+
+def calendar_notes(run: "Run") -> dict[str, str]:
+    """Why each date the calendar gives falls where it does (for explain)."""
+    sched, period, values = run.deal.schedule, run.period, run.values
+    notes = {"distribution_number": f"months from the first distribution date {sched.first_distribution_date} to "
+                                    f"{values['distribution_date']}, + 1",
+             "next_distribution_date": "the deal's distribution date of the next month",
+             "record_date": "the business day before the distribution date"}
     if period.distribution_date is None:
         nominal = dt.date(*cal.period_month(period.period), sched.distribution_day)
         notes["distribution_date"] = (f"day {sched.distribution_day} of {period.period}, or the next business day: "
                                       f"{cal.why_business_day(nominal, sched.holiday_calendar)}")
-    values["distribution_number"] = cal.months_between(sched.first_distribution_date, date) + 1
-    notes["distribution_number"] = (f"months from the first distribution date {sched.first_distribution_date} to "
-                                    f"{date}, + 1")
-    values["next_distribution_date"] = _next_distribution_date(deal, date)
-    notes["next_distribution_date"] = "the deal's distribution date of the next month"
-    values["record_date"] = cal.record_date(date, sched.holiday_calendar)
-    notes["record_date"] = "the business day before the distribution date"
+    return notes
 
 
 def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
@@ -100,22 +105,49 @@ def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
             values[name] = d.value
 
 
-def _compute(program: Program, d: Definition, values: dict[str, Any], previous: Run | None) -> None:
-    if d.kind == "carried":
-        if previous is not None:
-            values[d.name] = previous.values[d.carried_from]
-            return
-        d = d.opening
-    try:
-        values[d.name] = d.fn([values[x] for x in d.deps])
-    except f.Missing:
-        missing = ", ".join(x for x in d.deps if values.get(x) is None) or "a value it needs"
-        if d.where[0] == "prelude":  # a standard figure: the deal gave it nothing to compute from
-            raise FigureError([program.source.error(("figures",), f"the standard figure {d.name} cannot be computed "
-                                                                  f"this period: {missing} has no value")]) from None
-        raise FigureError([program.source.error(d.where[1], f"{d.name} cannot be computed this period: {missing} has "
-                                                            "no value (expected a formula that asks given(...) "
-                                                            "first)")]) from None
+def _plan(program: Program) -> list[list[tuple]]:
+    """Each phase's figures as (name, function, the names it reads, carried from), once per program."""
+    plan = program.__dict__.get("_plan")
+    if plan is None:
+        plan = [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps), d.carried_from) for d in phase]
+                for phase in program.phases]
+        program.__dict__["_plan"] = plan
+    return plan
+
+
+def _getter(deps: tuple[str, ...]) -> Any:
+    """The values of ``deps`` from the figures, as a tuple, in one C call."""
+    if not deps:
+        return lambda values: ()
+    if len(deps) == 1:
+        (only,) = deps
+        return lambda values: (values[only],)
+    return operator.itemgetter(*deps)
+
+
+def _compute(program: Program, phase: list[tuple], values: dict[str, Any], previous: Run | None) -> None:
+    carried = previous.values if previous is not None else None
+    for name, fn, get, carried_from in phase:
+        if carried is not None and carried_from is not None:
+            values[name] = carried[carried_from]
+            continue
+        try:
+            values[name] = fn(get(values))
+        except (f.Missing, TypeError):  # none where a value is needed (Decimal arithmetic with None)
+            deps = (program.defs[name].opening or program.defs[name]).deps
+            if not any(values.get(x) is None for x in deps):
+                raise
+            raise _no_value(program, program.defs[name], values) from None
+
+
+def _no_value(program: Program, d: Definition, values: dict[str, Any]) -> FigureError:
+    d = d.opening or d
+    missing = ", ".join(x for x in d.deps if values.get(x) is None) or "a value it needs"
+    if d.where[0] == "prelude":  # a standard figure: the deal gave it nothing to compute from
+        return FigureError([program.source.error(("figures",), f"the standard figure {d.name} cannot be computed "
+                                                              f"this period: {missing} has no value")])
+    return FigureError([program.source.error(d.where[1], f"{d.name} cannot be computed this period: {missing} has no "
+                                                         "value (expected a formula that asks given(...) first)")])
 
 
 def _items(program: Program, values: dict[str, Any]) -> None:
@@ -125,6 +157,17 @@ def _items(program: Program, values: dict[str, Any]) -> None:
         for d in program.items:
             deps = [x.replace("{i}", str(i)) for x in d.deps]
             values[d.name.replace("{i}", str(i))] = d.fn([values[x] for x in deps])
+
+
+def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
+    """The tallies no action adds to: zero, once per program."""
+    found = program.__dict__.get("_zeros")
+    if found is None:
+        names = [n for n in program.finals[0] if not (n.startswith("accounts.") and n.endswith(".balance"))]
+        found = ({n: ZERO for n in names},
+                 {n: actions.Dynamic(n, program.defs[n].label, "0.00", ()) for n in names})
+        program.__dict__["_zeros"] = found
+    return found
 
 
 def _finalize(names: tuple[str, ...], w: actions.Ledger) -> None:
@@ -144,20 +187,24 @@ def _finalize(names: tuple[str, ...], w: actions.Ledger) -> None:
 def run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:
     """Compute one distribution.  Pure: the same inputs give the same figures."""
     values: dict[str, Any] = {}
-    notes: dict[str, str] = {}
     _inputs(program, period, values)
-    _calendar(program, period, values, notes)
+    _calendar(program, period, values)
     _items(program, values)
     w = actions.Ledger(program, values)
-    for k, phase in enumerate(program.phases):
-        _finalize(program.finals[k], w)
-        for d in phase:
-            _compute(program, d, values, previous)
+    zeros, zero_figures = _zeros(program)
+    values.update(zeros)
+    w.dynamic.update(zero_figures)
+    for k, phase in enumerate(_plan(program)):
+        if k:
+            _finalize(program.finals[k], w)
+        else:
+            _finalize(tuple(n for n in program.finals[0] if n not in zeros), w)
+        _compute(program, phase, values, previous)
         if k < len(program.actions):
             if k == 0:
                 w.balance.update({a: f"accounts.{a}.deposit" for a in program.accounts})
             actions.run(w, program.actions[k])
-    return Run(program, period, source, values, w, previous, notes)
+    return Run(program, period, source, values, w, previous)
 
 
 __all__ = ["Run", "run_period", "distribution_date_for", "FigureError"]

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import formula as f
-from .engine import Run
+from .engine import Run, calendar_notes
 from .pipeline import Computed
 from .program import BUILTINS, Definition, prelude_source
 from .render import fixed, pct
@@ -304,7 +304,7 @@ class _Walk:
             self.visit(dep)
         if name != "distribution_date":
             self.visit("distribution_date")
-        self.steps[name] = Step(name, _CALENDAR[name], "the deal's schedule", self.run.notes.get(name, ""),
+        self.steps[name] = Step(name, _CALENDAR[name], "the deal's schedule", calendar_notes(self.run).get(name, ""),
                                 self.values[name], BUILTINS[name])
 
     def _definition(self, d: Definition) -> None:
@@ -463,7 +463,7 @@ def _date_basis(computed: Computed) -> str:
         return (f"distribution date given in the period file at {computed.source.where(('distribution_date',))}, "
                 "overriding the deal's rule")
     return f"distribution date by the deal's rule ({computed.deal_source.where(('schedule',))}): " \
-           f"{run.notes['distribution_date']}"
+           f"{calendar_notes(run)['distribution_date']}"
 
 
 __all__ = ["explain", "figures", "aliases", "Explanation", "Input", "Step", "UnknownFigure", "Mismatch", "display"]

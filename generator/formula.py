@@ -628,7 +628,7 @@ def _compile(expr: Any, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]
         return operator.itemgetter(index[expr.name])
     if kind is Neg:
         inner = _compile(expr.operand, index)
-        return lambda v: -_present(inner(v))
+        return lambda v: -inner(v)
     if kind is Not:
         inner = _compile(expr.operand, index)
         return lambda v: not inner(v)
@@ -639,15 +639,16 @@ def _compile(expr: Any, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]
         return lambda v: any(f(v) for f in items)
     if kind is Bin:
         left, right = _compile(expr.left, index), _compile(expr.right, index)
+        # (a value of none in arithmetic or an ordering raises TypeError: the engine reports it as missing)
         if expr.op in _COMPARE:
             test = _COMPARE[expr.op]
-            if expr.op in ("==", "!="):
-                return lambda v: test(left(v), right(v))
-            return lambda v: test(_present(left(v)), _present(right(v)))
+            return lambda v: test(left(v), right(v))
         if expr.op == "-":
-            return lambda v: _minus(_present(left(v)), _present(right(v)))
+            return lambda v: _minus(left(v), right(v))
         fn = _ARITH[expr.op]
-        return lambda v: fn(_present(left(v)), _present(right(v)))
+        if expr.op == "/":
+            return lambda v: ratio(_present(left(v)), _present(right(v)))
+        return lambda v: fn(left(v), right(v))
     return _compile_call(expr, index)
 
 
@@ -682,7 +683,12 @@ def _compile_call(expr: Call, index: dict[str, int]) -> Callable[[Sequence[Any]]
         return lambda v: len(inner(v))
     if fn == "share" and _rewritten_share(expr):  # share(amount, weight, list(...), position(...))
         amount, _, weights, position = parts
-        return lambda v: pro_rata(list(weights(v)), _present(amount(v)))[position(v)]
+
+        def share(v: Sequence[Any]) -> Any:
+            split = _present(amount(v))
+            return pro_rata(list(weights(v)), split)[position(v)] if split else ZERO_CASH
+
+        return share
     if fn == "share":  # share(amount, weight, w1, ..., wn)
         at = [a.name for a in expr.args[2:]].index(expr.args[1].name)
         amount, listed = parts[0], parts[2:]
@@ -693,9 +699,12 @@ def _compile_call(expr: Call, index: dict[str, int]) -> Callable[[Sequence[Any]]
         if len(parts) == 1:
             (inner,) = parts
             return lambda v: _sum_list(inner(v))
-        return lambda v: _sum([_present(f(v)) for f in parts])
+        return lambda v: _sum([f(v) for f in parts])
     pick = min if fn == "min" else max
-    return lambda v: pick(_present(f(v)) for f in parts)
+    if len(parts) == 2:
+        first, second = parts
+        return lambda v: pick(first(v), second(v))
+    return lambda v: pick([f(v) for f in parts])
 
 
 def _compile_schedule(expr: Call, parts: list) -> Callable[[Sequence[Any]], Any]:

@@ -138,7 +138,7 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
     try:
-        program = compile_deal(deal, src, REQUIRED)
+        program = compile_deal(deal, src, REQUIRED, data)
     except InputErrors as exc:
         errors += exc.errors
         program = None

@@ -613,8 +613,10 @@ class Compiler:
                         continue  # in an action, an account's balance is what it holds when the action runs
                     phase, tally = visit(dep, [])
                     if phase > top:
-                        where = d.where if d is not None else ("deal", ("waterfall", top))
-                        self.report(where, f"{name} reads {dep}, which is final only after "
+                        own = d is not None and d.kind == "action"
+                        where = d.where if own else ("deal", ("waterfall", top))
+                        reader, read = (name, dep) if own else (f"waterfall[{top}]", name)
+                        self.report(where, f"{reader} reads {read}, which is final only after "
                                            f"waterfall[{phase - 1}] adds to {tally} (expected only figures final "
                                            "before the action runs)")
 
@@ -756,20 +758,25 @@ _PROGRAMS: dict[Any, Program] = {}
 _PROGRAMS_MAX = 64
 
 
-def structure(deal: m.Deal) -> Any:
+def structure(deal: m.Deal, data: dict[str, Any]) -> Any:
     """What a deal's program depends on: its classes' names and kinds and which figures they
-    have, its fees' names and bases, its figures, triggers, accounts and waterfall -- not the
-    values the program reads (balances, margins, rates, dates, CUSIPs)."""
+    have, its fees' names and bases, and its figures, triggers, accounts and waterfall as the
+    file writes them (``data``: the file's values) -- not the values the program reads
+    (balances, margins, rates, dates, CUSIPs)."""
     classes = tuple((c.name, c.kind, c.coupon is not None, c.coupon.cap if c.coupon else None, c.per_1000_basis,
                      c.original_balance > 0) for c in deal.classes)
-    return (classes, tuple((fee.name, fee.base) for fee in deal.fees), repr(deal.figures), repr(deal.triggers),
-            repr(deal.accounts), repr(deal.waterfall))
+    return (classes, tuple((fee.name, fee.base) for fee in deal.fees),
+            repr(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall"))))
 
 
-def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = ()) -> Program:
+def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), data: dict[str, Any] | None = None
+                 ) -> Program:
     """The deal's :class:`Program`.  ``required``: the figures its statement shows, which the deal
-    or the prelude must define.  Raises :class:`InputErrors` with every problem found."""
-    shape = (structure(deal), tuple(required))
+    or the prelude must define; ``data``: the deal file's values (a program is shared by the deals
+    whose rules are written alike).  Raises :class:`InputErrors` with every problem found."""
+    if data is None:
+        return _compile(deal, src, required)
+    shape = (structure(deal, data), tuple(required))
     known = _PROGRAMS.get(shape)
     if known is not None:
         return dataclasses.replace(known, deal=deal, source=src, deal_values=deal_inputs(deal))

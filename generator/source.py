@@ -333,7 +333,8 @@ class _Reader:
     def _run(self, parser: Any) -> None:
         documents = 0
         get, stack, lines, cache = parser.get_event, self.stack, self.src.lines, _PLAIN_VALUES
-        scalar_event = yaml.ScalarEvent
+        scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
         while True:
             try:
                 event = get()
@@ -341,13 +342,15 @@ class _Reader:
                 self.errors.append(self._syntax_error(exc))
                 raise _Abort from None
             kind = type(event)
+            # The common cases inline: a key, a plain value seen before or quoted text, a mapping or
+            # list starting or ending, inside a mapping or list.  Anything else (an anchor, a tag, a
+            # duplicate key, a problem, the limits) takes the general path of the methods below.
             if kind is scalar_event:
-                # The common case, inline: a plain key, or a plain value seen before, in a mapping
-                # or list.  Anything else (and any problem) takes the general path below.
-                if stack and event.tag is None and event.anchor is None and event.implicit[0]:
+                if stack and event.tag is None and event.anchor is None and self.count < MAX_VALUES:
                     top = stack[-1]
                     into = top.value
                     text = event.value
+                    value = cache.get(text, _UNSEEN) if event.implicit[0] else text
                     if type(into) is dict:
                         key = top.key
                         if key is _NO_KEY:
@@ -355,26 +358,44 @@ class _Reader:
                                 top.key = text
                                 top.key_line = lines[top.path + (text,)] = event.start_mark.line + 1
                                 continue
-                        elif key is not _BAD_KEY and self.count < MAX_VALUES:
-                            value = cache.get(text, _UNSEEN)
-                            if value is not _UNSEEN:
-                                self.count += 1
-                                into[key] = value
-                                top.key = _NO_KEY
-                                continue
-                    elif self.count < MAX_VALUES:
-                        value = cache.get(text, _UNSEEN)
-                        if value is not _UNSEEN:
+                        elif key is not _BAD_KEY and value is not _UNSEEN:
                             self.count += 1
-                            lines[top.path + (len(into),)] = event.start_mark.line + 1
-                            into.append(value)
+                            into[key] = value
+                            top.key = _NO_KEY
                             continue
+                    elif value is not _UNSEEN:
+                        self.count += 1
+                        lines[top.path + (len(into),)] = event.start_mark.line + 1
+                        into.append(value)
+                        continue
                 self._on_scalar(event)
-            elif kind is yaml.MappingStartEvent:
-                self._on_start(event, {})
-            elif kind is yaml.SequenceStartEvent:
-                self._on_start(event, [])
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is mapping_start or kind is sequence_start:
+                if stack and event.anchor is None and event.tag is None and self.count < MAX_VALUES:
+                    top = stack[-1]
+                    into = top.value
+                    if type(into) is dict:
+                        key = top.key
+                        path = top.path + (key,) if key is not _NO_KEY and key is not _BAD_KEY else None
+                    else:
+                        path = top.path + (len(into),)
+                        lines[path] = event.start_mark.line + 1
+                    if path is not None and len(path) <= MAX_DEPTH:
+                        self.count += 1
+                        stack.append(_Frame({} if kind is mapping_start else [], path, None, self.count))
+                        continue
+                self._on_start(event, {} if kind is mapping_start else [])
+            elif kind in ends:
+                frame = stack[-1]
+                if frame.anchor is None and not frame.is_key and len(stack) > 1:
+                    stack.pop()
+                    top = stack[-1]
+                    if type(top.value) is list:
+                        top.value.append(frame.value)
+                    else:
+                        if top.key is not _BAD_KEY:
+                            top.value[top.key] = frame.value
+                        top.key = _NO_KEY
+                    continue
                 self._on_end()
             elif kind is yaml.AliasEvent:
                 self._on_alias(event)
