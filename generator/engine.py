@@ -107,11 +107,11 @@ def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
 
 def _plan(program: Program) -> list[list[tuple]]:
     """Each phase's figures as (name, function, the names it reads, carried from), once per program."""
-    plan = program.__dict__.get("_plan")
+    plan = program.derived.get("plan")
     if plan is None:
         plan = [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps), d.carried_from) for d in phase]
                 for phase in program.phases]
-        program.__dict__["_plan"] = plan
+        program.derived["plan"] = plan
     return plan
 
 
@@ -161,12 +161,12 @@ def _items(program: Program, values: dict[str, Any]) -> None:
 
 def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
     """The tallies no action adds to: zero, once per program."""
-    found = program.__dict__.get("_zeros")
+    found = program.derived.get("zeros")
     if found is None:
         names = [n for n in program.finals[0] if not (n.startswith("accounts.") and n.endswith(".balance"))]
         found = ({n: ZERO for n in names},
                  {n: actions.Dynamic(n, program.defs[n].label, "0.00", ()) for n in names})
-        program.__dict__["_zeros"] = found
+        program.derived["zeros"] = found
     return found
 
 

@@ -112,6 +112,9 @@ class Program:
     #: The names a statement's record gives figures that stand for another (triggers.Cumulative losses.value).
     aliases: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # a fee's or trigger's name -> its key in figure names
+    #: What the engine derives once from the rules (its plan of each phase, the zero tallies):
+    #: shared by every deal whose program this is, as the rules are.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def where(self, d: Definition) -> str:
         file, path = d.where
