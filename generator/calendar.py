@@ -48,10 +48,6 @@ def add_months(year: int, month: int, n: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def period_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
 def distribution_date(year: int, month: int, day: int, calendar: str) -> dt.date:
     """The distribution date of a month by the deal's rule."""
     return next_business_day(dt.date(year, month, day), calendar)
