@@ -18,10 +18,10 @@ from typing import Any, Callable
 
 from . import formula as f
 from . import model as m
+from .number import ZERO
 from .program import Prepared, Program, key
 from .statement import Step
 
-ZERO = Decimal("0.00")
 SHARE_ROUNDING = ("each share rounded half-up to the cent; the rounding residue goes to the largest share, so the "
                   "shares add up to the amount")
 
@@ -69,7 +69,7 @@ class Ledger:
             self.origin[name] = self.current
         return value
 
-    def evaluate(self, name: str, p: Prepared) -> Any:
+    def evaluate(self, name: str) -> Any:
         """One of the action's own figures (its condition, its amount), with each account's balance
         as it is now."""
         d = self.program.defs[name]
@@ -139,7 +139,7 @@ def pay_fees(w: Ledger, p: Prepared) -> None:
 
 def pay_amount(w: Ledger, p: Prepared) -> None:
     a = p.action
-    w.evaluate(p.figures["amount"], p)
+    w.evaluate(p.figures["amount"])
     w.pay(a.from_, p.figures["amount"], a.description, a.to, f"{a.description}, to {a.to}", (f"{a.name}.paid",))
 
 
@@ -177,7 +177,7 @@ def pay_principal(w: Ledger, p: Prepared) -> None:
     """Principal from the amount's budget: sequentially, or by the class targets."""
     a = p.action
     amount = p.figures["amount"]
-    w.evaluate(amount, p)
+    w.evaluate(amount)
     budget = a.amount  # every principal action naming the same amount draws on one budget
     drawn = w.allocated.setdefault(budget, [])
     w.budgets.setdefault(budget, amount)
@@ -198,7 +198,7 @@ def pay_principal(w: Ledger, p: Prepared) -> None:
                   (payable, *before[1::2], f"{c}.beginning_balance"))
         else:
             target = p.figures[f"targets.{c}"]
-            w.evaluate(target, p)
+            w.evaluate(target)
             senior_after = sum((w.values[x] for x in before[0::2]), ZERO) - sum((w.values[x] for x in before[1::2]), ZERO)
             balance = w.values[f"{c}.beginning_balance"]
             by_target = min(balance, max(ZERO, senior_after + balance - max(ZERO, w.values[target])))
@@ -224,14 +224,16 @@ def pay_extra_principal(w: Ledger, p: Prepared) -> None:
                   (f"{c}.paid.extra_principal",))
 
 
-_DUE = {"unpaid_interest": ("unpaid interest", "interest still unpaid"),
-        "writedown_reimbursement": ("unpaid realized loss amount", "written-down amount not yet repaid"),
-        "carryover": ("Net WAC rate carryover", "Net WAC carryover owed")}
+#: What each kind of class payment is called, what it says is owed, and the tally it adds to.
+_DUE = {"unpaid_interest": ("unpaid interest", "interest still unpaid", "interest"),
+        "writedown_reimbursement": ("unpaid realized loss amount", "written-down amount not yet repaid",
+                                    "reimbursement"),
+        "carryover": ("Net WAC rate carryover", "Net WAC carryover owed", "carryover")}
 
 
 def pay_classes(w: Ledger, p: Prepared) -> None:
     a = p.action
-    words, owed = _DUE[a.pay]
+    words, owed, tally = _DUE[a.pay]
     for c in a.classes:
         due = f"{p.label}.{c}.due"
         if a.pay == "unpaid_interest":
@@ -246,8 +248,7 @@ def pay_classes(w: Ledger, p: Prepared) -> None:
         else:
             w.let(due, w.values[f"{c}.carryover_before"] + w.values[f"{c}.carryover_current"], f"class {c} {owed}",
                   f"{c}.carryover_before + {c}.carryover_current", (f"{c}.carryover_before", f"{c}.carryover_current"))
-        tally = {"unpaid_interest": "interest", "writedown_reimbursement": "reimbursement", "carryover": "carryover"}
-        w.pay(a.from_, due, f"Class {c} {words}", c, f"class {c} {words} paid", (f"{c}.paid.{tally[a.pay]}",))
+        w.pay(a.from_, due, f"Class {c} {words}", c, f"class {c} {words} paid", (f"{c}.paid.{tally}",))
 
 
 def pay_rest(w: Ledger, p: Prepared) -> None:
@@ -260,7 +261,7 @@ def pay_rest(w: Ledger, p: Prepared) -> None:
 def transfer(w: Ledger, p: Prepared) -> None:
     a = p.action
     if a.transfer == "amount":
-        w.evaluate(p.figures["amount"], p)
+        w.evaluate(p.figures["amount"])
         due = p.figures["amount"]
     else:
         due = w.balance[a.from_]
@@ -311,7 +312,7 @@ def run(w: Ledger, p: Prepared) -> None:
     w.current = p.path
     outer = w.because
     if "when" in p.figures:
-        met = bool(w.evaluate(p.figures["when"], p))
+        met = bool(w.evaluate(p.figures["when"]))
         w.because = outer + ((p.figures["when"], met),)
         if not met:
             for other in p.otherwise:

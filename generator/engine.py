@@ -13,17 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from . import actions
 from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
+from .number import ZERO
 from .program import Definition, Program
 from .source import InputError, InputErrors, SourceMap
-
-ZERO = Decimal("0.00")
 
 
 class FigureError(Exception):
@@ -179,9 +177,8 @@ def _finalize(names: tuple[str, ...], w: actions.Ledger) -> None:
                 current = f"accounts.{name.split('.')[1]}.deposit"
             w.let(name, w.values[current], w.program.defs[name].label, current, (current,))
             continue
-        flows = tuple(w.tallies.get(name, ()))
-        value = sum((w.values[x] for x in flows), ZERO)
-        w.let(name, value, w.program.defs[name].label, " + ".join(flows) if flows else "0.00", flows)
+        formula, flows = w.paid_so_far(name)
+        w.let(name, sum((w.values[x] for x in flows), ZERO), w.program.defs[name].label, formula, flows)
 
 
 def run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:

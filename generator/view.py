@@ -53,10 +53,9 @@ def statement(run: Any) -> Statement:
     classes = tuple(_class(v, c) for c in deal.classes)
     liquidated = [{k: v[f"losses.liquidated[{i}].{k}"] for k in ("loan", "balance", "proceeds", "loss", "severity")}
                   for i in range(len(v["collections.liquidations"]))]
-    tests = tuple(TriggerTest(t.name, v[f"triggers.{program.keys[f'trigger:{t.name}']}.value"],
-                              v[f"triggers.{program.keys[f'trigger:{t.name}']}.threshold"],
-                              v[f"triggers.{program.keys[f'trigger:{t.name}']}.breached"])
-                  for t in deal.triggers if v[f"triggers.{program.keys[f'trigger:{t.name}']}.threshold"] is not None)
+    named = ((t.name, f"triggers.{program.keys[f'trigger:{t.name}']}") for t in deal.triggers)
+    tests = tuple(TriggerTest(name, v[f"{k}.value"], v[f"{k}.threshold"], v[f"{k}.breached"])
+                  for name, k in named if v[f"{k}.threshold"] is not None)
     s = Statement(
         deal_id=deal.id, period=run.period.period, distribution_number=v["distribution_number"],
         distribution_date=v["distribution_date"], previous_distribution_date=v["previous_distribution_date"],
