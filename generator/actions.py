@@ -99,7 +99,7 @@ class Ledger:
         self.payees[f"{flow}.payee"] = self.current
         self.steps.append(Step(self.section(account), description, payee, amount, left))
         self.dues.append((n, due_name))
-        for tally in tallies:
+        for tally in tallies + (f"accounts.{account}.withdrawn",):
             self.tallies.setdefault(tally, []).append(flow)
         if transfer is not None:
             self.transfers.add(n - 1)

@@ -59,6 +59,13 @@ def record_date(distribution: dt.date, calendar: str) -> dt.date:
     return previous_business_day(distribution - dt.timedelta(days=1), calendar)
 
 
+def business_days_before(day: dt.date, n: int, calendar: str) -> dt.date:
+    """The business day ``n`` business days before ``day``."""
+    for _ in range(n):
+        day = previous_business_day(day - dt.timedelta(days=1), calendar)
+    return day
+
+
 def months_between(first: dt.date, later: dt.date) -> int:
     return (later.year - first.year) * 12 + (later.month - first.month)
 

@@ -83,7 +83,7 @@ def _annotation_type(tp: Any) -> tuple[str | None, type | None]:
 
 
 def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str, InputSpec],
-          file: Literal["period", "deal"], context: str = "") -> None:
+          file: Literal["period", "deal"], context: str = "", accounts: tuple[str, ...] = ()) -> None:
     for field, info in model.model_fields.items():
         key = info.alias or field
         here = path + (key,)
@@ -103,13 +103,14 @@ def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str
                     out[f"{name}[{{i}}].{sub}"] = InputSpec(f"{name}[{{i}}].{sub}", sub_kind or "text", file,
                                                            here + ("{i}", sub), _attr(path, field), None, sub_label)
             continue
-        if kind == "dict":  # keyed by class: one value per class of the deal
-            for c in classes:
+        if kind == "dict":  # keyed by class (or by carried account): one value for each
+            for c in (accounts if key == "accounts" else classes):
                 out[f"{name}.{c}"] = InputSpec(f"{name}.{c}", "money", file, here + (c,),
-                                               _keyed(path, field, c), Decimal("0.00"), f"{label} (class {c})")
+                                               _keyed(path, field, c), Decimal("0.00"),
+                                               f"{label} ({'account' if key == 'accounts' else 'class'} {c})")
             continue
         if nested is not None:  # the fields of a section below the top are named with it
-            _walk(nested, here, classes, out, file, label if path else "")
+            _walk(nested, here, classes, out, file, label if path else "", accounts)
             continue
         out[name] = InputSpec(name, kind or "text", file, here, _attr(path, field), default, label)
 
@@ -147,10 +148,10 @@ def key(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
 
 
-def period_inputs(classes: list[str]) -> dict[str, InputSpec]:
-    """Every value a period file can hold, by name."""
+def period_inputs(classes: list[str], accounts: tuple[str, ...] = ()) -> dict[str, InputSpec]:
+    """Every value a period file can hold, by name (``accounts``: the deal's carried accounts)."""
     out: dict[str, InputSpec] = {}
-    _walk(m.Period, (), classes, out, "period")
+    _walk(m.Period, (), classes, out, "period", accounts=accounts)
     return out
 
 
@@ -188,10 +189,19 @@ def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
                 owner)
             add(f"{c.name}.coupon.step_up_margin", "rate", base + ("coupon", "step_up_margin"),
                 c.coupon.step_up_margin, m.Coupon, "step_up_margin", owner)
+            for field, type_ in (("kind", "text"), ("floor", "rate"), ("rate", "rate"), ("step_up_rate", "rate"),
+                                 ("day_count", "text")):
+                add(f"{c.name}.coupon.{field}", type_, base + ("coupon", field), getattr(c.coupon, field), m.Coupon,
+                    field, owner)
     for i, fee in enumerate(deal.fees):
         owner = f"{fee.name} fee"
-        add(f"fees.{key(fee.name)}.annual_rate", "rate", ("fees", i, "annual_rate"), fee.annual_rate, m.Fee,
-            "annual_rate", owner)
+        if fee.annual_rate is not None:
+            add(f"fees.{key(fee.name)}.annual_rate", "rate", ("fees", i, "annual_rate"), fee.annual_rate, m.Fee,
+                "annual_rate", owner)
+        else:  # a fixed fee: its amount, and no rate (its rate counts as 0 in the fees' rates)
+            add(f"fees.{key(fee.name)}.amount", "money", ("fees", i, "amount"), fee.amount, m.Fee, "amount", owner)
+            out[f"fees.{key(fee.name)}.annual_rate"] = ("rate", ("fees", i, "amount"), Decimal("0"),
+                                                        f"{owner}: a fixed amount, no rate (0)")
         add(f"fees.{key(fee.name)}.payee", "text", ("fees", i, "payee"), fee.payee or fee.name, m.Fee, "payee", owner)
     s = deal.schedule
     for name in ("closing_date", "first_distribution_date", "distribution_day", "holiday_calendar"):

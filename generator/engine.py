@@ -69,7 +69,14 @@ def _calendar(program: Program, period: Period, values: dict[str, Any]) -> None:
     values["distribution_date"] = date
     values["distribution_number"] = cal.months_between(sched.first_distribution_date, date) + 1
     values["next_distribution_date"] = _next_distribution_date(deal, date)
-    values["record_date"] = cal.record_date(date, sched.holiday_calendar)
+    if sched.record_date == "last_business_day_of_previous_month":
+        values["record_date"] = cal.previous_business_day(date.replace(day=1) - dt.timedelta(days=1),
+                                                          sched.holiday_calendar)
+    else:
+        values["record_date"] = cal.record_date(date, sched.holiday_calendar)
+    days = sched.determination_business_days
+    values["determination_date"] = (cal.business_days_before(date, days, sched.holiday_calendar)
+                                    if days is not None else None)
 
 
 def calendar_notes(run: "Run") -> dict[str, str]:
@@ -78,7 +85,12 @@ def calendar_notes(run: "Run") -> dict[str, str]:
     notes = {"distribution_number": f"months from the first distribution date {sched.first_distribution_date} to "
                                     f"{values['distribution_date']}, + 1",
              "next_distribution_date": "the deal's distribution date of the next month",
-             "record_date": "the business day before the distribution date"}
+             "record_date": ("the last business day of the month before the distribution date"
+                             if sched.record_date == "last_business_day_of_previous_month"
+                             else "the business day before the distribution date")}
+    if sched.determination_business_days is not None:
+        notes["determination_date"] = (f"{sched.determination_business_days} business days before the distribution "
+                                       "date")
     if period.distribution_date is None:
         nominal = dt.date(*cal.period_month(period.period), sched.distribution_day)
         notes["distribution_date"] = (f"day {sched.distribution_day} of {period.period}, or the next business day: "
@@ -174,7 +186,7 @@ def _finalize(names: tuple[str, ...], w: actions.Ledger) -> None:
         if name.startswith("accounts.") and name.endswith(".balance"):
             current = w.balance.get(name.split(".")[1])
             if current is None:
-                current = f"accounts.{name.split('.')[1]}.deposit"
+                current = w.program.starts[name.split(".")[1]]
             w.let(name, w.values[current], w.program.defs[name].label, current, (current,))
             continue
         formula, flows = w.paid_so_far(name)
@@ -199,9 +211,25 @@ def run_period(program: Program, previous: Run | None, period: Period, source: S
         _compute(program, phase, values, previous)
         if k < len(program.actions):
             if k == 0:
-                w.balance.update({a: f"accounts.{a}.deposit" for a in program.accounts})
+                w.balance.update(program.starts)
             actions.run(w, program.actions[k])
+    _bounded(program, values)
     return Run(program, period, source, values, w, previous)
+
+
+def _bounded(program: Program, values: dict[str, Any]) -> None:
+    """A carried account's target is never below its floor."""
+    errors = []
+    for i, a in enumerate(program.deal.accounts):
+        if a.carried and a.floor is not None:
+            target, floor = values[f"accounts.{a.name}.target"], values[f"accounts.{a.name}.floor"]
+            if target is not None and floor is not None and target < floor:
+                errors.append(program.source.error(("accounts", i, "target"), (
+                    f"the {a.name} account's target {target:,.2f} is below its floor {floor:,.2f} this period "
+                    f"(expected a target formula that gives at least accounts.{a.name}.floor, such as "
+                    f"max(..., accounts.{a.name}.floor))")))
+    if errors:
+        raise FigureError(errors)
 
 
 __all__ = ["Run", "run_period", "distribution_date_for", "FigureError"]

@@ -369,7 +369,8 @@ class _Walk:
 
 
 _CALENDAR = {"distribution_date": "distribution date", "distribution_number": "distribution number",
-             "next_distribution_date": "next distribution date", "record_date": "record date"}
+             "next_distribution_date": "next distribution date", "record_date": "record date",
+             "determination_date": "determination date"}
 
 
 def _note(d: Definition, values: dict[str, Any]) -> str:

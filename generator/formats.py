@@ -12,7 +12,7 @@ import jinja2
 from pydantic import BaseModel
 
 from .pipeline import Computed
-from .render import TEMPLATES, ColumnOverflow, render_json, render_template
+from .render import TEMPLATES, ColumnOverflow, Later, render_json, render_template
 from .source import InputErrors, shown
 
 
@@ -57,7 +57,8 @@ def _missing_section(computed: Computed, template: str, exc: jinja2.UndefinedErr
 
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
-        return render_template(template, computed.statement, computed.deal, templates, computed.revision)
+        return render_template(template, computed.statement, computed.deal, templates, computed.revision,
+                               Later(computed.previous_statement))
     except ColumnOverflow as exc:
         raise TemplateError(*_template_line(exc, template), str(exc)) from None
     except jinja2.TemplateNotFound as exc:

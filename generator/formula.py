@@ -18,7 +18,8 @@ The language:
   ``total(kind, field)`` (a class figure summed over the deal's classes of a kind, or ``all``),
   ``share(amount, weight, total(kind, field))`` (a class's pro rata share of an amount, to the
   cent, the rounding residue to the largest share), ``schedule(x, from, value, ...)`` (the
-  value of the last step starting at or before x; none before the first).
+  value of the last step starting at or before x; none before the first), ``days360(start, end)``
+  (days between two dates on the 30/360 basis).
 
 Every value has a type, checked when the deal is loaded: ``money`` (whole cents), ``amount``
 (money not yet rounded: a product or quotient of money; it passes through ``cents`` or
@@ -514,7 +515,8 @@ def _scalars(a: str, b: str) -> str:
 
 #: function -> (fewest arguments, most or None)
 _ARITY = {"min": (2, None), "max": (2, None), "sum": (1, None), "if": (3, 3), "cents": (1, 1), "cents_down": (1, 1),
-          "given": (1, 1), "total": (2, 2), "count": (1, 1), "share": (3, 3), "schedule": (3, None)}
+          "given": (1, 1), "total": (2, 2), "count": (1, 1), "share": (3, 3), "schedule": (3, None),
+          "days360": (2, 2)}
 
 
 def _call(expr: Call, types: Types) -> str:
@@ -550,6 +552,10 @@ def _call(expr: Call, types: Types) -> str:
     if fn == "given":
         _type(args[0], types)
         return FLAG
+    if fn == "days360":
+        for arg in args:
+            _want(arg, types, DATE, "days360()")
+        return COUNT
     if fn == "if":
         _want(args[0], types, FLAG, "if()'s condition")
         out = _join(_type(args[1], types), _type(args[2], types), "if() chooses between")
@@ -681,6 +687,9 @@ def _compile_call(expr: Call, index: dict[str, int]) -> Callable[[Sequence[Any]]
     if fn == "count":
         (inner,) = parts
         return lambda v: len(inner(v))
+    if fn == "days360":
+        start, end = parts
+        return lambda v: days360(_present(start(v)), _present(end(v)))
     if fn == "share" and _rewritten_share(expr):  # share(amount, weight, list(...), position(...))
         amount, _, weights, position = parts
 
@@ -719,6 +728,14 @@ def _compile_schedule(expr: Call, parts: list) -> Callable[[Sequence[Any]], Any]
         return chosen(v) if chosen is not None else None
 
     return pick
+
+
+def days360(start: dt.date, end: dt.date) -> int:
+    """Days from ``start`` to ``end`` on the 30/360 basis (ISDA bond basis): a 31st counts as
+    the 30th, and an ending 31st as the 30th when the start is the 30th or 31st."""
+    d1 = min(start.day, 30)
+    d2 = end.day if end.day < 31 or d1 < 30 else 30
+    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + d2 - d1
 
 
 def pro_rata(weights: list, amount: Decimal) -> list:

@@ -13,7 +13,8 @@ import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+                      WithJsonSchema, model_validator)
 
 from .number import CENT, cents, decimal_places
 from .source import shown
@@ -239,6 +240,13 @@ class Schedule(Strict):
                                                          "business day.")
     holiday_calendar: Literal["US", "NYSE"] = Field("US", description="The `holidays` calendar whose public "
                                                                       "holidays close the banks.")
+    record_date: Literal["business_day_before", "last_business_day_of_previous_month"] = Field(
+        "business_day_before", description="The record date rule: the business day before the distribution date "
+                                           "(book-entry floating-rate classes), or the last business day of the "
+                                           "month before it.")
+    determination_business_days: Annotated[int, BeforeValidator(_whole(1, 20))] | None = Field(
+        None, description="The determination date falls this many business days before the distribution date "
+                          "(none: the deal has no determination date on its statement).")
 
 
 #: A formula of the deal language (docs/deal-language.md), checked when the deal is loaded.
@@ -264,24 +272,65 @@ FigureType = Literal["money", "amount", "rate", "number", "count", "date", "flag
 class Fee(Strict):
     name: Text = Field(description="The fee's name (Servicing, Trustee, ...); the flow of funds shows it as "
                                    "'<name> fee'.")
-    annual_rate: Rate = Field(description="Annual rate, paid monthly: base x annual_rate / 12, rounded half-up "
-                                          "to the cent.")
+    annual_rate: Rate | None = Field(None, description="Annual rate, paid monthly: base x annual_rate / 12, "
+                                                       "rounded half-up to the cent.")
+    amount: Money | None = Field(None, description="A fixed fee: this amount each month (instead of a rate).")
     payee: Text | None = Field(None, description="Who receives it (default: its name).")
     base: FormulaText = Field("pool.beginning_balance",
-                              description="The balance the rate applies to: a formula giving money.")
+                              description="The balance the rate applies to: a formula giving money (the pool, a "
+                                          "group, a set of classes: total(senior, beginning_balance)).")
+
+    @model_validator(mode="after")
+    def _rate_or_amount(self) -> "Fee":
+        if (self.annual_rate is None) == (self.amount is None):
+            raise NumberError("a fee has annual_rate: (a rate on its base) or amount: (a fixed amount each month), "
+                              "one of the two")
+        return self
 
 
 ClassKind = Literal["senior", "mezzanine", "excess", "prepayment", "residual"]
 
 
-class Coupon(Strict):
-    """A floating coupon: the index plus a margin, capped."""
+DayCount = Literal["actual/360", "30/360", "actual/365"]
 
-    margin: Rate = Field(description="Margin over the index (0.0033 is 0.33%).")
-    step_up_margin: Rate | None = Field(None, description="Margin after the optional termination date "
-                                                          "(performance.optional_termination).")
-    cap: FormulaText | None = Field(None, description="A rate the coupon may not exceed (net_wac_cap, ...); "
-                                                      "interest lost to it is carried over.")
+
+class Coupon(Strict):
+    """A class's coupon: floating (the index plus a margin, with a floor) or fixed, stepped up
+    after the optional termination date, capped by a named rate, on its own day count."""
+
+    kind: Literal["floating", "fixed"] = Field("floating", description="floating: the index plus margin; fixed: "
+                                                                       "rate.")
+    margin: Rate | None = Field(None, description="Floating: the margin over the index (0.0033 is 0.33%).")
+    floor: Rate | None = Field(None, description="Floating: the least the index plus margin may be.")
+    step_up_margin: Rate | None = Field(None, description="Floating: the margin after the optional termination "
+                                                          "date (performance.optional_termination).")
+    rate: Rate | None = Field(None, description="Fixed: the coupon rate.")
+    step_up_rate: Rate | None = Field(None, description="Fixed: the rate after the optional termination date.")
+    cap: FormulaText | None = Field(None, description="A rate the coupon may not exceed (net_wac_cap, a group's "
+                                                      "available funds rate, ...); interest lost to it is carried "
+                                                      "over.")
+    day_count: DayCount = Field("actual/360", description="actual/360, 30/360 or actual/365.")
+    accrual_period: Literal["month", "distribution_dates"] | None = Field(
+        None, description="30/360 only: month (every accrual period is a month of 30 days, the default) or "
+                          "distribution_dates (30/360 days between the previous and this distribution date as "
+                          "paid).  Actual day counts always run from the previous distribution date to this one.")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Coupon":
+        own = {"floating": ("margin",), "fixed": ("rate",)}[self.kind]
+        other = {"floating": ("rate", "step_up_rate"), "fixed": ("margin", "floor", "step_up_margin")}[self.kind]
+        missing = [f for f in own if getattr(self, f) is None]
+        extra = [f for f in other if getattr(self, f) is not None]
+        if missing:
+            raise NumberError(f"a {self.kind} coupon needs {missing[0]}:")
+        if extra:
+            raise NumberError(f"{extra[0]}: is not part of a {self.kind} coupon (expected "
+                              f"{', '.join(own + ('floor', 'step_up_margin') if self.kind == 'floating' else own + ('step_up_rate',))}"
+                              ", cap, day_count)")
+        if self.accrual_period is not None and self.day_count != "30/360":
+            raise NumberError(f"accrual_period: applies to 30/360 coupons; {self.day_count} accrues the actual days "
+                              "from the previous distribution date")
+        return self
 
 
 class CertificateClass(Strict):
@@ -330,6 +379,21 @@ class Account(Strict):
                                                           "transfers.")
     payee: Text | None = Field(None, description="How a transfer into it is named as a payee in the flow of "
                                                  "funds (default: its label).")
+    carried: Flag = Field(False, description="Its balance is kept from one distribution to the next (a reserve "
+                                             "account): it starts with what it held after the previous one "
+                                             "(accounts.<name>.beginning), and its roll-forward is shown.")
+    target: FormulaText | None = Field(None, description="A carried account's target balance (money): "
+                                                         "accounts.<name>.target.")
+    floor: FormulaText | None = Field(None, description="The least its target may be (money): "
+                                                        "accounts.<name>.floor; a target below it is an error.")
+
+    @model_validator(mode="after")
+    def _carried_fields(self) -> "Account":
+        if not self.carried and (self.target is not None or self.floor is not None):
+            raise NumberError("target: and floor: belong to a carried account (expected carried: true)")
+        if self.floor is not None and self.target is None:
+            raise NumberError("floor: without target: (expected the target the floor bounds)")
+        return self
 
 
 class ActionBase(Strict):
@@ -467,7 +531,8 @@ class Deal(Strict):
     filing: Filing | None = Field(None, description="Registrant data, for layouts with the Form 8-K wrapper.")
     parties: Parties = Field(description="Trustee, trust administrator and servicer.")
     schedule: Schedule = Field(description="Closing and distribution dates.")
-    index: Text = Field("One-month LIBOR", description="The index's name, as the statement prints it.")
+    index: Text | None = Field(None, description="The index's name, as the statement prints it (none for a deal "
+                                                 "whose coupons are all fixed).")
     fees: tuple[Fee, ...] = Field(description="Fees paid from collections (pay: fees), in order.")
     classes: tuple[CertificateClass, ...] = Field(description="The classes, senior to junior.")
     figures: dict[FigureName, FigureSpec] = Field(
@@ -478,6 +543,10 @@ class Deal(Strict):
     accounts: tuple[Account, ...] = Field(description="The accounts the deal's cash lives in.")
     waterfall: tuple[Action, ...] = Field(description="The priority of payments: actions over the accounts, "
                                                       "in order.")
+    report: tuple[FigureName, ...] = Field((), description="Figures the statement shows beyond the standard ones "
+                                                           "(a reserve target, a swap payment, an insured amount): "
+                                                           "templates read s.extra.figures[name], and the record "
+                                                           "carries them.")
 
 
 # --------------------------------------------------------------------------- period
@@ -504,6 +573,8 @@ class Opening(Strict):
     net_wac_carryover: dict[ClassName, Money] = Field({}, description="Each class's Net WAC carryover still owed.")
     unpaid_realized_losses: dict[ClassName, Money] = Field({}, description="Each class's written-down amount not yet "
                                                                            "repaid.")
+    accounts: dict[AccountName, Money] = Field({}, description="What each carried account (a reserve account) "
+                                                               "held after the previous distribution.")
     oc_target: Money | None = Field(None, description="The OC target of the previous distribution.")
     stepdown_occurred: Flag = Field(False, description="Whether the stepdown date has occurred.")
 
@@ -577,7 +648,8 @@ class Period(Strict):
                                                              "business day) does not apply; say why in a comment.")
     opening: Opening | None = Field(None, description="The state after the previous distribution: for the deal's "
                                                       "first period on file.")
-    index: IndexRates = Field(description="The index for this and the next accrual period.")
+    index: IndexRates | None = Field(None, description="The index for this and the next accrual period (a deal "
+                                                       "with floating coupons or a swap needs it).")
     collections: Collections = Field(description="What the servicer collected.")
     advances: Money = Field(description="P&I advances made for the period.")
     wac: Rate = Field(description="Weighted-average mortgage rate of the pool at the start of the period.")

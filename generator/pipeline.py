@@ -217,6 +217,12 @@ class Computed:
     #: Every figure of the distribution, and how it was reached (for remit explain).
     run: Run | None = None
 
+    def previous_statement(self) -> Statement | None:
+        """The deal's previous statement (a template may show last month's figures), or none."""
+        if self.run is None or self.run.previous is None:
+            return None
+        return statement_of(self.run.previous)
+
 
 def select_periods(available: list[str], spec: str) -> list[str]:
     """``2002-05``, ``all``, ``latest`` (the last on file), or a range ``2002-05..2004-12`` (inclusive)."""

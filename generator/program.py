@@ -37,7 +37,7 @@ PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
 
 #: Figures the engine computes itself from the calendar, with their types.
 BUILTINS = {"distribution_date": f.DATE, "distribution_number": f.COUNT, "next_distribution_date": f.DATE,
-            "record_date": f.DATE}
+            "record_date": f.DATE, "determination_date": f.DATE}
 #: Kinds of class whose balances are not certificates backed by the pool.
 NOT_CERTIFICATES = ("excess", "residual")
 #: The classes that accrue or receive excess interest.
@@ -112,6 +112,9 @@ class Program:
     #: The names a statement's record gives figures that stand for another (triggers.Cumulative losses.value).
     aliases: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # a fee's or trigger's name -> its key in figure names
+    #: Each account's figure of what it holds when the waterfall starts (its deposit, or for a
+    #: carried account what it held before and its deposit).
+    starts: dict[str, str] = field(default_factory=dict)
     #: What the engine derives once from the rules (its plan of each phase, the zero tallies):
     #: shared by every deal whose program this is, as the rules are.
     derived: dict[str, Any] = field(default_factory=dict)
@@ -138,6 +141,10 @@ class PreludeEntry(m.Strict):
     coupon: bool | None = None
     basis: str | tuple[str, ...] | None = None
     original: str | None = None
+    coupon_kind: str | None = None
+    floor: bool | None = None
+    day_count: tuple[str, ...] | None = None
+    accrual_period: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +169,17 @@ def _applies(entry: PreludeEntry, c: m.CertificateClass) -> bool:
         if c.per_1000_basis not in allowed:
             return False
     if entry.original is not None and (c.original_balance > 0) != (entry.original == "positive"):
+        return False
+    coupon = c.coupon
+    if (entry.coupon_kind is not None or entry.day_count is not None) and coupon is None:
+        return False
+    if entry.coupon_kind is not None and coupon.kind != entry.coupon_kind:
+        return False
+    if entry.floor is not None and (coupon is None or (coupon.floor is not None) != entry.floor):
+        return False
+    if entry.day_count is not None and coupon.day_count not in entry.day_count:
+        return False
+    if entry.accrual_period is not None and (coupon.accrual_period or "month") != entry.accrual_period:
         return False
     return True
 
@@ -200,7 +218,7 @@ class Compiler:
         self.deal, self.src = deal, src
         self.errors: list[InputError] = []
         self.classes = [c.name for c in deal.classes]
-        self.inputs = period_inputs(self.classes)
+        self.inputs = period_inputs(self.classes, tuple(a.name for a in deal.accounts if a.carried))
         self.deal_values = deal_inputs(deal)
         self.defs: dict[str, Definition] = {}
         self.items: list[Definition] = []
@@ -210,6 +228,7 @@ class Compiler:
         self.writers: dict[str, set[int]] = {}  # tally -> the top-level actions that may add to it
         self.action_reads: dict[int, set[str]] = {}  # top-level action -> figures it reads
         self.actions: list[Prepared] = []
+        self.starts: dict[str, str] = {}  # account -> the figure of what it holds when the waterfall starts
         self.failed: set[str] = set()  # figures whose formula has a problem (reported once)
         self.checked: dict[str, str] = {}  # figure -> its type, once checked
         self.checking: set[str] = set()  # figures being checked (a cycle if met again)
@@ -360,8 +379,8 @@ class Compiler:
                 continue
             seen[k] = i
             self.keys[f"fee:{fee.name}"] = k
-            self.formula(f"fees.{k}.due", f"cents(({fee.base}) * fees.{k}.annual_rate / 12)", f.MONEY,
-                         f"{fee.name} fee for the month", ("deal", ("fees", i)))
+            due = f"cents(({fee.base}) * fees.{k}.annual_rate / 12)" if fee.amount is None else f"fees.{k}.amount"
+            self.formula(f"fees.{k}.due", due, f.MONEY, f"{fee.name} fee for the month", ("deal", ("fees", i)))
             self.tally(f"fees.{k}.paid", f.MONEY, f"{fee.name} fee paid")
 
     def triggers(self) -> None:
@@ -395,9 +414,35 @@ class Compiler:
             self.formula(f"accounts.{a.name}.deposit", a.deposit or "0.00", f.MONEY, f"deposited in the {a.name} "
                          "account", ("deal", ("accounts", i, "deposit") if a.deposit else ("accounts", i)))
             self.tally(f"accounts.{a.name}.balance", f.MONEY, f"left in the {a.name} account after the waterfall")
+            self.tally(f"accounts.{a.name}.withdrawn", f.MONEY, f"paid or moved out of the {a.name} account")
+            self.starts[a.name] = f"accounts.{a.name}.deposit"
+            if a.carried:
+                self._carried_account(a, i)
         deposits = " + ".join(f"accounts.{a}.deposit" for a in out) or "0.00"
-        self.formula("accounts.deposits", deposits, f.MONEY, "deposited in every account", ("deal", ("accounts",)))
+        carried = [a for a in out.values() if a.carried]
+        if carried:  # what the carried accounts paid out of what they held is cash available too
+            deposits += "".join(f" + accounts.{a.name}.beginning - accounts.{a.name}.balance" for a in carried)
+        self.formula("accounts.deposits", deposits, f.MONEY, "deposited in every account" + (
+            ", and what the carried accounts paid out of what they held (beginning less ending balance)"
+            if carried else ""), ("deal", ("accounts",)))
         return out
+
+    def _carried_account(self, a: m.Account, i: int) -> None:
+        """A reserve account: its balance carried from the previous distribution, its target and floor."""
+        name = f"accounts.{a.name}"
+        self.carried(f"{name}.beginning", f"opening.accounts.{a.name}", f"{name}.balance", f.MONEY,
+                     f"held in the {a.name} account at the start (after the previous distribution)",
+                     ("deal", ("accounts", i, "carried")))
+        self.formula(f"{name}.available", f"{name}.beginning + {name}.deposit", f.MONEY,
+                     f"in the {a.name} account before the waterfall: what it held, and what is deposited",
+                     ("deal", ("accounts", i)))
+        self.starts[a.name] = f"{name}.available"
+        if a.target is not None:
+            self.formula(f"{name}.target", a.target, f.MONEY, f"the {a.name} account's target balance",
+                         ("deal", ("accounts", i, "target")))
+        if a.floor is not None:
+            self.formula(f"{name}.floor", a.floor, f.MONEY, f"the least the {a.name} account's target may be",
+                         ("deal", ("accounts", i, "floor")))
 
     # -------------------------------------------------------------- the waterfall
 
@@ -407,6 +452,11 @@ class Compiler:
             for b in accounts:
                 if a != b:
                     self.tally(f"transfers.{a}.{b}", f.MONEY, f"moved from the {a} account to the {b} account")
+        for i, a in enumerate(self.deal.accounts):
+            if a.carried and a.name in accounts:
+                into = " + ".join(f"transfers.{b}.{a.name}" for b in accounts if b != a.name) or "0.00"
+                self.formula(f"accounts.{a.name}.received", into, f.MONEY, f"moved into the {a.name} account from "
+                             "the other accounts", ("deal", ("accounts", i)))
         for c in self.classes:
             for t in CLASS_TALLIES:
                 self.tally(f"{c}.paid.{t}", f.MONEY, f"class {c} paid as {t.replace('_', ' ')}")
@@ -436,7 +486,9 @@ class Compiler:
                 self.report(where, f"no account {account!r} (expected one of: {', '.join(self.account_names) or 'none'})")
             elif account is not None:
                 self._writes(f"accounts.{account}.balance", top)
-                reads.add(f"accounts.{account}.deposit")
+                if account == getattr(action, "from_", None):
+                    self._writes(f"accounts.{account}.withdrawn", top)
+                reads.add(self.starts.get(account, f"accounts.{account}.deposit"))
         for j, c in enumerate(_classes_of(action)):
             if c not in self.classes:
                 at = ("classes", j) if hasattr(action, "classes") else ("class",)
@@ -766,9 +818,10 @@ def structure(deal: m.Deal, data: dict[str, Any]) -> Any:
     have, its fees' names and bases, and its figures, triggers, accounts and waterfall as the
     file writes them (``data``: the file's values) -- not the values the program reads
     (balances, margins, rates, dates, CUSIPs)."""
-    classes = tuple((c.name, c.kind, c.coupon is not None, c.coupon.cap if c.coupon else None, c.per_1000_basis,
-                     c.original_balance > 0) for c in deal.classes)
-    return (classes, tuple((fee.name, fee.base) for fee in deal.fees),
+    classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0)
+                    + ((c.coupon.kind, c.coupon.cap, c.coupon.floor is not None, c.coupon.day_count,
+                        c.coupon.accrual_period) if c.coupon else ()) for c in deal.classes)
+    return (classes, tuple((fee.name, fee.base, fee.amount is None) for fee in deal.fees),
             repr(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall"))))
 
 
@@ -801,6 +854,10 @@ def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
         if name not in c.defs and c.type_of(name) is None:
             c.report(("deal", ("figures",)), f"the statement shows {name}, which no figure defines "
                                              f"(expected {name}: <formula> under figures:)")
+    for i, name in enumerate(deal.report):
+        if c.type_of(name) is None:
+            c.report(("deal", ("report", i)), f"{name} is not a figure of the deal (expected a name that remit "
+                                              "explain --list shows)")
     c.check_types()
     phases, finals = c.order()
     c.claims()
@@ -811,7 +868,7 @@ def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
     if c.errors:
         raise InputErrors(sorted(set(c.errors), key=lambda e: (e.file != src.file, e.file, e.line, e.field)))
     return Program(deal, src, c.defs, c.inputs, c.deal_values, tuple(c.actions), phases, tuple(c.items), finals,
-                   accounts, c.aliases, c.keys)
+                   accounts, c.aliases, c.keys, c.starts)
 
 
 __all__ = ["Program", "Definition", "Prepared", "compile_deal", "PRELUDE", "BUILTINS", "key", "prelude_source"]

@@ -111,6 +111,18 @@ def figures(record: dict[str, Any]) -> dict[str, str]:
                 if seen[label] > 1:
                     label += f" #{seen[label]}"
                 walk(label, {k: v for k, v in step.items() if k not in ("section", "description")})
+        elif key == "extra":  # named as the figures themselves
+            for c, terms in value.get("coupons", {}).items():
+                walk(c, {"accrual_days": terms["accrual_days"]})
+                walk(f"{c}.coupon", {k: v for k, v in terms.items() if k != "accrual_days"})
+            for a, shown in value.get("accounts", {}).items():
+                walk(f"accounts.{a}", {k: v for k, v in shown.items() if k != "label"})
+            for group, shown in value.get("groups", {}).items():
+                walk(f"groups.{group}", shown)
+            for name, v in value.get("figures", {}).items():
+                walk(name, v)
+            if "determination_date" in value:
+                walk("determination_date", value["determination_date"])
         else:
             walk(key, value)
     return out

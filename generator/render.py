@@ -117,6 +117,23 @@ def pct(value: Decimal, n: int = 5) -> NamedStr:
     return _named(NamedStr, f"{places(Decimal(value) * 100, n):f}%", _field(value))
 
 
+def number(value: Decimal, n: int = 2, grouping: bool = True, negative: str = "-") -> NamedStr:
+    """A number to ``n`` places, half-up, with thousands separators unless ``grouping`` is false;
+    a negative number as ``-1,234.56``, or in brackets, ``(1,234.56)``, with ``negative="()"``."""
+    amount = places(Decimal(value), n)
+    body = f"{abs(amount):,f}" if grouping else f"{abs(amount):f}"
+    if amount < 0:
+        body = f"({body})" if negative == "()" else f"-{body}"
+    return _named(NamedStr, body, _field(value))
+
+
+def date_as(value: dt.date, style: str) -> str:
+    """A date in any strftime style: ``d|date('%d %B %Y')`` -> "17 March 2025"; ``%-d`` and
+    ``%-m`` (no leading zero) work on every platform."""
+    style = style.replace("%-d", str(value.day)).replace("%-m", str(value.month))
+    return value.strftime(style)
+
+
 def yesno(value: bool) -> str:
     return "YES" if value else "NO"
 
@@ -159,7 +176,7 @@ def center(value: Any, width: int) -> str:
 FILTERS = {
     "dollars": dollars, "money": money, "fixed": fixed, "per1000": per1000, "pct": pct, "yesno": yesno,
     "mdy": date_mdy, "mdy_short": date_mdy_short, "dmy": date_dmy, "long_date": date_long,
-    "rjust": rjust, "ljust": ljust, "center": center,
+    "rjust": rjust, "ljust": ljust, "center": center, "number": number, "date": date_as,
 }
 
 
@@ -186,24 +203,52 @@ def _env(templates: Path) -> jinja2.Environment:
     return _ENV[templates]
 
 
-def context(statement: Statement, deal: Any, revision: Revision | None = None, named: bool = True) -> dict[str, Any]:
+class Later:
+    """A value made only when a template first reads it (the previous statement: most layouts
+    never do)."""
+
+    _UNSET = object()
+
+    def __init__(self, make: Any):
+        self._make, self._value = make, Later._UNSET
+
+    def get(self) -> Any:
+        if self._value is Later._UNSET:
+            self._value = self._make()
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
+
+    def __bool__(self) -> bool:
+        return self.get() is not None
+
+
+def context(statement: Statement, deal: Any, revision: Revision | None = None, named: bool = True,
+            previous: Statement | None = None) -> dict[str, Any]:
     """The template's data.  ``named``: every value carries its field name (``view``), which
     column errors and the web page's ``data-field`` attributes need; otherwise the statement
-    and deal objects themselves, which a template reads the same way, at a fraction of the cost."""
+    and deal objects themselves, which a template reads the same way, at a fraction of the cost.
+    ``previous``: the deal's previous statement (none for its first on file)."""
     if not named:
-        return {"s": statement, "deal": deal, "revision": revision}
-    return {"s": view(statement), "deal": view(deal, "deal"), "revision": revision}
+        return {"s": statement, "deal": deal, "revision": revision, "previous": previous}
+    if isinstance(previous, Later):
+        previous = previous.get()
+    return {"s": view(statement), "deal": view(deal, "deal"), "revision": revision,
+            "previous": view(previous, "previous") if previous is not None else None}
 
 
 def render_template(name: str, statement: Statement, deal: Any, templates: Path = TEMPLATES,
-                    revision: Revision | None = None) -> str:
+                    revision: Revision | None = None, previous: Statement | None = None) -> str:
     """Render a text template.  It runs on the objects themselves; only when a value does not
     fit its column is it run again on named values, so that the error names the field."""
     template = _env(templates).get_template(name)
     try:
-        return template.render(context(statement, deal, revision, named=False))
+        return template.render(context(statement, deal, revision, named=False, previous=previous))
     except ColumnOverflow:
-        return template.render(context(statement, deal, revision))
+        return template.render(context(statement, deal, revision, previous=previous))
 
 
 def render_json(statement: Statement, revision: Revision | None = None) -> str:

@@ -114,6 +114,11 @@ class Statement:
     advances: Decimal
     extraordinary_expenses: Decimal
     deficiencies: str
+    #: What the deal has beyond the standard statement: its carried accounts' roll-forwards,
+    #: its classes' coupon terms other than floating Actual/360, its loan groups, the figures
+    #: its deal file lists under report:, the determination date.  Left out of the record when
+    #: the deal has none.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def cls(self, name: str) -> ClassResult:
         for c in self.classes:
@@ -164,6 +169,8 @@ class Revision:
     changes: tuple[Change, ...]
 
 
+#: Fields left out of the record when empty (so that a deal without them has the record it had).
+_EMPTY_LEFT_OUT = frozenset({"extra"})
 #: Each type's field names if it is a dataclass, else None: looked up once per type.
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 
@@ -181,7 +188,8 @@ def to_plain(value: Any) -> Any:
         names = _FIELDS[kind] = (tuple(f.name for f in fields(value))
                                  if is_dataclass(value) and not isinstance(value, type) else None)
     if names is not None:
-        out = {name: to_plain(getattr(value, name)) for name in names}
+        out = {name: to_plain(getattr(value, name)) for name in names
+               if name not in _EMPTY_LEFT_OUT or getattr(value, name)}
         if isinstance(value, Check):
             out["ok"] = value.ok
         return out

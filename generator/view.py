@@ -81,9 +81,41 @@ def statement(run: Any) -> Statement:
         triggers=tests,
         cash={k: v[f"cash.{k}"] for k in CASH},
         waterfall=tuple(run.ledger.steps), checks=(), advances=v["advances"],
-        extraordinary_expenses=v["extraordinary_expenses"], deficiencies=v["deficiencies"],
+        extraordinary_expenses=v["extraordinary_expenses"], deficiencies=v["deficiencies"], extra=_extra(run),
     )
     return _with_checks(s, run)
+
+
+#: A carried account's figures, as the statement's roll-forward shows them.
+ACCOUNT_FIELDS = ("beginning", "deposit", "received", "withdrawn", "balance")
+
+
+def _extra(run: Any) -> dict[str, Any]:
+    """What the deal has beyond the standard statement (each part only when it has it)."""
+    v, deal = run.values, run.deal
+    out: dict[str, Any] = {}
+    coupons = {c.name: {"kind": c.coupon.kind, "day_count": c.coupon.day_count,
+                        "accrual_days": v[f"{c.name}.accrual_days"], "floor": c.coupon.floor}
+               for c in deal.classes if c.coupon is not None
+               and (c.coupon.kind, c.coupon.day_count, c.coupon.floor) != ("floating", "actual/360", None)}
+    if coupons:
+        out["coupons"] = coupons
+    accounts = {}
+    for a in deal.accounts:
+        if a.carried:
+            k = f"accounts.{a.name}"
+            shown = {name: v[f"{k}.{name}"] for name in ACCOUNT_FIELDS}
+            for name in ("target", "floor"):
+                if f"{k}.{name}" in v:
+                    shown[name] = v[f"{k}.{name}"]
+            accounts[a.name] = {"label": a.label or a.name.replace("_", " "), **shown}
+    if accounts:
+        out["accounts"] = accounts
+    if deal.report:
+        out["figures"] = {name: v[name] for name in deal.report}
+    if v.get("determination_date") is not None:
+        out["determination_date"] = v["determination_date"]
+    return out
 
 
 def _class(v: dict[str, Any], c: Any) -> ClassResult:
@@ -178,17 +210,21 @@ def _principal(run: Any) -> list[str]:
 def _rolled_forward(run: Any, account: str) -> list[str]:
     v, w = run.values, run.ledger
     section = w.section(account)
-    deposit = v[f"accounts.{account}.deposit"]
+    deposit = v[f"accounts.{account}.deposit"] + v.get(f"accounts.{account}.beginning", ZERO)
     out_ = sum((step.amount for step in w.steps if step.section == section), ZERO)
     incoming = sum((v[f"transfers.{a}.{account}"] for a in run.program.accounts if a != account), ZERO)
     ending = v[f"accounts.{account}.balance"]
     problems = []
     if deposit + incoming - out_ != ending:
-        problems.append(f"the {account} account does not roll forward: deposited {_m(deposit)} + transferred in "
+        problems.append(f"the {account} account does not roll forward: held and deposited {_m(deposit)} + "
+                        "transferred in "
                         f"{_m(incoming)} - paid out {_m(out_)} = {_m(deposit + incoming - out_)}, but it holds "
                         f"{_m(ending)}")
     if ending < 0:
         problems.append(f"the {account} account ends below zero: {_m(ending)}")
+    if out_ != v[f"accounts.{account}.withdrawn"]:
+        problems.append(f"the {account} account's withdrawals {_m(v[f'accounts.{account}.withdrawn'])} are not "
+                        f"what its flow of funds lines paid out {_m(out_)}")
     return problems
 
 

@@ -153,7 +153,9 @@ def test_a_statement_that_does_not_reconcile_is_not_written(reference_deal: Path
         "2002-05: does not reconcile: principal paid to the classes 1,767,306.00 is more than was allocated to them "
         "1,767,305.99",
         "2002-05: does not reconcile: extra principal paid 0.00 is more than the principal still due -0.01",
-        "5 errors; nothing written",
+        "2002-05: does not reconcile: the principal account's withdrawals 1,767,306.00 are not what its flow of "
+        "funds lines paid out 1,767,305.99",
+        "6 errors; nothing written",
     ]
     assert not (tmp_path / "out").exists()
 

@@ -16,7 +16,7 @@ from generator.pipeline import Computed, run
 from generator.publish import figures as record_figures
 from generator.statement import to_plain
 
-from .conftest import REFERENCE_DEAL, SYNTHETIC
+from .conftest import ROOT, REFERENCE_DEAL, SYNTHETIC
 from .test_errors import edit
 
 #: Synthetic months whose story exercises a rule (see tests/test_synthetic.py).
@@ -100,7 +100,10 @@ def test_class_a_interest_traces_to_index_margin_and_opening_balance(reference):
     assert accrued.formula == "cents(A.beginning_balance * A.rate * accrual_days / 360)"
     assert accrued.substituted == "cents(160,231,105.07 * 0.0217 * 33 / 360)"
     assert accrued.value == D("318726.37") and accrued.rounding.startswith("rounded half-up to the cent")
-    assert accrued.where == "generator/prelude.yaml:253"
+    lines = (ROOT / "generator" / "prelude.yaml").read_text().splitlines()
+    entry = next(i for i, line in enumerate(lines, 1) if line == '- name: "{c}.accrued"'
+                 and "actual/360" in lines[i + 1])  # the Actual/360 entry (its for: line follows)
+    assert accrued.where == f"generator/prelude.yaml:{entry}"
     paid = item(e, "flow[2]")
     assert paid.formula == "min(flow[1].remaining, max(0.00, waterfall[2].A.due))"
     assert paid.substituted == "min(1,343,474.06, max(0.00, 318,726.37))" and paid.where.endswith("deal.yaml:144")
