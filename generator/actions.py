@@ -164,10 +164,11 @@ def pay_interest(w: Ledger, p: Prepared) -> None:
         start = f"{p.label}.available"
         w.let(start, min(w.values[available], total), "interest funds for these classes",
               f"min({available}, {' + '.join(dues)})", (available, *dues))
-        shares = f.pro_rata([w.values[d] for d in dues], w.values[start])
-        for i, (c, due) in enumerate(zip(a.classes, dues)):
-            w.let(f"{due}.share", shares[i], f"class {c} pro rata share", f"share({start}, {due}, {', '.join(dues)})",
-                  (start, *dues), SHARE_ROUNDING)
+        owed = tuple(dues)
+        shares = f.pro_rata([w.values[d] for d in owed], w.values[start])
+        for i, (c, due) in enumerate(zip(a.classes, owed)):
+            w.let(f"{due}.share", shares[i], f"class {c} pro rata share", f"share({start}, {due}, {', '.join(owed)})",
+                  (start, *owed), SHARE_ROUNDING)
             dues[i] = f"{due}.share"
     for c, due in zip(a.classes, dues):
         w.pay(a.from_, due, f"Class {c} {label}", c, f"class {c} {label} paid", (f"{c}.paid.interest",))

@@ -265,8 +265,11 @@ class Compiler:
             self.defs[name] = Definition(name, type_ or f.NONE, label, "constant", where)
             return None
         deps = tuple(n.replace("{c}", cls) for n in parsed.local) if cls else parsed.local
+        fn = _function(source)
+        if type_ == f.COUNT and isinstance(parsed.tree, f.Num) and parsed.tree.value == int(parsed.tree.value):
+            fn = _whole(int(parsed.tree.value))  # a count written as a number is a whole number
         d = Definition(name, type_ or "", label.replace("{c}", cls) if cls else label, kind, where, parsed.tree,
-                       deps, _function(source), local=parsed.local if cls else ())
+                       deps, fn, local=parsed.local if cls else ())
         self.defs[name] = d
         return d
 
@@ -722,6 +725,10 @@ class Compiler:
                     self.report(("deal", p.path + ("classes",)),
                                 f"class {c} is already paid by {kind} action {first.label} on one path through the "
                                 "waterfall (expected each class once per kind of action)")
+
+def _whole(n: int) -> Callable[[Any], int]:
+    return lambda values: n
+
 
 def _sum_tree(deps: tuple[str, ...]) -> Any:
     """How a total is shown: its members added up."""

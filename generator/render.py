@@ -134,6 +134,18 @@ def date_as(value: dt.date, style: str) -> str:
     return value.strftime(style)
 
 
+def shown(value: Any) -> str:
+    """A figure whatever its kind: cash (two places) as money, another number to 8 places, a
+    flag as YES or NO, a date in ISO form, none as a dash."""
+    if value is None:
+        return "\u2014"
+    if isinstance(value, bool):
+        return yesno(value)
+    if isinstance(value, Decimal):
+        return money(value) if value.as_tuple().exponent == -2 else fixed(value, 8)
+    return str(value)
+
+
 def yesno(value: bool) -> str:
     return "YES" if value else "NO"
 
@@ -176,7 +188,7 @@ def center(value: Any, width: int) -> str:
 FILTERS = {
     "dollars": dollars, "money": money, "fixed": fixed, "per1000": per1000, "pct": pct, "yesno": yesno,
     "mdy": date_mdy, "mdy_short": date_mdy_short, "dmy": date_dmy, "long_date": date_long,
-    "rjust": rjust, "ljust": ljust, "center": center, "number": number, "date": date_as,
+    "rjust": rjust, "ljust": ljust, "center": center, "number": number, "date": date_as, "shown": shown,
 }
 
 

@@ -350,3 +350,35 @@ def test_the_command_traces_class_a_interest_to_its_inputs():
     assert "A.interest" in listed.output.splitlines() and len(listed.output.splitlines()) > 600
     typo = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "A.intrest"])
     assert typo.exit_code == 2 and "did you mean A.interest" in typo.output
+
+
+# ------------------------------------------------------------------ the auto-loan deal
+
+
+@pytest.mark.parametrize("month", ["2025-02", "2026-03", "2026-05"])
+def test_every_figure_of_an_auto_month_explains(month):
+    """Fixed coupons on their day counts, the reserve account, the pro rata interest shortfall:
+    every figure traces with the explain code every deal uses."""
+    [c] = run(ROOT / "inputs" / "synthetic-auto-2025-1", month)
+    record = record_figures(to_plain(c.statement))
+    listed = figures(c)
+    assert {"accounts.reserve.beginning", "accounts.reserve.balance", "reserve.draw", "A-2.accrual_days",
+            "determination_date"} <= set(listed)
+    for figure in listed:
+        e = explain(c, figure)
+        text = e.render()
+        assert text.startswith(f"{figure}: ") and f"= {display(e.result.type, e.result.value)}\n" in text
+        if figure in record:
+            assert e.as_dict()["result"]["equal"], figure
+
+
+def test_a_30_360_accrual_explains_its_30_days():
+    [c] = run(ROOT / "inputs" / "synthetic-auto-2025-1", "2026-01")
+    e = explain(c, "A-2.current_interest")
+    accrued = item(e, "A-2.accrued")
+    assert accrued.formula == "cents(A-2.beginning_balance * A-2.rate * A-2.accrual_days / 360)"
+    days = item(e, "A-2.accrual_days")
+    assert days.value == 30 and "30/360" in days.label
+    balance = c.statement.cls("A-2").beginning_balance
+    assert accrued.value == (balance * D("0.0468") * 30 / 360).quantize(D("0.01"), rounding="ROUND_HALF_UP")
+    assert accrued.substituted == f"cents({balance:,} * 0.0468 * 30 / 360)"

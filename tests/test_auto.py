@@ -1,0 +1,224 @@
+"""The synthetic auto-loan deal: fixed-rate notes on their own day counts, sequential and
+turbo principal, a reserve account drawn and refilled.  Every expected number is worked out
+here by hand from the period files and the deal's terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from decimal import ROUND_HALF_UP, Decimal as D
+from pathlib import Path
+
+import pytest
+
+from generator import formats
+from generator.pipeline import run
+
+from .conftest import INPUTS, ROOT
+from .test_errors import edit
+
+AUTO = INPUTS / "synthetic-auto-2025-1"
+CENT = D("0.01")
+
+GOLDEN_MONTHS = {
+    "2025-02": "first distribution: A-1 on Actual/360 from the cut-off date, turbo principal builds OC",
+    "2025-06": "OC reaches its target: excess goes on to fill the reserve account",
+    "2025-09": "A-1 paid off in the period; principal goes on to A-2",
+    "2026-01": "a 31-day accrual period: the 30/360 notes still accrue 30 days",
+    "2026-03": "servicing disruption: the reserve account pays the notes' interest shortfall",
+    "2026-04": "the reserve account refilled from excess to its target",
+    "2026-05": "the reserve target falls with the pool: the excess above it released",
+    "2029-01": "the 48th month",
+}
+
+
+@pytest.fixture(scope="module")
+def story():
+    return {c.period.period: c for c in run(AUTO, "all")}
+
+
+def cents(x: D) -> D:
+    return x.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def test_forty_eight_months_reconcile_and_conserve_cash(story):
+    assert len(story) == 48
+    for key, c in story.items():
+        s = c.statement
+        assert all(check.ok for check in s.checks), key
+        assert s.cash["available"] == s.cash["distributed"], key
+        reserve = s.extra["accounts"]["reserve"]
+        assert reserve["beginning"] + reserve["deposit"] + reserve["received"] - reserve["withdrawn"] \
+            == reserve["balance"] >= reserve["floor"], key
+
+
+@pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
+def test_golden_months(story, month, file_regression):
+    c = story[month]
+    name = f"{c.statement.deal_id}_{c.statement.distribution_date.isoformat()}"
+    file_regression.check(formats.text(c).decode(), basename=name, extension=".txt", newline="\n")
+    file_regression.check(formats.json_(c).decode(), basename=name, extension=".json", newline="\n")
+
+
+def test_first_month_coupons_on_their_own_day_counts(story):
+    s = story["2025-02"].statement
+    # from the cut-off date 2025-01-15 to 2025-02-18 (the 15th a Saturday, the 17th Presidents' Day)
+    assert s.distribution_date == dt.date(2025, 2, 18) and s.accrual_days == 34
+    a1, a2, c = s.cls("A-1"), s.cls("A-2"), s.cls("C")
+    assert a1.current_interest == cents(D("95000000.00") * D("0.0452") * 34 / 360) == D("405544.44")
+    assert a2.current_interest == D("624000.00")  # 160,000,000 x 4.68% x 30/360: a month of 30 days
+    assert c.current_interest == D("81666.67")  # 17,500,000 x 5.60% / 12
+    assert s.extra["coupons"]["A-1"]["accrual_days"] == 34 and s.extra["coupons"]["A-2"]["accrual_days"] == 30
+    assert a1.rate == D("0.0452") and a1.next_rate == D("0.0452") and a1.index is None
+
+
+def test_a_31_day_period_still_accrues_30_days_on_30_360(story):
+    s = story["2026-01"].statement
+    assert s.previous_distribution_date == dt.date(2025, 12, 15) and s.accrual_days == 31
+    a2 = s.cls("A-2")
+    assert a2.current_interest == cents(a2.beginning_balance * D("0.0468") * 30 / 360)
+    assert a2.current_interest != cents(a2.beginning_balance * D("0.0468") * 31 / 360)
+
+
+def test_record_and_determination_dates(story):
+    s = story["2026-03"].statement
+    assert s.distribution_date == dt.date(2026, 3, 16)  # the 15th is a Sunday
+    assert s.record_date == dt.date(2026, 2, 27)  # the last business day of February (a Friday)
+    assert s.extra["determination_date"] == dt.date(2026, 3, 10)  # 4 business days before
+
+
+def test_fixed_fee_and_servicing_fee(story):
+    for c in story.values():
+        s = c.statement
+        assert s.fees["Indenture Trustee"] == D("416.67")
+        assert s.fees["Servicing"] == cents(s.pool["beginning_balance"] * D("0.01") / 12)
+
+
+def test_turbo_principal_builds_oc_before_anything_reaches_the_certificates(story):
+    s = story["2025-02"].statement
+    assert s.oc["beginning"] == D("25000000.00")  # 500,000,000 of receivables, 475,000,000 of notes
+    assert s.oc["target"] == cents(s.pool["ending_balance"] * D("0.07"))
+    excess = s.cash["interest_left"] + sum(step.amount for step in s.waterfall
+                                           if step.description == "Remaining interest to excess cash flow")
+    assert s.oc["increase"] == excess > 0  # all the excess interest, as principal
+    assert s.oc["ending"] == s.oc["beginning"] + s.oc["increase"] - s.losses["realized"]
+    assert s.cls("CERT").interest == 0
+    months = sorted(story)
+    first_paid = next(k for k in months if story[k].statement.cls("CERT").interest > 0)
+    at_target = next(k for k in months if story[k].statement.oc["ending"] == story[k].statement.oc["target"])
+    assert at_target == "2025-06" and first_paid == "2025-07"  # the reserve account fills in between
+
+
+def test_principal_is_sequential(story):
+    for c in story.values():
+        s = c.statement
+        names = ["A-1", "A-2", "A-3", "A-4", "B", "C"]
+        for senior, junior in zip(names, names[1:]):
+            if s.cls(junior).principal > 0:
+                assert s.cls(senior).ending_balance == 0, (c.period.period, senior, junior)
+    s = story["2025-09"].statement
+    assert s.cls("A-1").ending_balance == 0 and s.cls("A-1").principal == s.cls("A-1").beginning_balance > 0
+    assert s.cls("A-2").principal > 0
+
+
+def test_the_reserve_pays_the_interest_shortfall(story):
+    s = story["2026-03"].statement
+    reserve = s.extra["accounts"]["reserve"]
+    notes = [s.cls(n) for n in ("A-1", "A-2", "A-3", "A-4", "B", "C")]
+    due = sum(n.current_interest for n in notes)
+    fees = s.fees["Servicing"] + s.fees["Indenture Trustee"]
+    from_collections = s.pool["interest_remittance"] - fees  # all of it goes to the notes
+    assert from_collections < due
+    draw = due - from_collections
+    assert s.extra["figures"]["reserve.draw"] == draw == D("809474.37")
+    assert all(n.unpaid_interest_after == 0 and n.interest_distribution == n.current_interest for n in notes)
+    assert reserve["beginning"] == D("5000000.00") and reserve["target"] == D("5000000.00")
+    # the principal the notes did not need went to excess, and from there part way back up
+    assert reserve["received"] == s.oc["reduction"]
+    assert reserve["balance"] == reserve["beginning"] - draw + reserve["received"] < reserve["target"]
+    assert s.cls("CERT").interest == 0
+
+
+def test_the_reserve_is_refilled_then_released_above_its_target(story):
+    before = story["2026-03"].statement.extra["accounts"]["reserve"]
+    s = story["2026-04"].statement
+    reserve = s.extra["accounts"]["reserve"]
+    # the target: 1.50% of the pool once that is under 1.00% of the cut-off balance (5,000,000)
+    assert reserve["target"] == cents(s.pool["ending_balance"] * D("0.015")) < D("5000000.00")
+    assert reserve["beginning"] == before["balance"]
+    assert reserve["received"] == reserve["target"] - reserve["beginning"] == D("63816.17")
+    assert reserve["balance"] == reserve["target"] and reserve["withdrawn"] == 0
+    after = story["2026-05"].statement.extra["accounts"]["reserve"]
+    released = after["beginning"] - after["target"]
+    assert released > 0 and after["withdrawn"] == released and after["balance"] == after["target"]
+    assert story["2026-05"].statement.extra["figures"]["reserve.draw"] == 0
+
+
+def test_no_deal_specific_python():
+    found = subprocess.run(["git", "grep", "-l", "-e", "synthetic-auto", "-e", "auto-abs", "--", "generator/"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout == ""
+
+
+def _check(deal: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", "check", str(deal), "--period", "all"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def auto_deal(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(AUTO, target)
+    return target
+
+
+def test_a_reserve_target_below_its_floor_is_an_error(auto_deal):
+    # without its max(..., floor), 1.50% of a pool under 83,333,333.33 is below the 1,250,000.00 floor
+    edit(auto_deal / "deal.yaml",
+         "target: max(min(cents(pool.cutoff_balance * 0.01), cents(pool.ending_balance * 0.015)), accounts.reserve.floor)",
+         "target: min(cents(pool.cutoff_balance * 0.01), cents(pool.ending_balance * 0.015))")
+    done = _check(auto_deal)
+    assert done.returncode == 1
+    line = next(i for i, text in enumerate((auto_deal / "deal.yaml").read_text().splitlines(), 1)
+                if text.strip().startswith("target: min("))
+    [error] = [e for e in done.stderr.splitlines() if "deal.yaml" in e]
+    assert error.startswith(f"{auto_deal}/deal.yaml:{line}: accounts[3].target: the reserve account's target ")
+    assert "is below its floor 1,250,000.00 this period (expected a target formula that gives at least " \
+           "accounts.reserve.floor" in error
+    assert "nothing written" in done.stderr
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("coupon: {kind: fixed, rate: 0.0452, day_count: actual/360}",
+     "coupon: {kind: fixed, rate: 0.0452, day_count: actual/364}",
+     "classes[0].coupon.day_count: got 'actual/364' (expected 'actual/360', '30/360' or 'actual/365')"),
+    ("coupon: {kind: fixed, rate: 0.0452, day_count: actual/360}",
+     "coupon: {kind: fixd, rate: 0.0452, day_count: actual/360}",
+     "classes[0].coupon.kind: got 'fixd' (expected 'floating' or 'fixed')"),
+    ("coupon: {kind: fixed, rate: 0.0452, day_count: actual/360}",
+     "coupon: {kind: fixed, margin: 0.0452, day_count: actual/360}",
+     "classes[0].coupon: a fixed coupon needs rate:"),
+    ("{name: Indenture Trustee, amount: 416.67,", "{name: Indenture Trustee, amount: 416.67, annual_rate: 0.001,",
+     "fees[1]: a fee has annual_rate: (a rate on its base) or amount: (a fixed amount each month), one of the two"),
+])
+def test_bad_coupons_and_fees_are_named(auto_deal, old, new, message):
+    edit(auto_deal / "deal.yaml", old, new)
+    done = _check(auto_deal)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_every_month_renders_as_html_and_a_stressed_month_as_pdf(story, tmp_path):
+    for key, c in story.items():
+        page = formats.html(c).decode()
+        reserve = c.statement.extra["accounts"]["reserve"]
+        assert f'data-field="extra.accounts.reserve.balance">{reserve["balance"]:,}</td>' in page, key
+        assert "Coupon terms" in page and "Actual/360" in page and "30/360" in page
+    pdf = tmp_path / "stressed.pdf"
+    pdf.write_bytes(formats.pdf(story["2026-03"]))
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Reserve account 5,000,000.00 0.00 674,023.43 809,474.37 4,864,549.06 5,000,000.00 1,250,000.00" \
+        in text.replace("Reserve\naccount\n", "Reserve account ")
+    assert "reserve.draw 809,474.37" in text
