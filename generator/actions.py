@@ -87,6 +87,8 @@ class Ledger:
             tallies: tuple[str, ...] = (), transfer: str | None = None) -> Decimal:
         """Pay what ``due_name`` says is due from ``account``: a line of the flow of funds."""
         n = len(self.steps) + 1
+        if self.program.accounts[account].draw:
+            self._draw(account, due_name, n)
         available = self.balance[account]
         amount = min(self.values[available], max(ZERO, self.values[due_name]))
         flow = f"flow[{n}]"
@@ -105,6 +107,18 @@ class Ledger:
             self.transfers.add(n - 1)
             self._arrive(transfer, flow, account)
         return amount
+
+    def _draw(self, account: str, due_name: str, n: int) -> None:
+        """An account drawn on demand (an insurer's policy): what the payment is due is drawn first."""
+        drawn = f"flow[{n}].drawn"
+        self.let(drawn, max(ZERO, self.values[due_name]), f"drawn on the {account} account for flow[{n}]",
+                 f"max(0.00, {due_name})", (due_name,))
+        self.tallies.setdefault(f"accounts.{account}.drawn", []).append(drawn)
+        before = self.balance[account]
+        name = f"accounts.{account}.after_{drawn}"
+        self.let(name, self.values[before] + self.values[drawn], f"in the {account} account once drawn on",
+                 f"{before} + {drawn}", (before, drawn))
+        self.balance[account] = name
 
     def _arrive(self, account: str, flow: str, source: str) -> None:
         before = self.balance[account]
@@ -272,7 +286,7 @@ def transfer(w: Ledger, p: Prepared) -> None:
 
 def allocate_losses(w: Ledger, p: Prepared) -> None:
     """Realized losses the overcollateralization does not absorb write down the classes in order."""
-    certificates = [c for c in w.program.deal.classes if c.kind not in ("excess", "residual")]
+    certificates = [c for c in w.program.deal.classes if c.kind not in ("excess", "residual", "interest_only")]
     ends = [f"{c.name}.beginning_balance" for c in certificates]
     paid = [f"{c.name}.principal" for c in certificates]
     name = f"{p.label}.shortfall"

@@ -83,7 +83,8 @@ def _annotation_type(tp: Any) -> tuple[str | None, type | None]:
 
 
 def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str, InputSpec],
-          file: Literal["period", "deal"], context: str = "", accounts: tuple[str, ...] = ()) -> None:
+          file: Literal["period", "deal"], context: str = "", accounts: tuple[str, ...] = (),
+          groups: tuple[str, ...] = ()) -> None:
     for field, info in model.model_fields.items():
         key = info.alias or field
         here = path + (key,)
@@ -103,20 +104,29 @@ def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str
                     out[f"{name}[{{i}}].{sub}"] = InputSpec(f"{name}[{{i}}].{sub}", sub_kind or "text", file,
                                                            here + ("{i}", sub), _attr(path, field), None, sub_label)
             continue
-        if kind == "dict":  # keyed by class (or by carried account): one value for each
-            for c in (accounts if key == "accounts" else classes):
-                out[f"{name}.{c}"] = InputSpec(f"{name}.{c}", "money", file, here + (c,),
-                                               _keyed(path, field, c), Decimal("0.00"),
-                                               f"{label} ({'account' if key == 'accounts' else 'class'} {c})")
+        if kind == "dict" and isinstance(nested, type) and issubclass(nested, BaseModel):  # a report per group
+            for g in groups:
+                _walk(nested, here + (g,), classes, out, file, f"group {g}", accounts, groups)
+            continue
+        if kind == "dict":  # keyed by class (or by carried account, or loan group): one value for each
+            keys, what = {"accounts": (accounts, "account"), "group_balances": (groups, "group"),
+                          "group_loan_counts": (groups, "group")}.get(key, (classes, "class"))
+            type_ = "count" if key == "group_loan_counts" else "money"
+            for c in keys:
+                out[f"{name}.{c}"] = InputSpec(f"{name}.{c}", type_, file, here + (c,),
+                                               _keyed(path, field, c), 0 if type_ == "count" else Decimal("0.00"),
+                                               f"{label} ({what} {c})")
             continue
         if nested is not None:  # the fields of a section below the top are named with it
-            _walk(nested, here, classes, out, file, label if path else "", accounts)
+            _walk(nested, here, classes, out, file, label if path else context, accounts, groups)
             continue
         out[name] = InputSpec(name, kind or "text", file, here, _attr(path, field), default, label)
 
 
 def _attr(path: tuple, field: str) -> Callable[[Any], Any]:
     """A field's value (None when a section on its way is none: a period without an opening)."""
+    if "groups" in path:  # through the mapping of the groups' reports
+        return _through((*path, field))
     attrs = operator.attrgetter(".".join((*path, field)))
 
     def get(root: Any) -> Any:
@@ -124,6 +134,18 @@ def _attr(path: tuple, field: str) -> Callable[[Any], Any]:
             return attrs(root)
         except AttributeError:  # a section that is not there (None)
             return None
+
+    return get
+
+
+def _through(path: tuple) -> Callable[[Any], Any]:
+    def get(root: Any) -> Any:
+        value = root
+        for part in path:
+            if value is None:
+                return None
+            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+        return value
 
     return get
 
@@ -148,11 +170,49 @@ def key(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
 
 
-def period_inputs(classes: list[str], accounts: tuple[str, ...] = ()) -> dict[str, InputSpec]:
-    """Every value a period file can hold, by name (``accounts``: the deal's carried accounts)."""
+def period_inputs(classes: list[str], accounts: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+                  ) -> dict[str, InputSpec]:
+    """Every value a period file can hold, by name (``accounts``: the deal's carried accounts;
+    ``groups``: its loan groups, whose reports are ``groups.<name>.collections.interest``, ...)."""
     out: dict[str, InputSpec] = {}
-    _walk(m.Period, (), classes, out, "period", accounts=accounts)
+    _walk(m.GroupedPeriod if groups else m.Period, (), classes, out, "period", accounts=accounts, groups=groups)
+    if groups:
+        _pooled_lists(groups, out)
     return out
+
+
+#: The lists of a group's report that the pool has too: every group's items, in the deal's order of groups.
+POOLED_LISTS = {"collections.liquidations": m.LiquidatedLoan, "reo.new": m.ReoLoan}
+
+
+def _pooled_lists(groups: tuple[str, ...], out: dict[str, InputSpec]) -> None:
+    """A deal with loan groups: the pool's liquidated loans (and new REO) are every group's."""
+    for name, model in POOLED_LISTS.items():
+        parts = [out[f"groups.{g}.{name}"].get for g in groups]
+
+        def joined(root: Any, parts: list = parts) -> list:
+            return [item for get in parts for item in (get(root) or ())]
+
+        path = tuple(name.split("."))
+        out[name] = InputSpec(name, "list", "period", path, joined, (), f"{name.replace('.', ' ')} of every group")
+        for sub, sub_info in model.model_fields.items():
+            sub_kind, _ = _field_type(sub_info)
+            label = _label(sub_info.description or sub)
+            out[f"{name}[].{sub}"] = InputSpec(f"{name}[].{sub}", f"list:{sub_kind}", "period", path,
+                                               lambda root, j=joined, f=sub: [getattr(x, f) for x in j(root)], (),
+                                               f"every group: {label}")
+            out[f"{name}[{{i}}].{sub}"] = InputSpec(f"{name}[{{i}}].{sub}", sub_kind or "text", "period",
+                                                   path + ("{i}", sub), joined, None, f"every group: {label}")
+
+
+def pooled_item_path(groups: tuple[str, ...], period: Any, name: str, i: int) -> tuple:
+    """Where item ``i`` of a pooled list (``collections.liquidations``) stands in a grouped period file."""
+    for g in groups:
+        items = _through(("groups", g, *name.split(".")))(period) or ()
+        if i < len(items):
+            return ("groups", g, *name.split("."), i)
+        i -= len(items)
+    return tuple(name.split(".")) + (i,)
 
 
 def item(spec: InputSpec, i: int) -> tuple[str, tuple, Callable[[Any], Any]]:
@@ -207,6 +267,15 @@ def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
     for name in ("closing_date", "first_distribution_date", "distribution_day", "holiday_calendar"):
         type_ = {"distribution_day": "count", "holiday_calendar": "text"}.get(name, "date")
         add(f"schedule.{name}", type_, ("schedule", name), getattr(s, name), m.Schedule, name, "schedule")
+    for i, g in enumerate(deal.groups):
+        add(f"groups.{g.name}.cutoff_balance", "money", ("groups", i, "cutoff_balance"), g.cutoff_balance, m.Group,
+            "cutoff_balance", f"group {g.name}")
+        add(f"groups.{g.name}.label", "text", ("groups", i, "label"), g.label, m.Group, "label", f"group {g.name}")
+    for i, sw in enumerate(deal.swaps):
+        add(f"swaps.{sw.name}.fixed_rate", "rate", ("swaps", i, "fixed_rate"), sw.fixed_rate, m.Swap, "fixed_rate",
+            f"swap {sw.name}")
+    for i, cap in enumerate(deal.caps):
+        add(f"caps.{cap.name}.strike", "rate", ("caps", i, "strike"), cap.strike, m.Cap, "strike", f"cap {cap.name}")
     add("deal_id", "text", ("id",), deal.id, m.Deal, "id", "deal")
     return out
 
@@ -222,4 +291,4 @@ def _label(description: str) -> str:
     return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
 
 
-__all__ = ["InputSpec", "period_inputs", "deal_inputs", "item"]
+__all__ = ["InputSpec", "period_inputs", "deal_inputs", "item", "POOLED_LISTS", "pooled_item_path"]

@@ -24,6 +24,7 @@ from typing import Any
 from . import formula as f
 from .engine import Run, calendar_notes
 from .pipeline import Computed
+from .catalog import POOLED_LISTS, pooled_item_path
 from .program import BUILTINS, Definition, prelude_source
 from .render import fixed, pct
 from .source import dotted
@@ -289,6 +290,10 @@ class _Walk:
             spec = p.period_inputs[_template(name)]
             index = int(name.partition("[")[2].partition("]")[0])
             path = spec.path[:-2] + (index, spec.path[-1])
+            list_name = name.partition("[")[0]
+            if p.deal.groups and list_name in POOLED_LISTS:  # the pool's list is every group's
+                path = pooled_item_path(tuple(g.name for g in p.deal.groups), self.run.period, list_name,
+                                        index) + (spec.path[-1],)
         else:
             path = spec.path
         note = "" if path in src.lines else "not in the file, so the default"

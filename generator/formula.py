@@ -19,7 +19,7 @@ The language:
   ``share(amount, weight, total(kind, field))`` (a class's pro rata share of an amount, to the
   cent, the rounding residue to the largest share), ``schedule(x, from, value, ...)`` (the
   value of the last step starting at or before x; none before the first), ``days360(start, end)``
-  (days between two dates on the 30/360 basis).
+  (days between two dates on the 30/360 basis), ``whole(x)`` (x rounded half-up to a whole number).
 
 Every value has a type, checked when the deal is loaded: ``money`` (whole cents), ``amount``
 (money not yet rounded: a product or quotient of money; it passes through ``cents`` or
@@ -35,7 +35,7 @@ import difflib
 import operator
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
@@ -516,7 +516,7 @@ def _scalars(a: str, b: str) -> str:
 #: function -> (fewest arguments, most or None)
 _ARITY = {"min": (2, None), "max": (2, None), "sum": (1, None), "if": (3, 3), "cents": (1, 1), "cents_down": (1, 1),
           "given": (1, 1), "total": (2, 2), "count": (1, 1), "share": (3, 3), "schedule": (3, None),
-          "days360": (2, 2)}
+          "days360": (2, 2), "whole": (1, 1)}
 
 
 def _call(expr: Call, types: Types) -> str:
@@ -555,6 +555,11 @@ def _call(expr: Call, types: Types) -> str:
     if fn == "days360":
         for arg in args:
             _want(arg, types, DATE, "days360()")
+        return COUNT
+    if fn == "whole":
+        got = _type(args[0], types)
+        if got not in _DECIMALS + (COUNT,):
+            raise FormulaError(f"whole() rounds a number, got {words(got)} ({text(args[0])})")
         return COUNT
     if fn == "if":
         _want(args[0], types, FLAG, "if()'s condition")
@@ -690,6 +695,9 @@ def _compile_call(expr: Call, index: dict[str, int]) -> Callable[[Sequence[Any]]
     if fn == "days360":
         start, end = parts
         return lambda v: days360(_present(start(v)), _present(end(v)))
+    if fn == "whole":
+        (inner,) = parts
+        return lambda v: int(Decimal(_present(inner(v))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if fn == "share" and _rewritten_share(expr):  # share(amount, weight, list(...), position(...))
         amount, _, weights, position = parts
 

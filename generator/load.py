@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .model import ACTIONS, Deal, Period, _action_kind
+from .model import ACTIONS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
 from .source import InputError, InputErrors, SourceMap, dotted, load_yaml, shown
 from .view import REQUIRED
@@ -155,10 +156,10 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
         if name in names[:i]:
             errors.append(src.error(("classes", i, "name"), f"class {name!r} is listed twice"))
     for i, c in enumerate(deal.classes):
-        if c.kind in ("senior", "mezzanine") and c.coupon is None:
+        if c.kind in ("senior", "mezzanine", "interest_only") and c.coupon is None:
             errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a coupon (expected coupon: "
                                                     "{margin: ..., cap: ...})"))
-        if c.kind in ("senior", "mezzanine", "excess") and not c.original_balance:
+        if c.kind in ("senior", "mezzanine", "excess", "interest_only") and not c.original_balance:
             errors.append(src.error(("classes", i, "original_balance"),
                                     f"class {c.name} ({c.kind}) has an original balance of 0 (expected more than 0: "
                                     "its certificate factor is its balance over its original balance)"))
@@ -175,11 +176,14 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
 def check_period_fields(period: Period, src: SourceMap) -> list[InputError]:
     """Rules that tie fields of one period file together."""
     errors: list[InputError] = []
-    coll = period.collections
-    if period.extraordinary_expenses > coll.interest:
+    if isinstance(period, GroupedPeriod):
+        interest = sum((g.collections.interest for g in period.groups.values()), Decimal("0.00"))
+    else:
+        interest = period.collections.interest
+    if period.extraordinary_expenses > interest:
         errors.append(src.error(("extraordinary_expenses",),
                                 f"{period.extraordinary_expenses:,.2f} is more than the interest remittance "
-                                f"{coll.interest:,.2f} it is withdrawn from (expected at most {coll.interest:,.2f})"))
+                                f"{interest:,.2f} it is withdrawn from (expected at most {interest:,.2f})"))
     return errors
 
 
@@ -199,10 +203,11 @@ def list_periods(deal_dir: Path) -> list[str]:
     return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
 
 
-def load_period(deal_dir: Path, key: str, root: Path | None = None) -> Loaded:
+def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool = False) -> Loaded:
+    """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:)."""
     path = period_path(deal_dir, key)
     data, src = load_yaml(path, root=root)
-    period = validate(Period, data, src)
+    period = validate(GroupedPeriod if grouped else Period, data, src)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])
     errors = check_period_fields(period, src)

@@ -288,7 +288,9 @@ class Fee(Strict):
         return self
 
 
-ClassKind = Literal["senior", "mezzanine", "excess", "prepayment", "residual"]
+ClassKind = Literal["senior", "mezzanine", "excess", "prepayment", "residual", "interest_only"]
+#: The name of a loan group (``fixed``, ``group_1``); its figures are ``groups.<name>.<figure>``.
+GroupName = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 DayCount = Literal["actual/360", "30/360", "actual/365"]
@@ -340,6 +342,12 @@ class CertificateClass(Strict):
     cusip: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}$")] | None = Field(None, description="Its CUSIP.")
     original_balance: Money = Field(description="Original principal balance (or notional, for the excess class).")
     coupon: Coupon | None = Field(None, description="Its coupon; a class without one accrues no interest.")
+    group: GroupName | None = Field(None, description="The loan group whose collections pay it (none: shared by "
+                                                      "every group, or a deal of one pool).  total(<group>, field) "
+                                                      "sums the classes of a group.")
+    notional: FormulaText | None = Field(None, description="An interest-only class's notional balance this "
+                                                           "period: a formula giving money (a schedule, or other "
+                                                           "classes' balances).")
     per_1000_basis: Literal["original", "current_notional", "none"] = Field(
         "original", description="What its per-$1,000 amounts are divided by: its original balance, its "
                                 "beginning (current) notional, or nothing (no per-$1,000 amounts).")
@@ -348,10 +356,14 @@ class CertificateClass(Strict):
 class FigureDef(Strict):
     """A figure the deal defines: its formula, and what it is called."""
 
-    formula: FormulaText = Field(description="How it is computed.")
+    formula: FormulaText = Field(description="How it is computed (for a carried figure: its value for the deal's "
+                                             "first period on file).")
     label: Text | None = Field(None, description="What it means, as remit explain shows it.")
     type: FigureType | None = Field(None, description="Its type, checked against the formula's (by default: "
                                                       "the formula's).")
+    carried_from: FigureName | None = Field(None, description="A figure carried from one statement to the next: "
+                                                              "its value is the previous statement's figure of "
+                                                              "this name (an amount owed to an insurer, ...).")
 
 
 #: A figure of the deal: its formula alone, or a mapping with its formula, label and type.
@@ -379,6 +391,9 @@ class Account(Strict):
                                                           "transfers.")
     payee: Text | None = Field(None, description="How a transfer into it is named as a payee in the flow of "
                                                  "funds (default: its label).")
+    draw: Flag = Field(False, description="Cash drawn on demand from outside the trust (an insurer's policy, a "
+                                          "liquidity facility): an action paying from it draws what is due, and "
+                                          "the draws are accounts.<name>.drawn.")
     carried: Flag = Field(False, description="Its balance is kept from one distribution to the next (a reserve "
                                              "account): it starts with what it held after the previous one "
                                              "(accounts.<name>.beginning), and its roll-forward is shown.")
@@ -394,6 +409,36 @@ class Account(Strict):
         if self.floor is not None and self.target is None:
             raise NumberError("floor: without target: (expected the target the floor bounds)")
         return self
+
+
+class Group(Strict):
+    """A loan group: its loans' collections are reported and accounted for apart."""
+
+    name: GroupName = Field(description="How figures and classes name it: groups.<name>.pool.ending_balance.")
+    label: Text = Field(description="How the statement names it (Group I, Fixed Rate Group).")
+    cutoff_balance: Money = Field(description="Its loans' balance at the cut-off date.")
+
+
+class Swap(Strict):
+    """An interest rate swap: the trust pays a fixed rate and receives the index on a notional."""
+
+    name: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] = Field(
+        description="Its figures are swaps.<name>.payment (the trust pays) and swaps.<name>.receipt (it receives).")
+    counterparty: Text = Field(description="The swap counterparty.")
+    notional: FormulaText = Field(description="The notional this period (money): a schedule(...) or a balance.")
+    fixed_rate: Rate = Field(description="The fixed rate the trust pays.")
+    day_count: DayCount = Field("actual/360", description="Both legs' day count (30/360 accrues 30 days a month).")
+
+
+class Cap(Strict):
+    """An interest rate cap: the trust receives the index over the strike on a notional."""
+
+    name: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] = Field(
+        description="Its receipt is caps.<name>.receipt.")
+    counterparty: Text = Field(description="The cap provider.")
+    notional: FormulaText = Field(description="The notional this period (money).")
+    strike: Rate = Field(description="The strike rate.")
+    day_count: DayCount = Field("actual/360", description="Its day count.")
 
 
 class ActionBase(Strict):
@@ -442,6 +487,10 @@ class PayPrincipal(ActionBase):
     classes: tuple[ClassName, ...] = Field(description="The classes paid, in order.")
     amount: FormulaText = Field(description="The principal distribution amount (money): every principal action "
                                             "naming the same amount shares it, so it is paid once.")
+    group: GroupName | None = Field(None, description="The loan group whose principal this is: principal actions of "
+                                                      "different groups may pay from different amounts (each "
+                                                      "statement checks they add up to no more than "
+                                                      "principal_distribution_amount).")
     targets: dict[ClassName, FormulaText] | None = Field(
         None, description="Per class: the most the class and the classes before it may stand at after the "
                           "payment (money).  Without targets principal is paid sequentially.")
@@ -533,7 +582,11 @@ class Deal(Strict):
     schedule: Schedule = Field(description="Closing and distribution dates.")
     index: Text | None = Field(None, description="The index's name, as the statement prints it (none for a deal "
                                                  "whose coupons are all fixed).")
+    groups: tuple[Group, ...] = Field((), description="The loan groups (none: one pool).  Each period file "
+                                                      "then reports each group apart under groups:.")
     fees: tuple[Fee, ...] = Field(description="Fees paid from collections (pay: fees), in order.")
+    swaps: tuple[Swap, ...] = Field((), description="Interest rate swaps.")
+    caps: tuple[Cap, ...] = Field((), description="Interest rate caps.")
     classes: tuple[CertificateClass, ...] = Field(description="The classes, senior to junior.")
     figures: dict[FigureName, FigureSpec] = Field(
         default_factory=dict, description="The deal's rules as named formulas: caps, targets, tests.  A name may "
@@ -663,5 +716,63 @@ class Period(Strict):
                                                                        "from the interest remittance.")
     deficiencies: Literal["NO", "YES"] = Field("NO", description="Whether deficiencies occurred (as the statement "
                                                                  "reports it).")
+    revised_on: Date | None = Field(None, description="The date a revision of this period's published statement is "
+                                                      "made (remit render --revise).")
+
+
+# --------------------------------------------------------------------------- a period of a deal with loan groups
+
+
+class GroupReport(Strict):
+    """What the servicer reports for one loan group: the fields a one-pool period has at its top."""
+
+    collections: Collections = Field(description="What the servicer collected on the group's loans.")
+    advances: Money = Field(description="P&I advances made on the group's loans.")
+    wac: Rate = Field(description="Weighted-average mortgage rate of the group at the start of the period.")
+    remaining_term: Count = Field(description="Weighted-average remaining term of the group's loans, in months.")
+    delinquency: Delinquency = Field(description="The group's delinquent loans, by bucket.")
+    reo: Reo = Field(Reo(), description="The group's real estate owned.")
+
+
+class GroupedOpening(Opening):
+    """The state after the previous distribution of a deal with loan groups."""
+
+    group_balances: dict[GroupName, Money] = Field(description="Each group's pool balance after the previous "
+                                                               "distribution (they add up to pool_balance).")
+    group_loan_counts: dict[GroupName, Count] = Field(description="Each group's number of loans (they add up to "
+                                                                  "loan_count).")
+
+
+class PoolTotals(Strict):
+    """The servicer's totals for the whole pool, where its report states them: each is checked
+    against the sum of the groups' figures."""
+
+    interest: Money | None = Field(None, description="Interest remittance of every group.")
+    scheduled_principal: Money | None = Field(None, description="Scheduled principal of every group.")
+    curtailments: Money | None = Field(None, description="Partial prepayments of every group.")
+    payoffs: Money | None = Field(None, description="Principal of the loans paid in full, every group.")
+    prepayment_charges: Money | None = Field(None, description="Prepayment charges of every group.")
+    advances: Money | None = Field(None, description="P&I advances of every group.")
+
+
+class GroupedPeriod(Strict):
+    """A period of a deal with loan groups: each group's report under groups:, the rest as in a
+    one-pool period."""
+
+    period: PeriodKey = Field(description="The month of the distribution, YYYY-MM (the file's name).")
+    distribution_date: Date | None = Field(None, description="Only when the deal's rule (the day, or the next "
+                                                             "business day) does not apply; say why in a comment.")
+    opening: GroupedOpening | None = Field(None, description="The state after the previous distribution: for the "
+                                                             "deal's first period on file.")
+    index: IndexRates | None = Field(None, description="The index for this and the next accrual period.")
+    groups: dict[GroupName, GroupReport] = Field(description="Each loan group's report, by the group's name in the "
+                                                             "deal file.")
+    pool_totals: PoolTotals | None = Field(None, description="The servicer's totals for the pool, checked against "
+                                                             "the groups'.")
+    bankruptcy_losses: Money = Field(Decimal("0.00"), description="Realized losses from bankruptcy included in this "
+                                                                  "period's losses.")
+    shortfalls: Shortfalls = Field(Shortfalls(), description="Interest shortfalls.")
+    extraordinary_expenses: Money = Field(Decimal("0.00"), description="Extraordinary trust fund expenses.")
+    deficiencies: Literal["NO", "YES"] = Field("NO", description="Whether deficiencies occurred.")
     revised_on: Date | None = Field(None, description="The date a revision of this period's published statement is "
                                                       "made (remit render --revise).")

@@ -7,7 +7,7 @@ written until every requested statement has been computed and reconciled.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
-from .model import Deal, Period
+from .model import Deal, GroupedOpening, GroupedPeriod, Period
 from .number import ZERO
 from .source import InputError, InputErrors, SourceMap
 from .statement import Revision, Statement
@@ -54,13 +54,38 @@ class Start:
     distribution_date: dt.date
     pool_balance: Decimal
     loan_count: int
+    groups: dict[str, tuple[Decimal, int]] = field(default_factory=dict)  # each loan group's (balance, loans)
 
     @classmethod
     def of(cls, run: Run) -> "Start":
-        return cls(run["distribution_date"], run["pool.ending_balance"], run["pool.ending_count"])
+        groups = {g.name: (run[f"groups.{g.name}.pool.ending_balance"], run[f"groups.{g.name}.pool.ending_count"])
+                  for g in run.deal.groups}
+        return cls(run["distribution_date"], run["pool.ending_balance"], run["pool.ending_count"], groups)
 
 
 # ------------------------------------------------------------------ period checks
+
+
+def _opening_groups(deal: Deal, op: GroupedOpening, src: SourceMap) -> list[InputError]:
+    """A grouped deal's opening: a balance and loan count for each group, adding up to the pool's."""
+    errors: list[InputError] = []
+    names = [g.name for g in deal.groups]
+    for key, mapping, total, what in (("group_balances", op.group_balances, op.pool_balance, "pool_balance"),
+                                      ("group_loan_counts", op.group_loan_counts, op.loan_count, "loan_count")):
+        for g in mapping:
+            if g not in names:
+                errors.append(src.error(("opening", key, g), f"group {g!r} is not a group of deal {deal.id} "
+                                                             f"(expected one of: {', '.join(names)})"))
+        missing = [g for g in names if g not in mapping]
+        if missing:
+            errors.append(src.error(("opening", key), f"no value for group {', '.join(missing)}"))
+        added = sum(mapping.values(), ZERO if key == "group_balances" else 0)
+        if not missing and added != total:
+            shown = fmt(added) if key == "group_balances" else str(added)
+            stated = fmt(total) if key == "group_balances" else str(total)
+            errors.append(src.error(("opening", key), f"the groups add up to {shown}, but {what} is {stated} "
+                                                      f"(expected the groups to add up to the pool)"))
+    return errors
 
 
 def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap,
@@ -80,12 +105,12 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
     if op is not None:
         for key in ("class_balances", "unpaid_interest", "net_wac_carryover", "unpaid_realized_losses"):
             unknown_classes(("opening", key), getattr(op, key))
-        excess = [c.name for c in deal.classes if c.kind == "excess"]
+        excess = [c.name for c in deal.classes if c.kind in ("excess", "interest_only")]
         for name in excess:
             if name in op.class_balances:
                 errors.append(src.error(("opening", "class_balances", name),
-                                        f"class {name}'s notional is the pool balance less the certificates; "
-                                        "it is derived, not given"))
+                                        f"class {name}'s notional is derived (the pool less the certificates, "
+                                        "or its notional: formula), not given"))
         certificates = sum((v for k, v in op.class_balances.items() if k in known and k not in excess), ZERO)
         if certificates > op.pool_balance:
             errors.append(src.error(("opening", "class_balances"),
@@ -96,8 +121,12 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
                 errors.append(src.error(("opening", "class_balances", c.name),
                                         f"{fmt(op.class_balances[c.name])} is more than class {c.name}'s "
                                         f"original balance {fmt(c.original_balance)}"))
+    if op is not None and isinstance(op, GroupedOpening):
+        errors += _opening_groups(deal, op, src)
     if start is None and op is not None:
-        start = Start(op.previous_distribution_date, op.pool_balance, op.loan_count)
+        groups = ({g: (op.group_balances.get(g, ZERO), op.group_loan_counts.get(g, 0)) for g in op.group_balances}
+                  if isinstance(op, GroupedOpening) else {})
+        start = Start(op.previous_distribution_date, op.pool_balance, op.loan_count, groups)
     if start is None:
         return errors
     date = distribution_date_for(deal, period)
@@ -111,46 +140,92 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
     if date < first:
         errors.append(src.error(path, f"distribution date {date.isoformat()} is before the deal's first "
                                       f"distribution date {first.isoformat()} (expected on or after it)"))
-    coll = period.collections
+    if isinstance(period, GroupedPeriod):
+        errors += _group_checks(deal, start, period, src, charges_received)
+    else:
+        errors += _report_checks(period, start.pool_balance, start.loan_count, (), src, deal, charges_received)
+    return errors
+
+
+def _report_checks(report: Any, pool_balance: Decimal, loan_count: int, at: tuple, src: SourceMap, deal: Deal,
+                   charges_received: bool) -> list[InputError]:
+    """A pool's (or a loan group's) report against the balance and loans it starts from."""
+    errors: list[InputError] = []
+    coll = report.collections
     if coll.prepayment_charges and not charges_received:
-        errors.append(src.error(("collections", "prepayment_charges"),
+        errors.append(src.error(at + ("collections", "prepayment_charges"),
                                 f"{fmt(coll.prepayment_charges)} collected, but deal {deal.id} names no class to "
                                 "receive them (expected 0, or a pay: prepayment_charges action in the deal)"))
     liq_balance = sum((l.balance for l in coll.liquidations), ZERO)
     removed = (coll.scheduled_principal + coll.curtailments + coll.payoffs.amount + liq_balance
                + coll.repurchases.amount)
-    if removed > start.pool_balance:
-        errors.append(src.error(("collections",), f"principal collected and liquidated ({fmt(removed)}) is more "
-                                                  f"than the pool balance {fmt(start.pool_balance)}"))
+    if removed > pool_balance:
+        errors.append(src.error(at + ("collections",), f"principal collected and liquidated ({fmt(removed)}) is more "
+                                                  f"than the pool balance {fmt(pool_balance)}"))
     for i, loan in enumerate(coll.liquidations):
         if loan.proceeds > loan.balance:
-            errors.append(src.error(("collections", "liquidations", i, "proceeds"),
+            errors.append(src.error(at + ("collections", "liquidations", i, "proceeds"),
                                     f"proceeds {fmt(loan.proceeds)} exceed the loan's balance {fmt(loan.balance)}"))
     removed_loans = coll.payoffs.count + len(coll.liquidations) + coll.repurchases.count
-    if removed_loans > start.loan_count:
-        errors.append(src.error(("collections", "payoffs", "count"),
+    if removed_loans > loan_count:
+        errors.append(src.error(at + ("collections", "payoffs", "count"),
                                 f"{removed_loans} loans paid off, liquidated or repurchased, but the pool has "
-                                f"only {start.loan_count}"))
-    pool_end = start.pool_balance - removed
-    dq = period.delinquency
+                                f"only {loan_count}"))
+    pool_end = pool_balance - removed
+    dq = report.delinquency
     buckets = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy")
-    stated = sum((getattr(dq, b).stated_balance for b in buckets), ZERO) + period.reo.stated_balance
+    stated = sum((getattr(dq, b).stated_balance for b in buckets), ZERO) + report.reo.stated_balance
     if stated > pool_end:
-        errors.append(src.error(("delinquency",), f"delinquent and REO stated balances add up to {fmt(stated)}, "
+        errors.append(src.error(at + ("delinquency",), f"delinquent and REO stated balances add up to {fmt(stated)}, "
                                                   f"more than the ending pool balance {fmt(pool_end)}"))
     for b in buckets + ("bankruptcy_60_plus",):
         bucket = getattr(dq, b)
         if bucket.stated_balance > pool_end:
-            errors.append(src.error(("delinquency", b, "stated_balance"),
+            errors.append(src.error(at + ("delinquency", b, "stated_balance"),
                                     f"{fmt(bucket.stated_balance)} is more than the ending pool balance {fmt(pool_end)}"))
         if bucket.count and not bucket.stated_balance or bucket.stated_balance and not bucket.count:
-            errors.append(src.error(("delinquency", b), "count and stated balance must both be zero or both not"))
+            errors.append(src.error(at + ("delinquency", b), "count and stated balance must both be zero or both not"))
     if dq.bankruptcy_60_plus.stated_balance > dq.bankruptcy.stated_balance:
-        errors.append(src.error(("delinquency", "bankruptcy_60_plus"),
+        errors.append(src.error(at + ("delinquency", "bankruptcy_60_plus"),
                                 "bankrupt loans 60+ days delinquent are part of all bankrupt loans; "
                                 f"{fmt(dq.bankruptcy_60_plus.stated_balance)} > {fmt(dq.bankruptcy.stated_balance)}"))
-    if period.reo.stated_balance > pool_end:
-        errors.append(src.error(("reo", "stated_balance"), f"more than the ending pool balance {fmt(pool_end)}"))
+    if report.reo.stated_balance > pool_end:
+        errors.append(src.error(at + ("reo", "stated_balance"), f"more than the ending pool balance {fmt(pool_end)}"))
+    return errors
+
+
+def _group_checks(deal: Deal, start: "Start", period: GroupedPeriod, src: SourceMap,
+                  charges_received: bool) -> list[InputError]:
+    """Each loan group's report: every group the deal has, no other, each against where it starts;
+    the servicer's pool totals, where given, are the groups' added up."""
+    errors: list[InputError] = []
+    names = [g.name for g in deal.groups]
+    for g in period.groups:
+        if g not in names:
+            errors.append(src.error(("groups", g), f"group {g!r} is not a group of deal {deal.id} (expected one of: "
+                                                   f"{', '.join(names)})"))
+    missing = [g for g in names if g not in period.groups]
+    if missing:
+        errors.append(src.error(("groups",), f"no report for group {', '.join(missing)} (expected one for each of "
+                                             f"the deal's groups: {', '.join(names)})"))
+    for g in names:
+        if g in period.groups and g in start.groups:
+            balance, count = start.groups[g]
+            errors += _report_checks(period.groups[g], balance, count, ("groups", g), src, deal, charges_received)
+    totals = period.pool_totals
+    if totals is not None:
+        reports = [period.groups[g] for g in names if g in period.groups]
+        sums = {"interest": lambda r: r.collections.interest,
+                "scheduled_principal": lambda r: r.collections.scheduled_principal,
+                "curtailments": lambda r: r.collections.curtailments,
+                "payoffs": lambda r: r.collections.payoffs.amount,
+                "prepayment_charges": lambda r: r.collections.prepayment_charges, "advances": lambda r: r.advances}
+        for field, get in sums.items():
+            stated = getattr(totals, field)
+            added = sum((get(r) for r in reports), ZERO)
+            if stated is not None and stated != added:
+                errors.append(src.error(("pool_totals", field), f"{fmt(stated)} for the pool, but the groups' add up "
+                                                                f"to {fmt(added)} (expected the groups' sum)"))
     return errors
 
 
@@ -267,7 +342,7 @@ def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
         if key > last:
             break
         try:
-            periods.append(load_period(deal_dir, key, root))
+            periods.append(load_period(deal_dir, key, root, grouped=bool(loaded_deal and loaded_deal.value.groups)))
         except InputErrors as exc:
             errors += exc.errors
     if errors or loaded_deal is None:

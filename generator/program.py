@@ -39,9 +39,9 @@ PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
 BUILTINS = {"distribution_date": f.DATE, "distribution_number": f.COUNT, "next_distribution_date": f.DATE,
             "record_date": f.DATE, "determination_date": f.DATE}
 #: Kinds of class whose balances are not certificates backed by the pool.
-NOT_CERTIFICATES = ("excess", "residual")
+NOT_CERTIFICATES = ("excess", "residual", "interest_only")
 #: The classes that accrue or receive excess interest.
-INTEREST_KINDS = ("senior", "mezzanine", "excess")
+INTEREST_KINDS = ("senior", "mezzanine", "excess", "interest_only")
 #: The figure each kind of class payment adds to: <class>.paid.<tally>.
 PAID = {"interest": "interest", "unpaid_interest": "interest", "principal": "principal",
         "extra_principal": "extra_principal", "carryover": "carryover", "writedown_reimbursement": "reimbursement",
@@ -218,7 +218,8 @@ class Compiler:
         self.deal, self.src = deal, src
         self.errors: list[InputError] = []
         self.classes = [c.name for c in deal.classes]
-        self.inputs = period_inputs(self.classes, tuple(a.name for a in deal.accounts if a.carried))
+        self.group_names = tuple(g.name for g in deal.groups)
+        self.inputs = period_inputs(self.classes, tuple(a.name for a in deal.accounts if a.carried), self.group_names)
         self.deal_values = deal_inputs(deal)
         self.defs: dict[str, Definition] = {}
         self.items: list[Definition] = []
@@ -239,7 +240,8 @@ class Compiler:
             "certificates": [c.name for c in deal.classes if c.kind not in NOT_CERTIFICATES],
             "interest_classes": [c.name for c in deal.classes if c.kind in INTEREST_KINDS],
             "fees": [f"fees.{key(fee.name)}" for fee in deal.fees],
-            **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds}}
+            **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds},
+            **{g.name: [c.name for c in deal.classes if c.group == g.name] for g in deal.groups}}
 
     # -------------------------------------------------------------- reporting
 
@@ -342,12 +344,55 @@ class Compiler:
                 for c in self.deal.classes:
                     if _applies(entry, c):
                         self._entry(entry, entry.name.replace("{c}", c.name), where, c.name)
+            elif entry.for_ == "group":
+                for g in self.deal.groups:
+                    self._entry(_for_group(entry, g.name), entry.name.replace("{g}", g.name), where, None)
             elif entry.for_ == "liquidation":
                 self.items.append(Definition(entry.name, entry.type, entry.label, "formula", where,
                                              *self._item_parts(entry.formula or "none")))
                 self.item_types[entry.name] = entry.type
             else:
                 self._entry(entry, entry.name, where, None)
+
+    def check_groups(self) -> None:
+        names = [g.name for g in self.deal.groups]
+        kinds = set(m.ClassKind.__args__) | {"all", "certificates", "interest_classes", "fees"}  # type: ignore
+        for i, g in enumerate(self.deal.groups):
+            if g.name in names[:i]:
+                self.report(("deal", ("groups", i, "name")), f"group {g.name!r} is listed twice")
+            if g.name in kinds:
+                self.report(("deal", ("groups", i, "name")), f"group {g.name!r} has the name of a kind of class "
+                                                            "(expected another name: total() could not tell them apart)")
+        for i, c in enumerate(self.deal.classes):
+            if c.group is not None and c.group not in names:
+                self.report(("deal", ("classes", i, "group")),
+                            f"class {c.name} is tied to group {c.group!r}, which the deal does not have "
+                            f"(expected one of: {', '.join(names) or 'none: the deal declares no groups:'})")
+
+    def pooled(self) -> None:
+        """A deal with loan groups: what a one-pool period reports at its top is the groups' together
+        (sums; the WAC and remaining term weighted by the groups' beginning balances)."""
+        if not self.group_names:
+            return
+        first = f"groups.{self.group_names[0]}."
+        for name, spec in list(self.inputs.items()):
+            if not name.startswith(first) or "[" in name or spec.type == "list":
+                continue
+            leaf = name[len(first):]
+            members = [f"groups.{g}.{leaf}" for g in self.group_names]
+            where = ("deal", ("groups",))
+            if leaf == "wac":
+                weighted = " + ".join(f"{x} * groups.{g}.pool.beginning_balance" for x, g in zip(members, self.group_names))
+                self.formula(leaf, f"({weighted}) / pool.beginning_balance", f.RATE,
+                             "weighted-average mortgage rate of the pool: the groups' by their beginning balances",
+                             where)
+            elif leaf == "remaining_term":
+                weighted = " + ".join(f"{x} * groups.{g}.pool.beginning_balance" for x, g in zip(members, self.group_names))
+                self.formula(leaf, f"whole(({weighted}) / pool.beginning_balance)", f.COUNT,
+                             "weighted-average remaining term of the pool: the groups' by their beginning balances, "
+                             "to the whole month (half-up)", where)
+            elif spec.type in (f.MONEY, f.COUNT):
+                self.formula(leaf, " + ".join(members), spec.type, f"{leaf.replace('.', ' ')}: every group's", where)
 
     def _item_parts(self, source: str) -> tuple:
         parsed = _formula(source)
@@ -363,7 +408,13 @@ class Compiler:
     def deal_figures(self) -> None:
         """The deal's own figures; a name the prelude has is the deal's from here on."""
         for name, spec in self.deal.figures.items():
-            if isinstance(spec, m.FigureDef):
+            if isinstance(spec, m.FigureDef) and spec.carried_from is not None:
+                if spec.type is None:
+                    self.report(("deal", ("figures", name)), f"{name}: a carried figure declares its type "
+                                                             "(expected type: money, or another type)")
+                self.carried(name, spec.formula, spec.carried_from, spec.type or f.MONEY, spec.label or name,
+                             ("deal", ("figures", name, "formula")))
+            elif isinstance(spec, m.FigureDef):
                 self.formula(name, spec.formula, spec.type, spec.label or name, ("deal", ("figures", name, "formula")))
             else:
                 self.formula(name, spec, None, name, ("deal", ("figures", name)))
@@ -374,6 +425,17 @@ class Compiler:
             elif c.coupon is not None:
                 self.formula(f"{c.name}.coupon.cap", "none", f.RATE, f"class {c.name} has no cap",
                              ("deal", ("classes", i, "coupon")))
+        for i, c in enumerate(self.deal.classes):
+            if c.kind == "interest_only" and c.notional is None:
+                self.report(("deal", ("classes", i)), f"class {c.name} is interest-only: it needs notional: (a "
+                                                      "formula giving its notional balance, money)")
+            elif c.notional is not None and c.kind != "interest_only":
+                self.report(("deal", ("classes", i, "notional")), f"class {c.name} ({c.kind}) has a balance, not a "
+                                                                  "notional (expected kind: interest_only)")
+            elif c.notional is not None:
+                self.formula(f"{c.name}.notional", c.notional, f.MONEY, f"class {c.name}'s notional balance",
+                             ("deal", ("classes", i, "notional")))
+        self.hedges()
         seen: dict[str, int] = {}
         for i, fee in enumerate(self.deal.fees):
             k = key(fee.name)
@@ -385,6 +447,29 @@ class Compiler:
             due = f"cents(({fee.base}) * fees.{k}.annual_rate / 12)" if fee.amount is None else f"fees.{k}.amount"
             self.formula(f"fees.{k}.due", due, f.MONEY, f"{fee.name} fee for the month", ("deal", ("fees", i)))
             self.tally(f"fees.{k}.paid", f.MONEY, f"{fee.name} fee paid")
+
+    def hedges(self) -> None:
+        """Each swap's payment or receipt, each cap's receipt, from the period's index."""
+        days = {"actual/360": "accrual_days / 360", "actual/365": "accrual_days / 365", "30/360": "30 / 360"}
+        for i, sw in enumerate(self.deal.swaps):
+            k, where = f"swaps.{sw.name}", ("deal", ("swaps", i))
+            self.formula(f"{k}.notional", sw.notional, f.MONEY, f"swap {sw.name}: its notional this period",
+                         ("deal", ("swaps", i, "notional")))
+            self.formula(f"{k}.net", f"{k}.notional * ({k}.fixed_rate - index.current) * {days[sw.day_count]}",
+                         f.AMOUNT, f"swap {sw.name}: the fixed rate less the index on its notional ({sw.day_count}); "
+                         "the trust pays when it is positive", where)
+            self.formula(f"{k}.payment", f"max(0.00, cents({k}.net))", f.MONEY,
+                         f"swap {sw.name}: net swap payment the trust owes {sw.counterparty}", where)
+            self.formula(f"{k}.receipt", f"max(0.00, cents(0.00 - {k}.net))", f.MONEY,
+                         f"swap {sw.name}: net swap receipt {sw.counterparty} owes the trust", where)
+        for i, cap in enumerate(self.deal.caps):
+            k, where = f"caps.{cap.name}", ("deal", ("caps", i))
+            self.formula(f"{k}.notional", cap.notional, f.MONEY, f"cap {cap.name}: its notional this period",
+                         ("deal", ("caps", i, "notional")))
+            self.formula(f"{k}.receipt", f"cents({k}.notional * max(0, index.current - {k}.strike) * "
+                                         f"{days[cap.day_count]})", f.MONEY,
+                         f"cap {cap.name}: what {cap.counterparty} pays, the index over the strike on its notional",
+                         where)
 
     def triggers(self) -> None:
         names = []
@@ -421,13 +506,21 @@ class Compiler:
             self.starts[a.name] = f"accounts.{a.name}.deposit"
             if a.carried:
                 self._carried_account(a, i)
+            if a.draw:
+                if a.deposit is not None or a.carried:
+                    self.report(("deal", ("accounts", i, "draw")), f"the {a.name} account is drawn on demand: it has "
+                                                                   "no deposit: and is not carried: (expected one "
+                                                                   "or the other)")
+                self.tally(f"accounts.{a.name}.drawn", f.MONEY, f"drawn on the {a.name} account")
         deposits = " + ".join(f"accounts.{a}.deposit" for a in out) or "0.00"
         carried = [a for a in out.values() if a.carried]
+        drawn = [a for a in out.values() if a.draw]
         if carried:  # what the carried accounts paid out of what they held is cash available too
             deposits += "".join(f" + accounts.{a.name}.beginning - accounts.{a.name}.balance" for a in carried)
+        deposits += "".join(f" + accounts.{a.name}.drawn" for a in drawn)
         self.formula("accounts.deposits", deposits, f.MONEY, "deposited in every account" + (
             ", and what the carried accounts paid out of what they held (beginning less ending balance)"
-            if carried else ""), ("deal", ("accounts",)))
+            if carried else "") + (", and what was drawn on demand" if drawn else ""), ("deal", ("accounts",)))
         return out
 
     def _carried_account(self, a: m.Account, i: int) -> None:
@@ -456,7 +549,7 @@ class Compiler:
                 if a != b:
                     self.tally(f"transfers.{a}.{b}", f.MONEY, f"moved from the {a} account to the {b} account")
         for i, a in enumerate(self.deal.accounts):
-            if a.carried and a.name in accounts:
+            if (a.carried or a.draw) and a.name in accounts:
                 into = " + ".join(f"transfers.{b}.{a.name}" for b in accounts if b != a.name) or "0.00"
                 self.formula(f"accounts.{a.name}.received", into, f.MONEY, f"moved into the {a.name} account from "
                              "the other accounts", ("deal", ("accounts", i)))
@@ -491,6 +584,8 @@ class Compiler:
                 self._writes(f"accounts.{account}.balance", top)
                 if account == getattr(action, "from_", None):
                     self._writes(f"accounts.{account}.withdrawn", top)
+                    if self.account_names[account].draw:
+                        self._writes(f"accounts.{account}.drawn", top)
                 reads.add(self.starts.get(account, f"accounts.{account}.deposit"))
         for j, c in enumerate(_classes_of(action)):
             if c not in self.classes:
@@ -515,6 +610,9 @@ class Compiler:
             self._writes(f"{action.name}.paid", top)
         elif isinstance(action, m.PayPrincipal):
             own("amount", action.amount, f.MONEY, "the principal distribution amount it pays from", ("amount",))
+            if action.group is not None and action.group not in self.group_names:
+                self.report(("deal", path + ("group",)), f"no loan group {action.group!r} (expected one of: "
+                                                         f"{', '.join(self.group_names) or 'none declared'})")
             for c, target in (action.targets or {}).items():
                 own(f"targets.{c}", target, f.MONEY, f"the most class {c} and the classes before it may stand at",
                     ("targets", c))
@@ -702,16 +800,18 @@ class Compiler:
     def _claims_on(self, path: list[Prepared]) -> None:
         paid: dict[tuple[str, str], Prepared] = {}
         once: dict[str, Prepared] = {}
-        budget: Prepared | None = None  # the first principal action: the others share its amount
+        budgets: dict[str | None, Prepared] = {}  # each group's first principal action: the others share its amount
         for p in path:
             a = p.action
             if isinstance(a, m.PayPrincipal):
+                budget = budgets.get(a.group)
                 if budget is not None and f.text(_formula(a.amount).tree) != f.text(_formula(budget.action.amount).tree):
                     self.report(("deal", p.path + ("amount",)),
                                 f"pays principal from {a.amount}, but {budget.label} pays it from "
                                 f"{budget.action.amount}: the principal would be paid twice (expected the same "
-                                "amount: for every principal action, which then share it)")
-                budget = budget or p
+                                "amount: for every principal action, which then share it, or principal actions "
+                                "of different loan groups, each with its group:)")
+                budgets.setdefault(a.group, p)
             kind = getattr(a, "pay", None) or (f"allocate {a.allocate}" if isinstance(a, m.AllocateLosses) else None)
             if kind in ("fees", "extra_principal") or (kind in ("residual", "prepayment_charges")):
                 slot = kind if kind in ("fees", "extra_principal") else f"{kind} from {a.from_}"
@@ -725,6 +825,13 @@ class Compiler:
                     self.report(("deal", p.path + ("classes",)),
                                 f"class {c} is already paid by {kind} action {first.label} on one path through the "
                                 "waterfall (expected each class once per kind of action)")
+
+def _for_group(entry: PreludeEntry, group: str) -> PreludeEntry:
+    """A group's copy of a prelude entry: ``{g}`` is the group's name."""
+    swap = lambda text: text.replace("{g}", group) if text else text  # noqa: E731
+    carried = {k: swap(v) for k, v in entry.carried.items()} if entry.carried else None
+    return entry.model_copy(update={"label": swap(entry.label), "formula": swap(entry.formula), "carried": carried})
+
 
 def _whole(n: int) -> Callable[[Any], int]:
     return lambda values: n
@@ -825,11 +932,12 @@ def structure(deal: m.Deal, data: dict[str, Any]) -> Any:
     have, its fees' names and bases, and its figures, triggers, accounts and waterfall as the
     file writes them (``data``: the file's values) -- not the values the program reads
     (balances, margins, rates, dates, CUSIPs)."""
-    classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0)
+    classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0, c.group, c.notional)
                     + ((c.coupon.kind, c.coupon.cap, c.coupon.floor is not None, c.coupon.day_count,
                         c.coupon.accrual_period) if c.coupon else ()) for c in deal.classes)
     return (classes, tuple((fee.name, fee.base, fee.amount is None) for fee in deal.fees),
-            repr(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall"))))
+            tuple(g.name for g in deal.groups),
+            repr(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall", "swaps", "caps", "report"))))
 
 
 def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), data: dict[str, Any] | None = None
@@ -851,6 +959,8 @@ def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), dat
 
 def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
     c = Compiler(deal, src)
+    c.check_groups()
+    c.pooled()
     c.prelude()
     c.deal_figures()
     c.triggers()

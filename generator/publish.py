@@ -26,6 +26,7 @@ from typing import Any, Iterable, NoReturn, Sequence
 from . import formats as fmt
 from . import output
 from .pipeline import Computed, output_name
+from .view import GROUP_FIELDS
 from .source import InputErrors
 from .statement import Change, Revision, to_plain
 
@@ -118,7 +119,11 @@ def figures(record: dict[str, Any]) -> dict[str, str]:
             for a, shown in value.get("accounts", {}).items():
                 walk(f"accounts.{a}", {k: v for k, v in shown.items() if k != "label"})
             for group, shown in value.get("groups", {}).items():
-                walk(f"groups.{group}", shown)
+                for k, name in GROUP_FIELDS:
+                    walk(f"groups.{group}.{name}", shown[k])
+            for hedge, shown in value.get("hedges", {}).items():
+                kind, _, name = hedge.partition(" ")
+                walk(f"{kind}s.{name}", {k: v for k, v in shown.items() if k != "counterparty"})
             for name, v in value.get("figures", {}).items():
                 walk(name, v)
             if "determination_date" in value:

@@ -86,8 +86,19 @@ def statement(run: Any) -> Statement:
     return _with_checks(s, run)
 
 
-#: A carried account's figures, as the statement's roll-forward shows them.
-ACCOUNT_FIELDS = ("beginning", "deposit", "received", "withdrawn", "balance")
+#: Each loan group's figures, as the statement shows them: (its key there, the figure).
+GROUP_FIELDS = (("beginning_balance", "pool.beginning_balance"), ("ending_balance", "pool.ending_balance"),
+                ("beginning_count", "pool.beginning_count"), ("ending_count", "pool.ending_count"),
+                ("interest_remittance", "pool.interest_remittance"),
+                ("scheduled_principal", "collections.scheduled_principal"), ("curtailments", "collections.curtailments"),
+                ("payoffs", "collections.payoffs.amount"), ("liquidated_balance", "pool.liquidated_balance"),
+                ("liquidation_proceeds", "pool.liquidation_proceeds"),
+                ("principal_remittance", "pool.principal_remittance"), ("realized_losses", "losses.realized"),
+                ("wac", "pool.wac"), ("remaining_term", "remaining_term"),
+                ("sixty_plus_balance", "performance.sixty_plus_balance"),
+                ("delinquency_pct", "performance.delinquency_pct"), ("factor", "pool.factor"))
+#: A carried or drawn account's figures, as the statement's roll-forward shows them.
+ACCOUNT_FIELDS = ("beginning", "deposit", "drawn", "received", "withdrawn", "balance", "target", "floor")
 
 
 def _extra(run: Any) -> dict[str, Any]:
@@ -102,15 +113,21 @@ def _extra(run: Any) -> dict[str, Any]:
         out["coupons"] = coupons
     accounts = {}
     for a in deal.accounts:
-        if a.carried:
+        if a.carried or a.draw:
             k = f"accounts.{a.name}"
-            shown = {name: v[f"{k}.{name}"] for name in ACCOUNT_FIELDS}
-            for name in ("target", "floor"):
-                if f"{k}.{name}" in v:
-                    shown[name] = v[f"{k}.{name}"]
+            shown = {name: v[f"{k}.{name}"] for name in ACCOUNT_FIELDS if f"{k}.{name}" in v}
             accounts[a.name] = {"label": a.label or a.name.replace("_", " "), **shown}
     if accounts:
         out["accounts"] = accounts
+    if deal.groups:
+        out["groups"] = {g.name: {"label": g.label, **{k: v[f"groups.{g.name}.{name}"] for k, name in GROUP_FIELDS}}
+                         for g in deal.groups}
+    if deal.swaps or deal.caps:
+        out["hedges"] = {**{f"swap {sw.name}": {"counterparty": sw.counterparty,
+                                                **{k: v[f"swaps.{sw.name}.{k}"] for k in ("notional", "payment", "receipt")}}
+                            for sw in deal.swaps},
+                         **{f"cap {cap.name}": {"counterparty": cap.counterparty, "notional": v[f"caps.{cap.name}.notional"],
+                                                "receipt": v[f"caps.{cap.name}.receipt"]} for cap in deal.caps}}
     if deal.report:
         out["figures"] = {name: v[name] for name in deal.report}
     if v.get("determination_date") is not None:
@@ -148,7 +165,12 @@ def checks(s: Statement, run: Any) -> list[Check]:
                      - v["collections.payoffs.amount"] - v["collections.repurchases.amount"]
                      - pool["liquidated_balance"]))
     out.append(Check("classes (with the OC notional) add up to the pool",
-                     sum((r.ending_balance for r in s.classes if r.kind != "residual"), ZERO), pool["ending_balance"]))
+                     sum((r.ending_balance for r in s.classes if r.kind not in ("residual", "interest_only")), ZERO),
+                     pool["ending_balance"]))
+    groups = s.extra.get("groups")
+    if groups:
+        out.append(Check("groups add up to the pool", sum((g["ending_balance"] for g in groups.values()), ZERO),
+                         pool["ending_balance"]))
     out.append(Check("OC end = OC beginning + increase - reduction - losses not written down", s.oc["ending"],
                      s.oc["beginning"] + s.oc["increase"] - s.oc["reduction"] - s.losses["realized"]
                      + sum((r.losses for r in s.classes), ZERO)))
@@ -210,7 +232,8 @@ def _principal(run: Any) -> list[str]:
 def _rolled_forward(run: Any, account: str) -> list[str]:
     v, w = run.values, run.ledger
     section = w.section(account)
-    deposit = v[f"accounts.{account}.deposit"] + v.get(f"accounts.{account}.beginning", ZERO)
+    deposit = (v[f"accounts.{account}.deposit"] + v.get(f"accounts.{account}.beginning", ZERO)
+               + v.get(f"accounts.{account}.drawn", ZERO))
     out_ = sum((step.amount for step in w.steps if step.section == section), ZERO)
     incoming = sum((v[f"transfers.{a}.{account}"] for a in run.program.accounts if a != account), ZERO)
     ending = v[f"accounts.{account}.balance"]

@@ -65,7 +65,8 @@ def test_principal_actions_drawing_on_two_amounts_are_refused(reference_deal, tm
     assert lines == [f"{reference_deal / 'deal.yaml'}:165: waterfall[8].else[1].amount: pays principal from "
                      "pool.principal_remittance, but waterfall[8].else[0] pays it from principal_distribution_amount: "
                      "the principal would be paid twice (expected the same amount: for every principal action, which "
-                     "then share it)", "1 error; nothing written"]
+                     "then share it, or principal actions of different loan groups, each with its group:)",
+                     "1 error; nothing written"]
     assert not (tmp_path / "out").exists()
 
 
