@@ -145,7 +145,10 @@ class Ledger:
 
 
 def pay_fees(w: Ledger, p: Prepared) -> None:
-    for fee in w.program.deal.fees:
+    chosen = p.action.fees
+    fees = w.program.deal.fees if chosen is None else [fee for name in chosen for fee in w.program.deal.fees
+                                                       if fee.name == name]
+    for fee in fees:
         k = key(fee.name)
         w.pay(p.action.from_, f"fees.{k}.due", f"{fee.name} fee", fee.payee or fee.name, f"{fee.name} fee paid",
               (f"fees.{k}.paid",))

@@ -452,6 +452,8 @@ class PayFees(ActionBase):
 
     pay: Literal["fees"] = Field(description="Pay the deal's fees.")
     from_: AccountName = Field(alias="from", description="The account paid from.")
+    fees: tuple[Text, ...] | None = Field(None, description="Only these fees, by name, in this order (a group's "
+                                                            "servicing fee from its own interest); default: all.")
 
 
 class PayAmount(ActionBase):

@@ -375,6 +375,8 @@ class Compiler:
         if not self.group_names:
             return
         first = f"groups.{self.group_names[0]}."
+        self.formula("pool.cutoff_balance", " + ".join(f"groups.{g}.cutoff_balance" for g in self.group_names),
+                     f.MONEY, "cut-off pool balance: the groups' cut-off balances", ("deal", ("groups",)))
         for name, spec in list(self.inputs.items()):
             if not name.startswith(first) or "[" in name or spec.type == "list":
                 continue
@@ -600,7 +602,14 @@ class Compiler:
 
     def _kind_specific(self, action: Any, label: str, top: int, own: Callable, reads: set[str]) -> None:
         if isinstance(action, m.PayFees):
+            names = [fee.name for fee in self.deal.fees]
+            for j, name in enumerate(action.fees or ()):
+                if name not in names:
+                    self.report(("deal", ("waterfall",)), f"{label}.fees[{j}]: no fee {name!r} (expected one of: "
+                                                          f"{', '.join(names)})")
             for fee in self.deal.fees:
+                if action.fees is not None and fee.name not in action.fees:
+                    continue
                 k = key(fee.name)
                 self._writes(f"fees.{k}.paid", top)
                 reads.add(f"fees.{k}.due")
@@ -611,8 +620,8 @@ class Compiler:
         elif isinstance(action, m.PayPrincipal):
             own("amount", action.amount, f.MONEY, "the principal distribution amount it pays from", ("amount",))
             if action.group is not None and action.group not in self.group_names:
-                self.report(("deal", path + ("group",)), f"no loan group {action.group!r} (expected one of: "
-                                                         f"{', '.join(self.group_names) or 'none declared'})")
+                self.report(("deal", ("waterfall", top)), f"{label}.group: no loan group {action.group!r} (expected "
+                                                          f"one of: {', '.join(self.group_names) or 'none declared'})")
             for c, target in (action.targets or {}).items():
                 own(f"targets.{c}", target, f.MONEY, f"the most class {c} and the classes before it may stand at",
                     ("targets", c))
@@ -813,13 +822,20 @@ class Compiler:
                                 "of different loan groups, each with its group:)")
                 budgets.setdefault(a.group, p)
             kind = getattr(a, "pay", None) or (f"allocate {a.allocate}" if isinstance(a, m.AllocateLosses) else None)
-            if kind in ("fees", "extra_principal") or (kind in ("residual", "prepayment_charges")):
-                slot = kind if kind in ("fees", "extra_principal") else f"{kind} from {a.from_}"
+            slots: list[str] = []
+            if kind == "fees":
+                slots = [f"fees: {fee.name}" for fee in self.deal.fees if a.fees is None or fee.name in a.fees]
+            elif kind == "extra_principal" or kind in ("residual", "prepayment_charges"):
+                slots = [kind if kind == "extra_principal" else f"{kind} from {a.from_}"]
+            for slot in slots:
                 if slot in once and once[slot] is not p:
                     self.report(("deal", p.path), f"a second {kind} payment on one path through the waterfall "
                                                   f"(expected one; the first is {once[slot].label})")
+                    break
                 once.setdefault(slot, p)
-            for c in _classes_of(a) if kind not in ("residual", "prepayment_charges") else ():
+            # what unpaid_interest pays is what is still unpaid: a second such payment (from another account,
+            # an insurer's policy) pays only what the first could not
+            for c in _classes_of(a) if kind not in ("residual", "prepayment_charges", "unpaid_interest") else ():
                 first = paid.setdefault((kind, c), p)
                 if first is not p:
                     self.report(("deal", p.path + ("classes",)),
@@ -960,8 +976,8 @@ def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), dat
 def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
     c = Compiler(deal, src)
     c.check_groups()
-    c.pooled()
     c.prelude()
+    c.pooled()
     c.deal_figures()
     c.triggers()
     accounts = c.accounts()

@@ -1,0 +1,298 @@
+"""The synthetic two-group deal: loan groups reported apart, fixed and floating coupons on
+their own day counts, an interest-only class, a swap, an insurer's policy drawn and
+reimbursed with interest, cross-collateralization.  Every expected number is worked out here
+by hand from the period files and the deal's terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from decimal import ROUND_HALF_UP, Decimal as D
+from pathlib import Path
+
+import pytest
+
+from generator import formats
+from generator.explain import explain, figures
+from generator.pipeline import run
+from generator.publish import figures as record_figures
+from generator.statement import to_plain
+
+from .conftest import INPUTS, ROOT
+from .test_errors import edit
+
+DEAL = INPUTS / "synthetic-two-group-2025-1"
+INSURED = ("A-1", "A-2", "A-3")
+
+GOLDEN_MONTHS = {
+    "2025-03": "first distribution: each group's collections apart, the swap pays the trust",
+    "2025-07": "the index spikes: A-3 capped at Group II's net WAC, carryover owed",
+    "2025-09": "A-3's carryover paid from excess cash flow",
+    "2025-12": "servicing disruption: Group II covers Group I's seniors, the policy pays the rest",
+    "2026-01": "the insurer reimbursed, with interest, from excess cash flow",
+    "2026-02": "the insurer repaid in full; the mezzanine classes' unpaid interest repaid",
+    "2026-04": "Group II liquidations: losses absorbed by OC",
+    "2026-10": "the index under the swap's fixed rate: the trust pays the counterparty",
+    "2028-03": "A-IO's notional has stepped down to nothing",
+}
+
+
+@pytest.fixture(scope="module")
+def story():
+    return {c.period.period: c for c in run(DEAL, "all")}
+
+
+def cents(x: D) -> D:
+    return x.quantize(D("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_forty_eight_months_reconcile_and_the_groups_add_up(story):
+    assert len(story) == 48
+    for key, c in story.items():
+        s = c.statement
+        assert all(check.ok for check in s.checks), key
+        assert "groups add up to the pool" in [check.name for check in s.checks]
+        groups = s.extra["groups"]
+        assert sum(g["ending_balance"] for g in groups.values()) == s.pool["ending_balance"], key
+        assert sum(g["principal_remittance"] for g in groups.values()) == s.pool["principal_remittance"], key
+        assert sum(g["interest_remittance"] for g in groups.values()) == s.pool["interest_remittance"], key
+        assert s.cash["available"] == s.cash["distributed"], key
+
+
+@pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
+def test_golden_months(story, month, file_regression):
+    c = story[month]
+    name = f"{c.statement.deal_id}_{c.statement.distribution_date.isoformat()}"
+    file_regression.check(formats.text(c).decode(), basename=name, extension=".txt", newline="\n")
+    file_regression.check(formats.json_(c).decode(), basename=name, extension=".json", newline="\n")
+
+
+def test_pool_figures_are_the_groups_weighted(story):
+    s = story["2025-12"].statement
+    g1, g2 = s.extra["groups"]["fixed"], s.extra["groups"]["adjustable"]
+    assert (g1["wac"], g2["wac"]) == (D("0.0720"), D("0.1100"))
+    weighted = (D("0.0720") * g1["beginning_balance"] + D("0.1100") * g2["beginning_balance"]) \
+        / s.pool["beginning_balance"]
+    assert abs(s.pool["wac"] - weighted) < D("1e-25")
+    term = (g1["remaining_term"] * g1["beginning_balance"] + g2["remaining_term"] * g2["beginning_balance"]) \
+        / s.pool["beginning_balance"]
+    assert s.pool["remaining_term"] == int(term.quantize(D(1), rounding=ROUND_HALF_UP)) == 347
+
+
+def test_first_month_coupons(story):
+    s = story["2025-03"].statement
+    assert s.accrual_days == 28  # 2025-02-25 to 2025-03-25
+    assert s.cls("A-1").current_interest == D("650000.00")  # 150,000,000 x 5.20% x 30/360
+    assert s.cls("A-2").current_interest == D("546000.00")  # 117,000,000 x 5.60% x 30/360
+    assert s.cls("A-IO").current_interest == D("75000.00")  # 60,000,000 notional x 1.50% x 30/360
+    a3 = s.cls("A-3")  # SOFR 4.30% + 0.30%, over its 0.50% floor, under Group II's cap
+    assert a3.rate == D("0.0460")
+    assert a3.current_interest == cents(D("178000000.00") * D("0.0460") * 28 / 360)
+    m1 = s.cls("M-1")
+    assert m1.rate == D("0.0520") and m1.current_interest == cents(D("22000000.00") * D("0.0520") * 28 / 360)
+
+
+def test_a3_capped_at_group_ii_net_wac_and_its_carryover_paid(story):
+    s = story["2025-07"].statement
+    assert s.accrual_days == 30
+    a3 = s.cls("A-3")
+    cap = (D("0.0840") - D("0.005")) * 30 / 30  # Group II's WAC less servicing, Actual/360 on 30 days
+    assert a3.uncapped_rate == D("0.0850") and a3.rate == cap == D("0.0790") and a3.cap_binding
+    assert a3.carryover_current == cents(a3.beginning_balance * D("0.0850") * 30 / 360) \
+        - cents(a3.beginning_balance * D("0.0790") * 30 / 360)
+    owed = story["2025-08"].statement.cls("A-3").carryover_after
+    assert owed > a3.carryover_current > 0
+    paid = story["2025-09"].statement.cls("A-3")
+    assert paid.carryover_paid == owed and paid.carryover_after == 0
+
+
+def test_the_swap_pays_then_is_paid(story):
+    first = story["2025-03"].statement.extra["hedges"]["swap Swap"]
+    # 120,000,000 x (4.30% - 3.85%) x 28/360
+    assert first["receipt"] == D("42000.00") and first["payment"] == D("0.00")
+    later = story["2026-10"].statement
+    swap = later.extra["hedges"]["swap Swap"]
+    assert later.accrual_days == 31
+    # 90,000,000 x (3.85% - 2.60%) x 31/360, paid from Group II's interest ahead of A-3
+    assert swap["payment"] == D("96875.00") and swap["receipt"] == D("0.00")
+    [step] = [st for st in later.waterfall if st.description == "Net swap payment to the counterparty"]
+    assert step.amount == D("96875.00") and step.section == "group II interest"
+    assert later.extra["figures"]["swap.net_to_trust"] == D("-96875.00")
+
+
+def test_cross_collateralization_then_the_policy(story):
+    s = story["2025-12"].statement
+    by = {}
+    for st in s.waterfall:
+        by.setdefault(st.section, []).append(st)
+    # Group I's interest is all but gone after its fees; Group II's covers A-3, then what is left to A-1
+    group_two = {st.description: st for st in by["group II interest"]}
+    a3_paid = group_two["Class A-3 current and unpaid interest"].amount
+    assert a3_paid == s.cls("A-3").current_interest
+    covered = group_two["Class A-1 unpaid interest"]
+    assert covered.amount > 0 and covered.remaining == 0
+    # the policy pays what the insured classes are still owed, and no more
+    policy = by["insurance policy"]
+    drawn = sum(st.amount for st in policy)
+    assert drawn == s.extra["accounts"]["policy"]["drawn"] == s.extra["figures"]["insurer.drawn"] == D("1045717.95")
+    for name in INSURED:
+        c = s.cls(name)
+        assert c.interest_distribution == c.current_interest and c.unpaid_interest_after == 0
+    # A-IO is not insured: its interest goes unpaid, as do the mezzanine classes'
+    assert s.cls("A-IO").unpaid_interest_after == D("75000.00")
+    assert s.cls("M-1").unpaid_interest_after == s.cls("M-1").current_interest > 0
+
+
+def test_the_insurer_is_reimbursed_with_interest(story):
+    s = story["2026-01"].statement
+    f = s.extra["figures"]
+    assert f["insurer.owed_before"] == D("1045717.95")
+    assert s.accrual_days == 31
+    assert f["insurer.interest"] == cents(D("1045717.95") * D("0.06") * 31 / 360) == D("5402.88")
+    assert f["insurer.reimbursement_due"] == D("1045717.95") + D("5402.88")
+    assert f["insurer_reimbursement.paid"] > 0
+    assert f["insurer.owed_after"] == f["insurer.reimbursement_due"] - f["insurer_reimbursement.paid"]
+    last = story["2026-02"].statement.extra["figures"]
+    assert last["insurer.owed_before"] == f["insurer.owed_after"] > 0
+    assert last["insurer_reimbursement.paid"] == last["insurer.reimbursement_due"] \
+        == f["insurer.owed_after"] + cents(f["insurer.owed_after"] * D("0.06") * story["2026-02"].statement.accrual_days / 360)
+    assert last["insurer.owed_after"] == 0
+    assert story["2026-02"].statement.cls("M-1").unpaid_interest_after == 0
+
+
+def test_interest_only_notional_steps_down(story):
+    assert story["2026-02"].statement.cls("A-IO").beginning_balance == D("60000000.00")
+    io = story["2026-03"].statement.cls("A-IO")
+    assert io.beginning_balance == D("40000000.00") and io.current_interest == D("50000.00")
+    assert io.principal == 0 and round(io.factor, 20) == D("0.66666666666666666667")
+    gone = story["2028-03"].statement.cls("A-IO")
+    assert gone.beginning_balance == 0 and gone.current_interest == 0
+
+
+def test_group_principal_goes_to_its_own_seniors(story):
+    for c in story.values():
+        s = c.statement
+        f = s.extra["figures"]
+        assert s.cls("A-1").principal + s.cls("A-2").principal == f["principal.fixed_seniors"]
+        assert s.cls("A-3").principal == f["principal.adjustable_seniors"]
+        assert f["principal.fixed_seniors"] + f["principal.adjustable_seniors"] + f["principal.subordinates"] \
+            == s.cls("A-1").principal + s.cls("A-2").principal + s.cls("A-3").principal \
+            + s.cls("M-1").principal + s.cls("M-2").principal
+
+
+def test_dates(story):
+    s = story["2025-12"].statement
+    assert s.distribution_date == dt.date(2025, 12, 26)  # the 25th is Christmas Day
+    assert s.record_date == dt.date(2025, 12, 24)
+    assert s.extra["determination_date"] == dt.date(2025, 12, 18)  # 5 business days before
+
+
+@pytest.mark.parametrize("month", ["2025-12", "2026-04"])
+def test_every_figure_explains(story, month):
+    c = story[month]
+    record = record_figures(to_plain(c.statement))
+    listed = figures(c)
+    assert {"groups.fixed.pool.ending_balance", "insurer.owed_after", "swaps.Swap.payment", "accounts.policy.drawn",
+            "A-IO.beginning_balance"} <= set(listed)
+    for figure in listed:
+        e = explain(c, figure)
+        assert e.render().startswith(f"{figure}: ")
+        if figure in record:
+            assert e.as_dict()["result"]["equal"], figure
+
+
+def test_a_liquidated_loan_explains_to_its_group_in_the_file(story):
+    c = story["2026-04"]
+    e = explain(c, "losses.liquidated[0].balance")
+    [source] = e.inputs
+    assert source.field == "groups.adjustable.collections.liquidations[0].balance"
+    line = int(source.where.rsplit(":", 1)[1])
+    assert "balance: 151566.35" in (DEAL / "periods" / "2026-04.yaml").read_text().splitlines()[line - 1]
+
+
+def test_every_month_renders_as_html_and_one_as_pdf(story, tmp_path):
+    for key, c in story.items():
+        page = formats.html(c).decode()
+        assert "Loan groups" in page and "Swaps and caps" in page and "Insurance policy" in page, key
+    pdf = tmp_path / "disruption.pdf"
+    pdf.write_bytes(formats.pdf(story["2025-12"]))
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Ending balance 271,775,400.17 167,659,565.87" in text
+    assert "insurer.drawn 1,045,717.95" in text
+
+
+def test_no_deal_specific_python():
+    found = subprocess.run(["git", "grep", "-l", "-e", "synthetic-two-group", "-e", "two-group", "--", "generator/"],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout == ""
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.fixture
+def deal(tmp_path: Path) -> Path:
+    target = tmp_path / "synthetic-two-group-2025-1"
+    shutil.copytree(DEAL, target)
+    return target
+
+
+def _check(deal: Path, period: str = "2025-03") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", "check", str(deal), "--period", period], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _line(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_a_class_tied_to_an_unknown_group(deal):
+    edit(deal / "deal.yaml", "{name: A-3, kind: senior, group: adjustable,", "{name: A-3, kind: senior, group: arm,")
+    done = _check(deal)
+    line = _line(deal / "deal.yaml", "{name: A-3, kind: senior, group: arm,")
+    assert done.returncode == 1
+    assert (f"{deal}/deal.yaml:{line}: classes[3].group: class A-3 is tied to group 'arm', which the deal does not "
+            "have (expected one of: fixed, adjustable)") in done.stderr
+
+
+def test_a_group_missing_from_a_period_and_one_the_deal_lacks(deal):
+    period = deal / "periods" / "2025-03.yaml"
+    edit(period, "  adjustable:\n", "  arm:\n")
+    done = _check(deal)
+    assert done.returncode == 1
+    assert f"{period}:{_line(period, '  arm:')}: groups.arm: group 'arm' is not a group of deal " \
+           "synthetic-two-group-2025-1 (expected one of: fixed, adjustable)" in done.stderr
+    assert f"{period}:{_line(period, 'groups:')}: groups: no report for group adjustable (expected one for each " \
+           "of the deal's groups: fixed, adjustable)" in done.stderr
+    assert "nothing written" in done.stderr
+
+
+def test_group_figures_that_do_not_add_up_to_the_pool(deal):
+    period = deal / "periods" / "2025-03.yaml"
+    edit(period, "pool_totals: {interest: 3200000.00,", "pool_totals: {interest: 3200000.01,")
+    edit(period, "group_balances: {fixed: 300000000.00,", "group_balances: {fixed: 300000001.00,")
+    done = _check(deal)
+    assert done.returncode == 1
+    assert (f"{period}:{_line(period, 'pool_totals:')}: pool_totals.interest: 3,200,000.01 for the pool, but the "
+            "groups' add up to 3,200,000.00 (expected the groups' sum)") in done.stderr
+    assert (f"{period}:{_line(period, 'group_balances:')}: opening.group_balances: the groups add up to "
+            "500,000,001.00, but pool_balance is 500,000,000.00 (expected the groups to add up to the pool)") \
+        in done.stderr
+
+
+def test_a_swap_without_a_notional(deal):
+    edit(deal / "deal.yaml", "    notional: schedule(distribution_number, 1, 120000000.00, 13, 90000000.00, 25, "
+                             "60000000.00, 37, 0.00)\n", "")
+    done = _check(deal)
+    assert done.returncode == 1
+    assert f"{deal}/deal.yaml:{_line(deal / 'deal.yaml', '  - name: Swap')}: swaps[0].notional: required field is " \
+           "missing" in done.stderr
+
+
+def test_a_principal_action_of_an_unknown_group(deal):
+    edit(deal / "deal.yaml", "{pay: principal, group: adjustable,", "{pay: principal, group: arm,")
+    done = _check(deal)
+    assert done.returncode == 1
+    assert "waterfall[15].group: no loan group 'arm' (expected one of: fixed, adjustable)" in done.stderr
