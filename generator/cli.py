@@ -280,12 +280,14 @@ def approve(outputs: tuple[Path, ...], golden: Path) -> None:
 
 @main.command()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"),
-              show_default=True, help="Directory for deal.schema.json and period.schema.json.")
+              show_default=True, help="Directory for deal.schema.json, period.schema.json and "
+                                      "grouped-period.schema.json.")
 def schema(out: Path) -> None:
-    """Write JSON Schemas of the deal and period files (for editors' YAML validation)."""
-    from .model import Deal, Period
+    """Write JSON Schemas of the deal and period files (for editors' YAML validation); a deal with
+    loan groups has its periods checked by grouped-period.schema.json."""
+    from .model import Deal, GroupedPeriod, Period
 
-    for name, model in (("deal", Deal), ("period", Period)):
+    for name, model in (("deal", Deal), ("period", Period), ("grouped-period", GroupedPeriod)):
         doc = model.model_json_schema(by_alias=True)
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         doc["title"] = f"remit {name} file"

@@ -222,3 +222,14 @@ def test_every_month_renders_as_html_and_a_stressed_month_as_pdf(story, tmp_path
     assert "Reserve account 5,000,000.00 0.00 674,023.43 809,474.37 4,864,549.06 5,000,000.00 1,250,000.00" \
         in text.replace("Reserve\naccount\n", "Reserve account ")
     assert "reserve.draw 809,474.37" in text
+
+
+def test_the_layout_shows_last_months_pool_factor_from_the_previous_statement(story):
+    before = story["2026-02"].statement.extra["figures"]["pool.factor"]
+    now = story["2026-03"].statement.extra["figures"]["pool.factor"]
+    [line] = [x for x in formats.text(story["2026-03"]).decode().splitlines() if x.startswith("Pool Factor")]
+    assert line.split()[2:] == [str(before.quantize(D("1e-7"), rounding=ROUND_HALF_UP)),
+                                str(now.quantize(D("1e-7"), rounding=ROUND_HALF_UP))]
+    [first] = [x for x in formats.text(story["2025-02"]).decode().splitlines() if x.startswith("Pool Factor")]
+    factor = story["2025-02"].statement.extra["figures"]["pool.factor"]
+    assert first.split()[2:] == [str(factor.quantize(D("1e-7"), rounding=ROUND_HALF_UP))]  # no statement before

@@ -296,3 +296,19 @@ def test_a_principal_action_of_an_unknown_group(deal):
     done = _check(deal)
     assert done.returncode == 1
     assert "waterfall[15].group: no loan group 'arm' (expected one of: fixed, adjustable)" in done.stderr
+
+
+def test_a_cap_pays_the_index_over_its_strike(deal):
+    """A cap (here added to a copy of the deal, its receipt deposited with Group II's interest)."""
+    edit(deal / "deal.yaml", "classes:\n", "caps:\n  - {name: Cap, counterparty: Example Cap Provider, "
+                                           "notional: \"50000000.00\", strike: 0.0700}\n\nclasses:\n")
+    edit(deal / "deal.yaml", "deposit: groups.adjustable.collections.interest}",
+         "deposit: groups.adjustable.collections.interest + caps.Cap.receipt}")
+    story = {c.period.period: c for c in run(deal, "2025-03..2025-07")}
+    cap = story["2025-07"].statement.extra["hedges"]["cap Cap"]
+    assert cap["receipt"] == cents(D("50000000.00") * (D("0.0820") - D("0.0700")) * 30 / 360) == D("50000.00")
+    assert story["2025-03"].statement.extra["hedges"]["cap Cap"]["receipt"] == 0  # SOFR 4.30% under the strike
+    s = story["2025-07"].statement
+    assert s.cash["available"] == s.cash["distributed"]
+    steps = explain(story["2025-07"], "caps.Cap.receipt").steps
+    assert steps[-1].formula == "cents(caps.Cap.notional * max(0, index.current - caps.Cap.strike) * accrual_days / 360)"
