@@ -203,10 +203,13 @@ def list_periods(deal_dir: Path) -> list[str]:
     return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
 
 
-def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool = False) -> Loaded:
-    """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:)."""
+def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False) -> Loaded:
+    """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
+    or None when the deal could not be read (the file's own shape then says which)."""
     path = period_path(deal_dir, key)
     data, src = load_yaml(path, root=root)
+    if grouped is None:
+        grouped = isinstance(data, dict) and "groups" in data
     period = validate(GroupedPeriod if grouped else Period, data, src)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])

@@ -342,7 +342,8 @@ def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
         if key > last:
             break
         try:
-            periods.append(load_period(deal_dir, key, root, grouped=bool(loaded_deal and loaded_deal.value.groups)))
+            grouped = bool(loaded_deal.value.groups) if loaded_deal is not None else None  # None: as the file is
+            periods.append(load_period(deal_dir, key, root, grouped=grouped))
         except InputErrors as exc:
             errors += exc.errors
     if errors or loaded_deal is None:

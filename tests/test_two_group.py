@@ -136,7 +136,7 @@ def test_cross_collateralization_then_the_policy(story):
     # the policy pays what the insured classes are still owed, and no more
     policy = by["insurance policy"]
     drawn = sum(st.amount for st in policy)
-    assert drawn == s.extra["accounts"]["policy"]["drawn"] == s.extra["figures"]["insurer.drawn"] == D("1045717.95")
+    assert drawn == s.extra["accounts"]["policy"]["drawn"] == s.extra["figures"]["insurer.drawn"] == D("1045284.14")
     for name in INSURED:
         c = s.cls(name)
         assert c.interest_distribution == c.current_interest and c.unpaid_interest_after == 0
@@ -148,10 +148,10 @@ def test_cross_collateralization_then_the_policy(story):
 def test_the_insurer_is_reimbursed_with_interest(story):
     s = story["2026-01"].statement
     f = s.extra["figures"]
-    assert f["insurer.owed_before"] == D("1045717.95")
+    assert f["insurer.owed_before"] == D("1045284.14")
     assert s.accrual_days == 31
-    assert f["insurer.interest"] == cents(D("1045717.95") * D("0.06") * 31 / 360) == D("5402.88")
-    assert f["insurer.reimbursement_due"] == D("1045717.95") + D("5402.88")
+    assert f["insurer.interest"] == cents(D("1045284.14") * D("0.06") * 31 / 360) == D("5400.63")
+    assert f["insurer.reimbursement_due"] == D("1045284.14") + D("5400.63")
     assert f["insurer_reimbursement.paid"] > 0
     assert f["insurer.owed_after"] == f["insurer.reimbursement_due"] - f["insurer_reimbursement.paid"]
     last = story["2026-02"].statement.extra["figures"]
@@ -220,7 +220,7 @@ def test_every_month_renders_as_html_and_one_as_pdf(story, tmp_path):
     pdf.write_bytes(formats.pdf(story["2025-12"]))
     text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Ending balance 271,775,400.17 167,659,565.87" in text
-    assert "insurer.drawn 1,045,717.95" in text
+    assert "insurer.drawn 1,045,284.14" in text
 
 
 def test_no_deal_specific_python():
@@ -312,3 +312,29 @@ def test_a_cap_pays_the_index_over_its_strike(deal):
     assert s.cash["available"] == s.cash["distributed"]
     steps = explain(story["2025-07"], "caps.Cap.receipt").steps
     assert steps[-1].formula == "cents(caps.Cap.notional * max(0, index.current - caps.Cap.strike) * accrual_days / 360)"
+
+
+def test_oc_per_group_and_either_groups_excess_builds_it(story):
+    s = story["2025-03"].statement
+    f = s.extra["figures"]
+    assert (f["oc.fixed.target"], f["oc.adjustable.target"]) == (D("15000000.00"), D("10000000.00"))  # 5% each
+    # Group I: its 300,000,000 of loans less A-1 and A-2 (267,000,000) and 60% of M-1 and M-2 (21,000,000)
+    assert f["oc.fixed.before"] == D("12000000.00") and f["oc.fixed.deficiency"] == D("3000000.00")
+    # Group II: 200,000,000 less A-3 (178,000,000) and the other 40% (14,000,000)
+    assert f["oc.adjustable.before"] == D("8000000.00") and f["oc.adjustable.deficiency"] == D("2000000.00")
+    assert s.oc["deficiency"] == D("5000000.00")
+    # all the excess goes to Group I's deficiency first
+    assert f["oc.fixed.extra"] == f["oc.excess_for_principal"] > 0 and f["oc.adjustable.extra"] == 0
+    assert s.cls("A-1").principal == f["principal.fixed_available"] \
+        == s.extra["groups"]["fixed"]["principal_remittance"] + f["oc.fixed.extra"]
+    # once Group I is at target, the excess (Group I's interest with Group II's) builds Group II's OC
+    later = story["2025-07"].statement.extra["figures"]
+    assert later["oc.fixed.deficiency"] == 0 and later["oc.adjustable.extra"] == later["oc.excess_for_principal"] > 0
+    # Group II's realized losses are made good from the excess of both groups
+    loss = story["2026-04"].statement
+    g = loss.extra["figures"]
+    assert g["oc.fixed.deficiency"] == 0
+    assert g["oc.adjustable.deficiency"] == g["oc.adjustable.extra"] \
+        == loss.extra["groups"]["adjustable"]["realized_losses"] == D("519617.66")
+    assert loss.cls("A-3").principal == loss.extra["groups"]["adjustable"]["principal_remittance"] + D("519617.66")
+    assert loss.oc["ending"] == D("25000000.00")
