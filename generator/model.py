@@ -419,11 +419,15 @@ class Group(Strict):
     cutoff_balance: Money = Field(description="Its loans' balance at the cut-off date.")
 
 
+#: The name of a swap or cap: its figures are swaps.<name>.* and caps.<name>.*.
+HedgeName = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
 class Swap(Strict):
     """An interest rate swap: the trust pays a fixed rate and receives the index on a notional."""
 
-    name: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] = Field(
-        description="Its figures are swaps.<name>.payment (the trust pays) and swaps.<name>.receipt (it receives).")
+    name: HedgeName = Field(description="Its figures are swaps.<name>.payment (the trust pays) and "
+                                        "swaps.<name>.receipt (it receives).")
     counterparty: Text = Field(description="The swap counterparty.")
     notional: FormulaText = Field(description="The notional this period (money): a schedule(...) or a balance.")
     fixed_rate: Rate = Field(description="The fixed rate the trust pays.")
@@ -433,8 +437,7 @@ class Swap(Strict):
 class Cap(Strict):
     """An interest rate cap: the trust receives the index over the strike on a notional."""
 
-    name: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] = Field(
-        description="Its receipt is caps.<name>.receipt.")
+    name: HedgeName = Field(description="Its receipt is caps.<name>.receipt.")
     counterparty: Text = Field(description="The cap provider.")
     notional: FormulaText = Field(description="The notional this period (money).")
     strike: Rate = Field(description="The strike rate.")

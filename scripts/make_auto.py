@@ -21,30 +21,24 @@ Run from the repository root:  python3 scripts/make_auto.py
 from __future__ import annotations
 
 import random
-from decimal import ROUND_HALF_UP, Decimal
+import sys
+from decimal import Decimal
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from story import cents, money, month  # noqa: E402
 
 SEED = 20250115
 DEAL = Path(__file__).resolve().parent.parent / "inputs" / "synthetic-auto-2025-1"
 MONTHS = 48
 FIRST = (2025, 2)
-CENT = Decimal("0.01")
 POOL = Decimal("500000000.00")
 NOTES = {"A-1": "95000000.00", "A-2": "160000000.00", "A-3": "130000000.00", "A-4": "52500000.00",
          "B": "20000000.00", "C": "17500000.00"}
 
 
-def cents(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def key(t: int) -> str:
-    index = FIRST[0] * 12 + FIRST[1] - 1 + (t - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def money(x: Decimal) -> str:
-    return f"{x:.2f}"
+    return month(FIRST, t)
 
 
 def bucket(count: int, stated: Decimal) -> str:

@@ -24,29 +24,23 @@ Run from the repository root:  python3 scripts/make_two_group.py
 from __future__ import annotations
 
 import random
-from decimal import ROUND_HALF_UP, Decimal
+import sys
+from decimal import Decimal
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from story import cents, money, month  # noqa: E402
 
 SEED = 20250225
 DEAL = Path(__file__).resolve().parent.parent / "inputs" / "synthetic-two-group-2025-1"
 MONTHS = 48
 FIRST = (2025, 3)
-CENT = Decimal("0.01")
 CLASSES = {"A-1": "150000000.00", "A-2": "117000000.00", "A-3": "178000000.00", "M-1": "22000000.00",
            "M-2": "13000000.00"}
 
 
-def cents(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def key(t: int) -> str:
-    index = FIRST[0] * 12 + FIRST[1] - 1 + (t - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def money(x: Decimal) -> str:
-    return f"{x:.2f}"
+    return month(FIRST, t)
 
 
 def index_for(t: int) -> Decimal:

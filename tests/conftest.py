@@ -25,3 +25,12 @@ def reference_deal(tmp_path: Path) -> Path:
     target = tmp_path / "new-century-2002-1"
     shutil.copytree(REFERENCE_DEAL, target)
     return target
+
+
+def check_golden(computed, file_regression) -> None:
+    """A statement's text and JSON record against the approved ones in golden/."""
+    from generator import formats
+
+    name = f"{computed.statement.deal_id}_{computed.statement.distribution_date.isoformat()}"
+    file_regression.check(formats.text(computed).decode(), basename=name, extension=".txt", newline="\n")
+    file_regression.check(formats.json_(computed).decode(), basename=name, extension=".json", newline="\n")

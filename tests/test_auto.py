@@ -15,7 +15,7 @@ import pytest
 from generator import formats
 from generator.pipeline import run
 
-from .conftest import INPUTS, ROOT
+from .conftest import INPUTS, ROOT, check_golden
 from .test_errors import edit
 
 AUTO = INPUTS / "synthetic-auto-2025-1"
@@ -55,10 +55,7 @@ def test_forty_eight_months_reconcile_and_conserve_cash(story):
 
 @pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
 def test_golden_months(story, month, file_regression):
-    c = story[month]
-    name = f"{c.statement.deal_id}_{c.statement.distribution_date.isoformat()}"
-    file_regression.check(formats.text(c).decode(), basename=name, extension=".txt", newline="\n")
-    file_regression.check(formats.json_(c).decode(), basename=name, extension=".json", newline="\n")
+    check_golden(story[month], file_regression)
 
 
 def test_first_month_coupons_on_their_own_day_counts(story):

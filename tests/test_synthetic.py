@@ -13,7 +13,7 @@ from generator.cli import main
 from generator.pipeline import run
 from generator.source import InputErrors
 
-from .conftest import SYNTHETIC
+from .conftest import SYNTHETIC, check_golden
 from .test_errors import edit
 
 
@@ -49,10 +49,7 @@ def test_sixty_periods_reconcile(story):
 
 @pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
 def test_golden_months(story, month, file_regression):
-    c = story[month]
-    name = f"{c.statement.deal_id}_{c.statement.distribution_date.isoformat()}"
-    file_regression.check(formats.text(c).decode(), basename=name, extension=".txt", newline="\n")
-    file_regression.check(formats.json_(c).decode(), basename=name, extension=".json", newline="\n")
+    check_golden(story[month], file_regression)
 
 
 def cls(story, month, name):
