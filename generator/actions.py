@@ -256,10 +256,14 @@ def pay_classes(w: Ledger, p: Prepared) -> None:
         due = f"{p.label}.{c}.due"
         if a.pay == "unpaid_interest":
             paid, flows = w.paid_so_far(f"{c}.paid.interest")
-            value = (w.values[f"{c}.unpaid_interest_before"] + w.values[f"{c}.current_interest"]
-                     - sum((w.values[x] for x in flows), ZERO))
-            w.let(due, value, f"class {c} {owed}", f"{c}.unpaid_interest_before + {c}.current_interest - ({paid})",
-                  (f"{c}.unpaid_interest_before", f"{c}.current_interest", *flows))
+            owing = (f"{c}.unpaid_interest_before", f"{c}.current_interest")
+            value = w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO)
+            formula = f"{c}.unpaid_interest_before + {c}.current_interest - ({paid})"
+            if f"{c}.accreted" in w.values:  # an accrual class: what it accreted is not owed
+                value -= w.values[f"{c}.accreted"]
+                formula += f" - {c}.accreted"
+                owing += (f"{c}.accreted",)
+            w.let(due, value, f"class {c} {owed}", formula, (*owing, *flows))
         elif a.pay == "writedown_reimbursement":
             w.let(due, w.values[f"{c}.unpaid_losses_before"], f"class {c} {owed}", f"{c}.unpaid_losses_before",
                   (f"{c}.unpaid_losses_before",))

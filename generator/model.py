@@ -348,6 +348,10 @@ class CertificateClass(Strict):
     notional: FormulaText | None = Field(None, description="An interest-only class's notional balance this "
                                                            "period: a formula giving money (a schedule, or other "
                                                            "classes' balances).")
+    accretes: FormulaText | None = Field(None, description="An accrual class: while this condition holds (a "
+                                                           "formula giving a flag, such as total(senior, "
+                                                           "beginning_balance) > 0.00) its interest is added to its "
+                                                           "balance (<name>.accreted) instead of paid.")
     per_1000_basis: Literal["original", "current_notional", "none"] = Field(
         "original", description="What its per-$1,000 amounts are divided by: its original balance, its "
                                 "beginning (current) notional, or nothing (no per-$1,000 amounts).")

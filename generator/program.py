@@ -145,6 +145,7 @@ class PreludeEntry(m.Strict):
     floor: bool | None = None
     day_count: tuple[str, ...] | None = None
     accrual_period: str | None = None
+    accrual: bool | None = None
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +170,8 @@ def _applies(entry: PreludeEntry, c: m.CertificateClass) -> bool:
         if c.per_1000_basis not in allowed:
             return False
     if entry.original is not None and (c.original_balance > 0) != (entry.original == "positive"):
+        return False
+    if entry.accrual is not None and (c.accretes is not None) != entry.accrual:
         return False
     coupon = c.coupon
     if (entry.coupon_kind is not None or entry.day_count is not None) and coupon is None:
@@ -437,6 +440,12 @@ class Compiler:
             elif c.notional is not None:
                 self.formula(f"{c.name}.notional", c.notional, f.MONEY, f"class {c.name}'s notional balance",
                              ("deal", ("classes", i, "notional")))
+            if c.accretes is not None:
+                if c.coupon is None or c.kind not in ("senior", "mezzanine"):
+                    self.report(("deal", ("classes", i, "accretes")), f"class {c.name} cannot accrete: only a senior "
+                                                                      "or mezzanine class with a coupon accrues interest")
+                self.formula(f"{c.name}.accretes", c.accretes, f.FLAG, f"class {c.name} accretes its interest this "
+                             "period", ("deal", ("classes", i, "accretes")))
         self.hedges()
         seen: dict[str, int] = {}
         for i, fee in enumerate(self.deal.fees):
@@ -948,7 +957,7 @@ def structure(deal: m.Deal, data: dict[str, Any]) -> Any:
     have, its fees' names and bases, and its figures, triggers, accounts and waterfall as the
     file writes them (``data``: the file's values) -- not the values the program reads
     (balances, margins, rates, dates, CUSIPs)."""
-    classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0, c.group, c.notional)
+    classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0, c.group, c.notional, c.accretes)
                     + ((c.coupon.kind, c.coupon.cap, c.coupon.floor is not None, c.coupon.day_count,
                         c.coupon.accrual_period) if c.coupon else ()) for c in deal.classes)
     return (classes, tuple((fee.name, fee.base, fee.amount is None) for fee in deal.fees),

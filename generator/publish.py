@@ -114,8 +114,8 @@ def figures(record: dict[str, Any]) -> dict[str, str]:
                 walk(label, {k: v for k, v in step.items() if k not in ("section", "description")})
         elif key == "extra":  # named as the figures themselves
             for c, terms in value.get("coupons", {}).items():
-                walk(c, {"accrual_days": terms["accrual_days"]})
-                walk(f"{c}.coupon", {k: v for k, v in terms.items() if k != "accrual_days"})
+                walk(c, {k: terms[k] for k in ("accrual_days", "accreted") if k in terms})
+                walk(f"{c}.coupon", {k: v for k, v in terms.items() if k not in ("accrual_days", "accreted")})
             for a, shown in value.get("accounts", {}).items():
                 walk(f"accounts.{a}", {k: v for k, v in shown.items() if k != "label"})
             for group, shown in value.get("groups", {}).items():

@@ -106,9 +106,11 @@ def _extra(run: Any) -> dict[str, Any]:
     v, deal = run.values, run.deal
     out: dict[str, Any] = {}
     coupons = {c.name: {"kind": c.coupon.kind, "day_count": c.coupon.day_count,
-                        "accrual_days": v[f"{c.name}.accrual_days"], "floor": c.coupon.floor}
+                        "accrual_days": v[f"{c.name}.accrual_days"], "floor": c.coupon.floor,
+                        **({"accreted": v[f"{c.name}.accreted"]} if c.accretes is not None else {})}
                for c in deal.classes if c.coupon is not None
-               and (c.coupon.kind, c.coupon.day_count, c.coupon.floor) != ("floating", "actual/360", None)}
+               and ((c.coupon.kind, c.coupon.day_count, c.coupon.floor) != ("floating", "actual/360", None)
+                    or c.accretes is not None)}
     if coupons:
         out["coupons"] = coupons
     accounts = {}
@@ -156,7 +158,10 @@ def checks(s: Statement, run: Any) -> list[Check]:
     out = [Check("cash: available = paid out", s.cash["available"], paid_out),
            Check("cash: paid out = fees, expenses and class distributions", paid_out, s.cash["distributed"])]
     for r in s.classes:
-        if r.kind != "excess":
+        if r.kind != "excess" and f"{r.name}.accreted" in v:
+            out.append(Check(f"class {r.name}: end = beginning - principal - losses + interest accreted",
+                             r.ending_balance, r.beginning_balance - r.principal - r.losses + v[f"{r.name}.accreted"]))
+        elif r.kind != "excess":
             out.append(Check(f"class {r.name}: end = beginning - principal - losses",
                              r.ending_balance, r.beginning_balance - r.principal - r.losses))
     pool = s.pool

@@ -230,3 +230,49 @@ def test_the_layout_shows_last_months_pool_factor_from_the_previous_statement(st
     [first] = [x for x in formats.text(story["2025-02"]).decode().splitlines() if x.startswith("Pool Factor")]
     factor = story["2025-02"].statement.extra["figures"]["pool.factor"]
     assert first.split()[2:] == [str(factor.quantize(D("1e-7"), rounding=ROUND_HALF_UP))]  # no statement before
+
+
+def test_an_accrual_class_adds_its_interest_to_its_balance_and_pays_the_notes_ahead_of_it(auto_deal):
+    """Class C made an accrual class (in a copy of the deal): while A-1 or A-2 is outstanding its
+    interest is added to its balance, and the cash that would have paid it pays principal."""
+    deal = auto_deal / "deal.yaml"
+    edit(deal, "coupon: {kind: fixed, rate: 0.0560, day_count: 30/360}}",
+         "coupon: {kind: fixed, rate: 0.0560, day_count: 30/360},\n     accretes: \"A-1.beginning_balance + A-2.beginning_balance > 0.00\"}")
+    edit(deal, "  - {pay: interest, from: interest, classes: [C]}\n",
+         "  - {pay: interest, from: interest, classes: [C], when: not C.accretes}\n"
+         "  - {transfer: amount, from: interest, to: principal, amount: C.accreted,\n"
+         "     description: \"Accrual amount of class C, as principal of the notes before it\"}\n")
+    edit(deal, "    formula: pool.principal_remittance - oc.release_due + oc.extra_principal_due",
+         "    formula: pool.principal_remittance - oc.release_due + oc.extra_principal_due + C.accreted")
+    # what C accretes beyond what the interest account could move to principal reduces OC
+    edit(deal, 'oc.reduction: {label: "OC reduction: principal not needed by the notes", formula: '
+               'transfers.principal.excess}',
+         'oc.reduction: {label: "OC reduction: principal not needed, and accretion not funded", formula: '
+         '"transfers.principal.excess + C.accreted - transfers.interest.principal"}')
+    story = {c.period.period: c for c in run(auto_deal, "all")}
+    first = story["2025-02"].statement
+    c = first.cls("C")
+    accreted = first.extra["coupons"]["C"]["accreted"]
+    assert accreted == c.current_interest == D("81666.67")  # 17,500,000 x 5.60% / 12
+    assert c.ending_balance == D("17500000.00") + accreted and c.interest == 0 and c.unpaid_interest_after == 0
+    # the notes before C got the accrual amount as principal, besides the principal collected
+    paid = sum(first.cls(n).principal for n in ("A-1", "A-2", "A-3", "A-4", "B"))
+    assert paid == first.pool["principal_remittance"] + first.oc["increase"] + accreted
+    balance = D("17500000.00")
+    for key in sorted(story):
+        s = story[key].statement
+        assert all(check.ok for check in s.checks), key
+        cls_c = s.cls("C")
+        assert cls_c.beginning_balance == balance
+        balance = cls_c.ending_balance
+    # in the servicing disruption the interest account could not fund all of C's accretion
+    stressed = story["2026-03"].statement
+    moved = [st.amount for st in stressed.waterfall if st.description.startswith("Accrual amount of class C")]
+    unfunded = stressed.extra["coupons"]["C"]["accreted"] - moved[0]
+    assert unfunded > 0 and stressed.oc["reduction"] >= unfunded
+    # once A-1 and A-2 are paid off it stops accreting and is paid its interest
+    accreting = [k for k in sorted(story) if story[k].statement.extra["coupons"]["C"]["accreted"] > 0]
+    after = story[sorted(story)[len(accreting)]].statement
+    assert accreting == sorted(story)[:len(accreting)] and after.cls("A-2").beginning_balance == 0
+    assert after.cls("C").interest == after.cls("C").current_interest > 0
+    assert after.cls("C").beginning_balance > D("17500000.00")

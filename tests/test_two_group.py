@@ -327,3 +327,13 @@ def test_oc_per_group_and_either_groups_excess_builds_it(story):
         == loss.extra["groups"]["adjustable"]["realized_losses"] == D("519617.66")
     assert loss.cls("A-3").principal == loss.extra["groups"]["adjustable"]["principal_remittance"] + D("519617.66")
     assert loss.oc["ending"] == D("25000000.00")
+
+
+def test_a_groups_own_trigger(story):
+    s = story["2026-02"].statement
+    tests = {t.name: t for t in s.triggers}
+    group = tests["Group II delinquency"]
+    g2 = s.extra["groups"]["adjustable"]
+    assert group.value == g2["delinquency_pct"] and round(group.value, 20) == round(g2["sixty_plus_balance"] / g2["ending_balance"], 20)
+    assert group.threshold == D("0.0300") and group.breached and not tests["Delinquency"].breached
+    assert s.performance["trigger"]  # any test breached: a trigger event
