@@ -337,3 +337,18 @@ def test_a_groups_own_trigger(story):
     assert group.value == g2["delinquency_pct"] and round(group.value, 20) == round(g2["sixty_plus_balance"] / g2["ending_balance"], 20)
     assert group.threshold == D("0.0300") and group.breached and not tests["Delinquency"].breached
     assert s.performance["trigger"]  # any test breached: a trigger event
+
+
+def test_a2_steps_up_after_the_optional_termination_date(deal):
+    """In a copy of the deal whose clean-up call threshold is 99% of the cut-off balance, the
+    optional termination date passes in the second month: A-2's coupon steps up from 5.60% to 6.10%, A-3's
+    margin from 0.30% to 0.60%."""
+    edit(deal / "deal.yaml", "formula: cents(pool.cutoff_balance * 0.10)", "formula: cents(pool.cutoff_balance * 0.99)")
+    [first, second] = run(deal, "2025-03..2025-04")
+    assert not first.statement.performance["optional_termination"]  # 500,000,000 at the start of month 1
+    s = second.statement
+    assert s.performance["optional_termination"]
+    a2 = s.cls("A-2")
+    assert a2.rate == D("0.0610") and a2.current_interest == cents(a2.beginning_balance * D("0.0610") * 30 / 360)
+    assert first.statement.cls("A-2").rate == D("0.0560")
+    assert s.cls("A-3").margin == D("0.0060") and s.cls("A-3").uncapped_rate == D("0.0430") + D("0.0060")
