@@ -264,6 +264,12 @@ def pay_classes(w: Ledger, p: Prepared) -> None:
                 formula += f" - {c}.accreted"
                 owing += (f"{c}.accreted",)
             w.let(due, value, f"class {c} {owed}", formula, (*owing, *flows))
+        elif a.pay == "writedown_reimbursement" and a.this_period:  # with this period's write-down
+            paid, flows = w.paid_so_far(f"{c}.paid.reimbursement")
+            owing = (f"{c}.unpaid_losses_before", f"{c}.writedown")
+            w.let(due, w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO),
+                  f"class {c} {owed}, with this period's", f"{c}.unpaid_losses_before + {c}.writedown - ({paid})",
+                  (*owing, *flows))
         elif a.pay == "writedown_reimbursement":
             w.let(due, w.values[f"{c}.unpaid_losses_before"], f"class {c} {owed}", f"{c}.unpaid_losses_before",
                   (f"{c}.unpaid_losses_before",))

@@ -520,6 +520,9 @@ class PayClasses(ActionBase):
                     "yet repaid; carryover: Net WAC carryover owed.")
     from_: AccountName = Field(alias="from", description="The account paid from.")
     classes: tuple[ClassName, ...] = Field(description="The classes paid, in order.")
+    this_period: Flag = Field(False, description="writedown_reimbursement only: also this period's write-down, "
+                                                 "the same day (an insurer's policy paying the insured classes' "
+                                                 "losses); the action then follows allocate: losses.")
 
 
 class PayRest(ActionBase):

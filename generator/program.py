@@ -652,6 +652,11 @@ class Compiler:
             if tally and c in self.classes:
                 self._writes(f"{c}.{tally}", top)
                 reads.update(f"{c}.{name}" for name in _class_reads(action))
+                if getattr(action, "this_period", False):
+                    reads.add(f"{c}.writedown")  # final only after allocate: losses
+        if getattr(action, "this_period", False) and action.pay != "writedown_reimbursement":
+            self.report(("deal", ("waterfall", top)), f"{label}.this_period: only a writedown_reimbursement pays "
+                                                      "this period's amounts too")
         if isinstance(action, m.PayExtraPrincipal):
             for c in self.principal_classes:
                 self._writes(f"{c}.paid.extra_principal", top)

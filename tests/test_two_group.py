@@ -352,3 +352,27 @@ def test_a2_steps_up_after_the_optional_termination_date(deal):
     assert a2.rate == D("0.0610") and a2.current_interest == cents(a2.beginning_balance * D("0.0610") * 30 / 360)
     assert first.statement.cls("A-2").rate == D("0.0560")
     assert s.cls("A-3").margin == D("0.0060") and s.cls("A-3").uncapped_rate == D("0.0430") + D("0.0060")
+
+
+def test_the_policy_pays_what_losses_write_the_insured_classes_down(deal):
+    """In a copy of the deal, a Group II loan of 61,000,000.00 is liquidated for nothing in April
+    2026: the loss exhausts OC and both mezzanine classes and writes A-3 down; the policy pays A-3
+    what it was written down, the same day, and the insurer is owed it."""
+    period = deal / "periods" / "2026-04.yaml"
+    edit(period, "      liquidations:\n", "      liquidations:\n        - {loan: \"G2BIG\", balance: 61000000.00, "
+                                          "proceeds: 0.00}\n")
+    story = {c.period.period: c for c in run(deal, "2026-03..2026-04")}
+    s = story["2026-04"].statement
+    assert s.cls("M-2").ending_balance == 0 and s.cls("M-1").ending_balance == 0
+    a3 = s.cls("A-3")
+    assert a3.losses > 0 and s.cls("A-2").losses == 0
+    assert a3.writedown_reimbursed == a3.losses and a3.unpaid_losses_after == 0
+    assert a3.total == a3.principal + a3.interest + a3.losses  # made whole in cash
+    policy = s.extra["accounts"]["policy_principal"]
+    assert policy["drawn"] == a3.losses and policy["balance"] == 0
+    f = s.extra["figures"]
+    before = story["2026-03"].statement.extra["figures"]["insurer.owed_after"]
+    assert f["insurer.drawn"] == a3.losses + s.extra["accounts"]["policy"]["drawn"]
+    assert f["insurer.owed_after"] == before + f["insurer.interest"] + f["insurer.drawn"] \
+        - f["insurer_reimbursement.paid"] >= a3.losses
+    assert all(check.ok for check in s.checks) and s.cash["available"] == s.cash["distributed"]
