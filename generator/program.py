@@ -570,6 +570,9 @@ class Compiler:
             self.tally(f"{c}.writedown", f.MONEY, f"class {c} written down by realized losses")
         self.principal_classes = [c for action in _all_actions(self.deal.waterfall)
                                   if isinstance(action, m.PayPrincipal) for c in action.classes]
+        names = list(dict.fromkeys(a.name for a in _all_actions(self.deal.waterfall) if isinstance(a, m.PayAmount)))
+        self.formula("payments.paid", " + ".join(f"{n}.paid" for n in names) or "0.00", f.MONEY,
+                     "paid to payees outside the classes by pay: amount actions", ("deal", ("waterfall",)))
         for i, action in enumerate(self.deal.waterfall):
             self.actions.append(self._prepare(action, ("waterfall", i), i))
 
