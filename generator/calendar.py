@@ -53,9 +53,11 @@ def distribution_date(year: int, month: int, day: int, calendar: str) -> dt.date
     return next_business_day(dt.date(year, month, day), calendar)
 
 
-def record_date(distribution: dt.date, calendar: str) -> dt.date:
-    """Record date of a floating-rate book-entry certificate: the business day before the
-    distribution date."""
+def record_date(distribution: dt.date, calendar: str, rule: str = "business_day_before") -> dt.date:
+    """The record date by the deal's rule: the business day before the distribution date (a
+    floating-rate book-entry certificate), or the last business day of the month before it."""
+    if rule == "last_business_day_of_previous_month":
+        return previous_business_day(distribution.replace(day=1) - dt.timedelta(days=1), calendar)
     return previous_business_day(distribution - dt.timedelta(days=1), calendar)
 
 

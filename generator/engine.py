@@ -69,11 +69,7 @@ def _calendar(program: Program, period: Period, values: dict[str, Any]) -> None:
     values["distribution_date"] = date
     values["distribution_number"] = cal.months_between(sched.first_distribution_date, date) + 1
     values["next_distribution_date"] = _next_distribution_date(deal, date)
-    if sched.record_date == "last_business_day_of_previous_month":
-        values["record_date"] = cal.previous_business_day(date.replace(day=1) - dt.timedelta(days=1),
-                                                          sched.holiday_calendar)
-    else:
-        values["record_date"] = cal.record_date(date, sched.holiday_calendar)
+    values["record_date"] = cal.record_date(date, sched.holiday_calendar, sched.record_date)
     days = sched.determination_business_days
     values["determination_date"] = (cal.business_days_before(date, days, sched.holiday_calendar)
                                     if days is not None else None)

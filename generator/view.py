@@ -124,12 +124,14 @@ def _extra(run: Any) -> dict[str, Any]:
     if deal.groups:
         out["groups"] = {g.name: {"label": g.label, **{k: v[f"groups.{g.name}.{name}"] for k, name in GROUP_FIELDS}}
                          for g in deal.groups}
-    if deal.swaps or deal.caps:
-        out["hedges"] = {**{f"swap {sw.name}": {"counterparty": sw.counterparty,
-                                                **{k: v[f"swaps.{sw.name}.{k}"] for k in ("notional", "payment", "receipt")}}
-                            for sw in deal.swaps},
-                         **{f"cap {cap.name}": {"counterparty": cap.counterparty, "notional": v[f"caps.{cap.name}.notional"],
-                                                "receipt": v[f"caps.{cap.name}.receipt"]} for cap in deal.caps}}
+    hedges = {f"swap {sw.name}": {"counterparty": sw.counterparty,
+                                  **{k: v[f"swaps.{sw.name}.{k}"] for k in ("notional", "payment", "receipt")}}
+              for sw in deal.swaps}
+    hedges.update({f"cap {cap.name}": {"counterparty": cap.counterparty,
+                                       **{k: v[f"caps.{cap.name}.{k}"] for k in ("notional", "receipt")}}
+                   for cap in deal.caps})
+    if hedges:
+        out["hedges"] = hedges
     if deal.report:
         out["figures"] = {name: v[name] for name in deal.report}
     if v.get("determination_date") is not None:
