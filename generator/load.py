@@ -156,9 +156,13 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
         if name in names[:i]:
             errors.append(src.error(("classes", i, "name"), f"class {name!r} is listed twice"))
     for i, c in enumerate(deal.classes):
-        if c.kind in ("senior", "mezzanine", "interest_only") and c.coupon is None:
+        if c.kind in ("senior", "mezzanine", "interest_only") and c.coupon is None and not c.principal_only:
             errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a coupon (expected coupon: "
-                                                    "{margin: ..., cap: ...})"))
+                                                    "{margin: ..., cap: ...}, or principal_only: true)"))
+        if c.principal_only and (c.coupon is not None or c.kind not in ("senior", "mezzanine")):
+            errors.append(src.error(("classes", i, "principal_only"),
+                                    f"class {c.name} is principal-only: a senior or mezzanine class without a coupon "
+                                    "(expected no coupon:)"))
         if c.kind in ("senior", "mezzanine", "excess", "interest_only") and not c.original_balance:
             errors.append(src.error(("classes", i, "original_balance"),
                                     f"class {c.name} ({c.kind}) has an original balance of 0 (expected more than 0: "

@@ -348,6 +348,8 @@ class CertificateClass(Strict):
     notional: FormulaText | None = Field(None, description="An interest-only class's notional balance this "
                                                            "period: a formula giving money (a schedule, or other "
                                                            "classes' balances).")
+    principal_only: Flag = Field(False, description="A principal-only class: senior or mezzanine, paid principal, "
+                                                    "with no coupon (it accrues no interest).")
     accretes: FormulaText | None = Field(None, description="An accrual class: while this condition holds (a "
                                                            "formula giving a flag, such as total(senior, "
                                                            "beginning_balance) > 0.00) its interest is added to its "

@@ -276,3 +276,21 @@ def test_an_accrual_class_adds_its_interest_to_its_balance_and_pays_the_notes_ah
     assert accreting == sorted(story)[:len(accreting)] and after.cls("A-2").beginning_balance == 0
     assert after.cls("C").interest == after.cls("C").current_interest > 0
     assert after.cls("C").beginning_balance > D("17500000.00")
+
+
+def test_a_principal_only_class(auto_deal):
+    """A-1 made principal-only (in a copy of the deal): it is paid principal in its turn and
+    accrues nothing; a senior class with neither a coupon nor principal_only is refused."""
+    deal = auto_deal / "deal.yaml"
+    edit(deal, "original_balance: 95000000.00,\n     coupon: {kind: fixed, rate: 0.0452, day_count: actual/360}}",
+         "original_balance: 95000000.00, principal_only: true}")
+    story = {c.period.period: c for c in run(auto_deal, "2025-02..2025-09")}
+    first = story["2025-02"].statement
+    a1 = first.cls("A-1")
+    assert a1.current_interest == 0 and a1.interest == 0 and a1.rate is None
+    assert a1.principal > 0 and first.cls("A-2").principal == 0
+    assert story["2025-09"].statement.cls("A-1").ending_balance == 0
+    edit(deal, "original_balance: 95000000.00, principal_only: true}", "original_balance: 95000000.00}")
+    done = _check(auto_deal)
+    assert done.returncode == 1 and "class A-1 (senior) needs a coupon (expected coupon: {margin: ..., cap: ...}, " \
+                                   "or principal_only: true)" in done.stderr
