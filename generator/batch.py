@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from .factors import factor_file
+from .factors import rows as factor_rows
 from .formats import TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
 from .pipeline import ReconciliationError, run
@@ -46,6 +48,7 @@ class DealOutcome:
     errors: tuple[str, ...]
     peak_rss_kib: int  # of the process that rendered it, so far
     pid: int
+    factors: tuple[tuple[str, ...], ...] = ()  # its lines of the factor file (generator.factors)
 
     @property
     def ok(self) -> bool:
@@ -106,7 +109,7 @@ def _error_lines(exc: BaseException) -> list[str]:
 def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) -> DealOutcome:
     """Render, check and write one deal's statements (the caller holds ``out``'s publishing
     lock).  Never raises for a bad deal."""
-    statements, files, errors = 0, [], []
+    statements, files, errors, factors = 0, [], [], []
     try:
         computed = run(deal_dir, period)
         outputs = plan_all(computed, formats, out)
@@ -115,6 +118,7 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
             files.append(Written(o.path.relative_to(out).as_posix(), hashlib.sha256(o.data).hexdigest(),
                                  len(o.data), o.status))
         statements = len(computed)
+        factors = [line for c in computed for line in factor_rows(c.statement)]
     except AlreadyPublished as exc:  # the batch holds the lock: only another of its deals can have
         errors = [f"{exc.path}: written by more than one deal directory of this run: deal ids must be unique"]
         files = []
@@ -122,7 +126,8 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
         errors = _error_lines(exc)
         files = []
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid())
+    return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid(),
+                       tuple(factors) if not errors else ())
 
 
 def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path,
@@ -232,6 +237,16 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
     return result
 
 
+FACTOR_FILE = "factors.csv"
+
+
+def write_factor_file(result: BatchResult, out: Path) -> Path:
+    """The month's factor file: every class of every deal that rendered."""
+    path = out / FACTOR_FILE
+    write_atomic(path, factor_file(line for o in result.outcomes for line in o.factors))
+    return path
+
+
 def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str]) -> bytes:
     """What the run produced, deterministically: the same inputs give the same manifest."""
     doc = {
@@ -255,17 +270,18 @@ def write_manifest(result: BatchResult, roots: Sequence[Path], period: str, form
 
 
 def retire_manifest(out: Path) -> None:
-    """Remove the manifest of an earlier run before this one writes anything: a run that does not
-    finish must not leave behind a manifest that describes other files."""
-    path = out / MANIFEST
-    if not os.path.lexists(path):
-        return
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise OutputError(path, f"the earlier run's manifest cannot be removed: {exc.strerror or exc}") from None
+    """Remove the manifest (and factor file) of an earlier run before this one writes anything: a
+    run that does not finish must not leave behind a manifest that describes other files."""
+    for name, what in ((MANIFEST, "manifest"), (FACTOR_FILE, "factor file")):
+        path = out / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputError(path, f"the earlier run's {what} cannot be removed: {exc.strerror or exc}") from None
 
 
 def duplicates(result: BatchResult) -> dict[str, list[str]]:

@@ -114,7 +114,10 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
               help="Worker processes  [default: the number of CPUs]")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory the statements and manifest.json are written to.")
-def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: int | None, out: Path) -> None:
+@click.option("--factor-file", "factor_file", is_flag=True,
+              help="Also write factors.csv: one line per class of every deal (README, 'The factor file').")
+def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: int | None, out: Path,
+          factor_file: bool) -> None:
     """Render every deal under --root in parallel, then write a manifest of every file.
 
     A deal that fails is listed with its errors and the others go on; the exit status is 1
@@ -134,6 +137,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                                    show_eta=False) as bar:
                 result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1))
             manifest = month_end.write_manifest(result, roots, period, formats, out)
+            factors = month_end.write_factor_file(result, out) if factor_file else None
     except month_end.Interrupted as exc:
         click.echo(f"\ninterrupted: {len(exc.result.outcomes)} of {exc.total} deals done (their files are "
                    "complete); no manifest written", err=True)
@@ -159,6 +163,8 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "
                f"peak {peak:.0f} MiB per worker)")
     click.echo(f"manifest: {manifest}")
+    if factors is not None:
+        click.echo(f"factor file: {factors}")
     if failed:
         sys.exit(1)
 

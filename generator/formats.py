@@ -117,5 +117,22 @@ def pdf(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     return page.pdf(computed, templates)
 
 
+def xlsx(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    """The statement's tables as an Excel workbook (generator.spreadsheet)."""
+    from . import spreadsheet
+
+    deal = computed.deal
+    return spreadsheet.xlsx(computed.statement, f"{deal.trust} {deal.series}: statement to certificateholders")
+
+
+def csv(computed: Computed, templates: Path = TEMPLATES) -> bytes:
+    """Every figure of the statement's tables, one CSV line each (generator.spreadsheet)."""
+    from . import spreadsheet
+
+    return spreadsheet.long_csv(computed.statement)
+
+
 register("html", "html", html)
 register("pdf", "pdf", pdf)
+register("xlsx", "xlsx", xlsx)
+register("csv", "csv", csv)

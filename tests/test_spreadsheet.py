@@ -1,0 +1,149 @@
+"""Spreadsheets and CSV: every bundled deal's statement as a workbook and as long-format CSV,
+read back (the workbook with openpyxl) and compared cell by cell with the JSON record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from generator import formats
+from generator.pipeline import run
+from generator.publish import figures as record_figures
+from generator.tables import NUMBER_FORMATS, tables
+
+from .conftest import INPUTS
+
+MONTHS = [("new-century-2002-1", "2002-05"), ("synthetic-home-equity-2024-1", "2024-12"),
+          ("synthetic-auto-2025-1", "2026-03"), ("synthetic-two-group-2025-1", "2026-04")]
+
+
+@pytest.fixture(scope="module", params=MONTHS, ids=[d for d, _ in MONTHS])
+def computed(request):
+    deal, month = request.param
+    [c] = run(INPUTS / deal, month)
+    return c
+
+
+def _same(cell_value, kind: str, recorded: str) -> bool:
+    if recorded == "":
+        return cell_value is None
+    if kind == "flag":
+        return cell_value is (recorded == "True")
+    if kind == "date":
+        return cell_value.date().isoformat() == recorded
+    if kind == "money":
+        return Decimal(repr(cell_value)) == Decimal(recorded)  # to the cent, exactly
+    if kind in ("rate", "per1000", "factor", "number"):
+        expected = Decimal(recorded)
+        return abs(Decimal(repr(cell_value)) - expected) <= abs(expected) * Decimal("1e-15")  # a double's digits
+    if kind == "count":
+        return cell_value == int(recorded)
+    return str(cell_value) == recorded
+
+
+def test_every_cell_of_the_workbook_is_the_records_figure(computed):
+    record = record_figures(json.loads(formats.json_(computed)))
+    book = openpyxl.load_workbook(io.BytesIO(formats.xlsx(computed)))
+    seen = set()
+    for table in tables(computed.statement):
+        sheet = book[table.name]
+        assert [c.value for c in sheet[1]] == list(table.columns)
+        assert sheet.freeze_panes == "B2"
+        assert sheet.column_dimensions["A"].width > 0
+        for r, row in enumerate(table.rows, 2):
+            for col, cell in enumerate(row, 1):
+                got = sheet.cell(r, col)
+                if not cell.figure:
+                    continue
+                seen.add(cell.figure)
+                assert _same(got.value, cell.kind, record[cell.figure]), (table.name, cell.figure, got.value)
+                if cell.kind in NUMBER_FORMATS and got.value is not None:  # a number (or date), never text
+                    assert got.data_type == ("d" if cell.kind == "date" else "n"), cell.figure
+                    assert got.number_format == NUMBER_FORMATS[cell.kind], cell.figure
+    assert seen == set(record)  # every figure of the record is in the workbook
+
+
+def test_money_is_a_number_with_a_money_format(computed):
+    book = openpyxl.load_workbook(io.BytesIO(formats.xlsx(computed)))
+    classes = book["classes"]
+    header = [c.value for c in classes[1]]
+    first = classes.cell(2, header.index("ending_balance") + 1)
+    assert isinstance(first.value, float) and first.number_format == "#,##0.00"
+    rate = classes.cell(2, header.index("rate") + 1)
+    assert rate.value is None or rate.number_format == "0.00000%"
+
+
+def test_the_workbook_and_the_csv_are_the_same_bytes_every_time(computed):
+    assert formats.xlsx(computed) == formats.xlsx(computed)
+    assert formats.csv(computed) == formats.csv(computed)
+
+
+def test_every_line_of_the_csv_is_the_records_figure(computed):
+    record = record_figures(json.loads(formats.json_(computed)))
+    rows = list(csv.DictReader(io.StringIO(formats.csv(computed).decode())))
+    named = [r for r in rows if r["figure"]]
+    assert {r["figure"] for r in named} == set(record)
+    for r in named:
+        expected = record[r["figure"]]
+        assert r["value"] == (expected.lower() if expected in ("True", "False") else expected), r
+    assert rows[0].keys() == {"table", "row", "column", "figure", "value"}
+
+
+def test_render_writes_xlsx_and_csv_named_as_the_other_formats(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["render", str(INPUTS / "synthetic-auto-2025-1"), "-p", "2026-03",
+                                       "-f", "xlsx", "-f", "csv", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "synthetic-auto-2025-1_2026-03-16.csv", "synthetic-auto-2025-1_2026-03-16.json",
+        "synthetic-auto-2025-1_2026-03-16.xlsx"]
+    book = openpyxl.load_workbook(tmp_path / "synthetic-auto-2025-1_2026-03-16.xlsx")
+    assert {"classes", "per_1000", "pool", "delinquency", "losses", "waterfall", "triggers", "accounts"} \
+        <= set(book.sheetnames)
+    assert book.properties.created.date().isoformat() == "2026-03-16"
+
+
+# ------------------------------------------------------------------ the factor file
+
+
+def test_batch_writes_the_factor_file_one_line_per_class(tmp_path):
+    import subprocess
+    import sys
+    from decimal import ROUND_HALF_UP
+
+    from .conftest import ROOT
+
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "generator", "batch", "--root", str(INPUTS), "-f", "json",
+                           "--factor-file", "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"factor file: {out / 'factors.csv'}" in done.stdout
+    lines = list(csv.DictReader(io.StringIO((out / "factors.csv").read_text())))
+    records = {json.loads(p.read_text())["deal_id"]: json.loads(p.read_text()) for p in out.glob("*.json")
+               if p.name != "manifest.json"}
+    assert len(lines) == sum(len(r["classes"]) for r in records.values())
+    assert [line["deal"] for line in lines] == sorted(line["deal"] for line in lines)
+    half_up = lambda v, n: f"{Decimal(v).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP):f}"  # noqa: E731
+    for line in lines:
+        record = records[line["deal"]]
+        [c] = [c for c in record["classes"] if c["name"] == line["class"]]
+        assert line["cusip"] == (c["cusip"] or "")
+        assert (line["distribution_date"], line["record_date"]) == (record["distribution_date"], record["record_date"])
+        assert line["factor"] == (half_up(c["factor"], 8) if c["factor"] is not None else "")
+        assert line["coupon"] == (half_up(Decimal(c["rate"]) * 100, 5) if c["rate"] is not None else "")
+        for k in ("principal", "interest", "losses", "total"):
+            assert line[f"{k}_per_1000"] == (half_up(c["per_1000"][k], 6) if c["per_1000"] else "")
+    a = next(line for line in lines if line["deal"] == "new-century-2002-1" and line["class"] == "A")
+    assert (a["cusip"], a["factor"], a["coupon"], a["next_coupon"]) == ("64352VCC3", "0.98485279", "2.17000", "2.16000")
+    # a later run without --factor-file leaves no stale factor file behind
+    again = subprocess.run([sys.executable, "-m", "generator", "batch", "--root", str(INPUTS), "-f", "json",
+                            "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and not (out / "factors.csv").exists()
