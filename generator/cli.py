@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -61,13 +62,29 @@ def _reason(ctx: click.Context, param: click.Parameter, value: str | None) -> st
                                  "printed on one line of the statement)")
     return value
 
-period_option = click.option("--period", "-p", required=True,
-                             help="YYYY-MM, a range YYYY-MM..YYYY-MM, or 'all'.")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def period_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --period as written: YYYY-MM, a range YYYY-MM..YYYY-MM, all or latest; anything else is a
+    usage error (exit 2) before any file is read."""
+    if value is None or value in ("all", "latest"):
+        return value
+    first, dots, last = value.partition("..")
+    if _MONTH.fullmatch(first) and (not dots or (_MONTH.fullmatch(last) and first <= last)):
+        return value
+    raise click.BadParameter(f"{value!r} is not a period (expected YYYY-MM, a range YYYY-MM..YYYY-MM from an "
+                             "earlier month to a later one, all, or latest)")
+
+
+period_option = click.option("--period", "-p", required=True, callback=period_spec,
+                             help="YYYY-MM, a range YYYY-MM..YYYY-MM, 'all' or 'latest'.")
 errors_option = click.option("--errors", "errors_as", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="How to print input errors.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="remit", prog_name="remit", message="%(prog)s %(version)s")
 def main() -> None:
     """Statements to certificateholders from deal and servicer data."""
 
@@ -106,7 +123,7 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
 @click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=(Path("inputs"),), show_default=True,
               help="Directory of deal directories; repeat for several.")
-@click.option("--period", "-p", default="latest", show_default=True,
+@click.option("--period", "-p", default="latest", show_default=True, callback=period_spec,
               help="YYYY-MM (every deal must have it), a range, 'all', or 'latest' (each deal's last).")
 @click.option("--format", "-f", "formats", multiple=True, default=("text",), show_default=True,
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
@@ -191,7 +208,7 @@ def check(deal_dir: Path, period: str, errors_as: str) -> None:
 @main.command()
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("figure", required=False)
-@click.option("--period", "-p", required=True, help="YYYY-MM (one statement).")
+@click.option("--period", "-p", required=True, callback=period_spec, help="YYYY-MM (one statement).")
 @click.option("--list", "list_figures", is_flag=True, help="List the figures this statement can explain.")
 @click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @errors_option

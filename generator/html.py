@@ -67,6 +67,8 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     data["transfer_payees"] = ({a.payee or a.label or name.replace("_", " ") for name, a in program.accounts.items()}
                                if program is not None else set())
     data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
+    values = computed.run.values if computed.run is not None else {}
+    data["figure"] = lambda name: values[name]  # a figure of the run the record does not carry (pool.factor)
     data["live"] = live
     try:
         return _env(templates).get_template(name).render(data)

@@ -172,7 +172,8 @@ def _template_name(value: str) -> str:
 
 #: A cash amount: Decimal, at most two decimal places, never negative, at most MAX_MONEY.
 Money = Annotated[Decimal, BeforeValidator(_decimal(2, MAX_MONEY, "money amount", f"{MAX_MONEY:,}", cash=True)),
-                  WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 10**15})]
+                  WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 10**15, "multipleOf": 0.01,
+                                  "description": "Money: at most two decimal places, never negative."})]
 #: A rate or percentage as a fraction (0.0217 is 2.17%); never negative, at most 100%.
 Rate = Annotated[Decimal, BeforeValidator(_decimal(10, Decimal(1), "rate", "1, that is 100%")),
                  WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]

@@ -105,6 +105,10 @@ def test_every_figure_equals_the_json_statement(reference):
         if field is None:
             continue
         value = resolve({"deal": deal}, field) if field.startswith("deal.") else resolve(data, field)
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-":  # a date, shown as the record has it
+            assert item["text"].strip() == value, field
+            checked += 1
+            continue
         number, expected = shown(item["text"], value)
         assert number == expected, f"{field}: page shows {item['text']!r}, statement has {value}"
         checked += 1
@@ -122,6 +126,8 @@ def test_derived_figures_follow_from_the_json(reference):
     left = Decimal(data["cash"]["available"]) - Decimal(data["cash"]["distributed"])
     assert left == 0
     assert derived.pop("cash.available - cash.distributed") == "0.00"
+    factor = Decimal(data["pool"]["ending_balance"]) / Decimal(data["pool"]["cutoff_balance"])
+    assert derived.pop("pool.ending_balance / pool.cutoff_balance") == f"{factor.quantize(Decimal('1e-8'), 'ROUND_HALF_UP')}"
     # each fund opens with what its first step paid plus what that step left
     available = derived
     assert available == {"waterfall.interest.available": "1,425,963.31",
@@ -193,3 +199,52 @@ def test_text_from_inputs_is_escaped(reference_deal, tmp_path):
 def test_html_golden(reference, file_regression):
     _, page, _, _ = reference
     file_regression.check(page, basename="new-century-2002-1_2002-05-28", extension=".html")
+
+
+def test_a_label_value_parser_finds_the_distribution_summary(reference):
+    """What a generic reader of EDGAR distribution reports does (a label in one cell, its value in
+    the next): it finds each summary figure as a plain number equal to the JSON's."""
+    from html.parser import HTMLParser
+
+    computed, page, _, data = reference
+
+    class Pairs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.rows, self.cells, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.cells = []
+            elif tag in ("th", "td") and self.cells is not None:
+                self.cell = ""
+
+        def handle_data(self, text):
+            if self.cell is not None:
+                self.cell += text
+
+        def handle_endtag(self, tag):
+            if tag in ("th", "td") and self.cell is not None:
+                self.cells.append(self.cell.strip())
+                self.cell = None
+            elif tag == "tr" and self.cells:
+                self.rows.append(self.cells)
+                self.cells = None
+
+    parser = Pairs()
+    parser.feed(page)
+    pairs = {row[0]: row[1] for row in parser.rows if len(row) == 2}
+    expected = {"Distribution Date": data["distribution_date"], "Record Date": data["record_date"],
+                "Beginning Pool Balance": data["pool"]["beginning_balance"],
+                "Ending Pool Balance": data["pool"]["ending_balance"],
+                "Total Principal Distribution": data["totals"]["principal"],
+                "Total Interest Distribution": data["totals"]["interest"], "Total Distribution": data["totals"]["total"],
+                "30-59 Days Delinquent Balance": data["delinquency"]["days_30_59"]["stated_balance"],
+                "60-89 Days Delinquent Balance": data["delinquency"]["days_60_89"]["stated_balance"],
+                "90+ Days Delinquent Balance": data["delinquency"]["days_90_plus"]["stated_balance"],
+                "Realized Losses": data["losses"]["realized"],
+                "Cumulative Realized Losses": data["losses"]["cumulative"]}
+    for label, value in expected.items():
+        assert pairs[label] == value, label
+    assert Decimal(pairs["Pool Factor"]) == (Decimal(data["pool"]["ending_balance"])
+                                             / Decimal(data["pool"]["cutoff_balance"])).quantize(Decimal("1e-8"))
