@@ -2,10 +2,15 @@
 
 Routes, all read-only (the server never writes a file):
 
-* ``/``                       every deal under the root and its periods
-* ``/<deal>/``                one deal's periods
-* ``/<deal>/<period>``        the statement as a web page, with links to the other formats
-* ``/<deal>/<period>.<ext>``  the statement as ``html``, ``txt``, ``pdf`` or ``json``
+* ``/``                       every deal under the root: trust, series, latest distribution date,
+                              with a filter box
+* ``/<deal>/``                one deal's statements, with charts of its history (inline SVG)
+* ``/<deal>/<period>``        the statement as a web page: a breadcrumb, the months before and
+                              after, links to the other formats
+* ``/<deal>/<period>.<ext>``  the statement as ``html``, ``txt``, ``pdf``, ``json``, ``xlsx`` or
+                              ``csv``, named ``<deal-id>_<date>.<ext>`` (Content-Disposition)
+
+``HEAD`` is answered as ``GET`` without the body.
 * ``/__version?deal=<deal>``  a hash of the files a page depends on; served pages poll it
                               and reload when it changes
 
@@ -31,8 +36,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import formats as fmt
 from . import html as page_html
-from .load import list_periods
-from .pipeline import ReconciliationError, run
+from .chart import line_chart
+from .engine import distribution_date_for
+from .load import list_periods, load_deal, load_period
+from .pipeline import Computed, ReconciliationError, output_name, run
 from .render import TEMPLATES
 from .source import InputErrors, read_input
 
@@ -43,10 +50,15 @@ TYPES = {
     "txt": "text/plain; charset=utf-8",
     "json": "application/json",
     "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
 }
-FORMAT_OF_EXT = {"html": "html", "txt": "text", "json": "json", "pdf": "pdf"}
+FORMAT_OF_EXT = {"html": "html", "txt": "text", "json": "json", "pdf": "pdf", "xlsx": "xlsx", "csv": "csv"}
+#: Formats a browser shows (named, if saved); the others are downloaded.
+INLINE = ("html", "txt", "json", "pdf")
 
-Response = tuple[int, str, bytes]
+#: (status, content type, body, other headers)
+Response = tuple[int, str, bytes, dict[str, str]]
 
 
 class Previewer:
@@ -101,9 +113,9 @@ class Previewer:
             deal = parse_qs(url.query).get("deal", [None])[0]
             if deal is not None and deal not in self.deals():
                 return self._not_found(path)
-            return 200, "text/plain; charset=utf-8", self.version(deal).encode()
+            return 200, "text/plain; charset=utf-8", self.version(deal).encode(), {}
         if len(parts) == 2 and parts[1] == "" and parts[0] in self.deals():
-            return self.index(parts[0])
+            return self.deal_page(parts[0])
         if len(parts) == 2 and parts[0] in self.deals():
             deal, name = parts
             period, _, ext = name.partition(".")
@@ -117,16 +129,64 @@ class Previewer:
 
     # -------------------------------------------------------------- pages
 
-    def index(self, only: str | None = None) -> Response:
-        items = []
+    def index(self) -> Response:
+        rows = []
         for deal in self.deals():
-            if only and deal != only:
-                continue
-            periods = list_periods(self.root / deal)
-            links = "".join(f'<li><a href="/{deal}/{p}">{p}</a></li>' for p in periods) or "<li>No periods on file</li>"
-            items.append(f'<section><h2 id="{deal}"><a href="/{deal}/">{deal}</a></h2><ul class="periods">{links}</ul></section>')
-        body = "".join(items) or f"<p>No deals under {_html.escape(str(self.root))}.</p>"
+            trust, series, latest, date = self._summary(deal)
+            link = f'<a href="/{deal}/">{_html.escape(deal)}</a>'
+            last = f'<a href="/{deal}/{latest}">{date}</a>' if latest else "none on file"
+            search = _html.escape(" ".join((deal, trust, series)).lower())
+            rows.append(f'<tr data-search="{search}"><th scope="row">{link}</th><td>{_html.escape(trust)}</td>'
+                        f'<td>{_html.escape(series)}</td><td>{last}</td></tr>')
+        if not rows:
+            return self._page(200, "Statements", f"<p>No deals under {_html.escape(str(self.root))}.</p>",
+                              poll="/__version")
+        body = ('<p><label>Filter <input type="search" id="filter" placeholder="deal, trust or series" '
+                'autocomplete="off"></label></p><table id="deals"><thead><tr><th scope="col">Deal</th>'
+                '<th scope="col">Trust</th><th scope="col">Series</th><th scope="col">Latest distribution</th>'
+                f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                "<script>document.getElementById('filter').addEventListener('input',function(e){var q=e.target"
+                ".value.toLowerCase();document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden="
+                "r.dataset.search.indexOf(q)<0;});});</script>")
         return self._page(200, "Statements", body, poll="/__version")
+
+    def _summary(self, deal: str) -> tuple[str, str, str | None, str]:
+        """A deal's trust, series, latest period on file and its distribution date (as far as the
+        files can be read: a deal with errors shows its id and the errors on its own page)."""
+        periods = list_periods(self.root / deal)
+        try:
+            loaded = load_deal(self.root / deal, self.root).value
+        except InputErrors:
+            return "(its deal file has errors)", "", periods[-1] if periods else None, periods[-1] if periods else ""
+        if not periods:
+            return loaded.trust, loaded.series, None, ""
+        try:
+            period = load_period(self.root / deal, periods[-1], self.root, grouped=bool(loaded.groups)).value
+            date = distribution_date_for(loaded, period).isoformat()
+        except InputErrors:
+            date = periods[-1]
+        return loaded.trust, loaded.series, periods[-1], date
+
+    def deal_page(self, deal: str) -> Response:
+        poll = f"/__version?deal={deal}"
+        with self._lock:
+            try:
+                computed = run(self.root / deal, "all", root=self.root)
+            except (InputErrors, ReconciliationError) as exc:
+                return self._errors(deal, "history", exc, poll)
+        if not computed:
+            return self._page(200, deal, "<p>No periods on file.</p>", poll=poll, version=self.version(deal))
+        first = computed[0]
+        rows = "".join(f'<tr><th scope="row"><a href="/{deal}/{c.period.period}">{c.period.period}</a></th>'
+                       f'<td>{c.statement.distribution_date.isoformat()}</td>'
+                       f'<td class="num">{c.statement.pool["ending_balance"]:,.2f}</td></tr>' for c in computed)
+        body = (f'<nav class="crumbs"><a href="/">All deals</a> / {_html.escape(deal)}</nav>'
+                f'<p>{_html.escape(first.deal.trust)}, Series {_html.escape(first.deal.series)}</p>'
+                f'<section id="history"><h2>History</h2>{history_charts(computed)}</section>'
+                '<section id="statements"><h2>Statements</h2><table><thead><tr><th scope="col">Period</th>'
+                '<th scope="col">Distribution date</th><th scope="col" class="num">Ending pool balance</th></tr>'
+                f'</thead><tbody>{rows}</tbody></table></section>')
+        return self._page(200, deal, body, poll=poll, version=self.version(deal))
 
     def statement(self, deal: str, period: str, ext: str) -> Response:
         poll = f"/__version?deal={deal}"
@@ -138,13 +198,24 @@ class Previewer:
                 elif ext:
                     data = fmt.FORMATS[FORMAT_OF_EXT[ext]][1](computed, self.templates)
                 else:
-                    live = {"version": self.version(deal), "poll": poll, "index": f"/{deal}/",
-                            "text": f"/{deal}/{period}.txt", "pdf": f"/{deal}/{period}.pdf",
-                            "json": f"/{deal}/{period}.json"}
-                    data = page_html.page(computed, self.templates, live).encode()
+                    data = page_html.page(computed, self.templates, self._live(deal, period, poll)).encode()
             except (InputErrors, ReconciliationError, fmt.TemplateError) as exc:
                 return self._errors(deal, period, exc, poll)
-        return 200, TYPES[ext or "html"], data
+        headers = {}
+        if ext:  # a download is named as remit render names it
+            name = output_name(computed.statement, ext)
+            headers["Content-Disposition"] = f'{"inline" if ext in INLINE else "attachment"}; filename="{name}"'
+        return 200, TYPES[ext or "html"], data, headers
+
+    def _live(self, deal: str, period: str, poll: str) -> dict[str, str | None]:
+        """The statement page's links: the index, the deal, the months either side, each format."""
+        periods = list_periods(self.root / deal)
+        at = periods.index(period)
+        return {"version": self.version(deal), "poll": poll, "index": "/", "deal": f"/{deal}/", "deal_id": deal,
+                "period": period, "prev": f"/{deal}/{periods[at - 1]}" if at > 0 else None,
+                "next": f"/{deal}/{periods[at + 1]}" if at + 1 < len(periods) else None,
+                **{k: f"/{deal}/{period}.{ext}" for k, ext in (("text", "txt"), ("pdf", "pdf"), ("json", "json"),
+                                                               ("xlsx", "xlsx"), ("csv", "csv"))}}
 
     def _errors(self, deal: str, period: str, exc: Exception, poll: str) -> Response:
         if isinstance(exc, InputErrors):
@@ -181,10 +252,15 @@ h1, h2 {{ color: #1f3a5f; }} a {{ color: #1f3a5f; }}
 .periods {{ display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; padding: 0; }}
 .errors {{ background: #fbeeee; border-left: 4px solid #a12222; padding: .75rem 1rem .75rem 2rem; }}
 .errors code {{ white-space: pre-wrap; }}
+table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2rem .8rem .2rem 0; }}
+.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 1.25rem; }}
+.chart {{ width: 100%; height: auto; }} .chart-title {{ font-weight: bold; font-size: 15px; fill: #1f3a5f; }}
+.axis, .legend {{ font-size: 13px; fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
 </style>{script}</head>
 <body><h1>{_html.escape(title)}</h1>{body}</body></html>
 """
-        return int(status), TYPES["html"], doc.encode()
+        return int(status), TYPES["html"], doc.encode(), {}
 
 
 def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
@@ -192,17 +268,26 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
         server_version = "remit-preview"
 
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            self._answer(with_body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer(with_body=False)
+
+        def _answer(self, with_body: bool) -> None:
             try:
-                status, ctype, body = previewer.handle(self.path)
+                status, ctype, body, headers = previewer.handle(self.path)
             except Exception:  # a bug must not stop the preview
                 traceback.print_exc()
-                status, ctype, body = 500, TYPES["txt"], b"internal error; see the server's output\n"
+                status, ctype, body, headers = 500, TYPES["txt"], b"internal error; see the server's output\n", {}
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if with_body:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002
             if not quiet:
@@ -218,4 +303,33 @@ def make_server(root: Path, port: int = 8000, templates: Path = TEMPLATES, quiet
     return server
 
 
-__all__ = ["Previewer", "make_server"]
+def history_charts(computed: list[Computed]) -> str:
+    """A deal's history: pool balance and factor, 60+ delinquency, cumulative losses against
+    the loss trigger, OC against its target; each point a figure of a month's statement."""
+    labels = [c.period.period for c in computed]
+    statements = [c.statement for c in computed]
+
+    def loss_threshold(s):
+        tests = [t.threshold for t in s.triggers if "loss" in t.name.lower()]
+        return tests[0] if tests else None
+
+    charts = [
+        line_chart("Pool balance", labels, [("ending pool balance", [s.pool["ending_balance"] for s in statements])],
+                   chart_id="chart-pool"),
+        line_chart("Pool factor", labels, [("pool factor", [c.run.values["pool.factor"] if c.run else None
+                                                            for c in computed])], percent=True, chart_id="chart-factor"),
+        line_chart("60+ days delinquent", labels, [("of the pool", [s.performance["delinquency_pct"]
+                                                                    for s in statements])],
+                   percent=True, chart_id="chart-delinquency"),
+        line_chart("Cumulative losses", labels, [("of the cut-off balance", [s.losses["cumulative_pct"]
+                                                                             for s in statements]),
+                                                 ("loss trigger", [loss_threshold(s) for s in statements])],
+                   percent=True, chart_id="chart-losses"),
+        line_chart("Overcollateralization", labels, [("OC", [s.oc["ending"] for s in statements]),
+                                                     ("target", [s.oc["target"] for s in statements])],
+                   chart_id="chart-oc"),
+    ]
+    return f'<div class="charts">{"".join(charts)}</div>'
+
+
+__all__ = ["Previewer", "make_server", "history_charts"]

@@ -97,3 +97,58 @@ def test_open_page_follows_an_edited_input(browser, site):
     period.write_text(good)
     expect(class_row(page, "P").locator("td").nth(4)).to_have_text("12,525.30", timeout=20_000)
     page.close()
+
+
+@pytest.fixture
+def book_site(tmp_path: Path):
+    """The preview over the reference deal and the synthetic deal (60 months)."""
+    from .conftest import SYNTHETIC
+
+    root = tmp_path / "inputs"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    shutil.copytree(SYNTHETIC, root / SYNTHETIC.name)
+    server = make_server(root, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", SYNTHETIC.name
+    server.shutdown()
+    server.server_close()
+
+
+def test_walk_through_index_deal_chart_statement_next_month_download(browser, book_site, tmp_path):
+    """An investor's walk: the index, filtered; a deal's page and its history chart; a statement;
+    the next month; a download named for the deal and date.  Screenshots of each step are saved
+    (to $REMIT_SCREENSHOTS when set, to look at)."""
+    import os
+
+    from playwright.sync_api import expect
+
+    url, deal = book_site
+    shots = Path(os.environ.get("REMIT_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(url + "/")
+    expect(page.locator("#deals tbody tr")).to_have_count(2)
+    page.fill("#filter", "synthetic")
+    expect(page.locator("#deals tbody tr:visible")).to_have_count(1)
+    page.screenshot(path=str(shots / "portal-index.png"), full_page=True)
+    page.get_by_role("link", name=deal, exact=True).click()
+    expect(page).to_have_url(f"{url}/{deal}/")
+    chart = page.locator("#chart-oc")
+    expect(chart).to_be_visible()
+    assert chart.locator("polyline").count() == 2  # OC and its target
+    assert page.locator("#chart-losses polyline").count() >= 2  # cumulative losses and the loss trigger
+    page.screenshot(path=str(shots / "portal-deal.png"), full_page=True)
+    page.get_by_role("link", name="2026-05", exact=True).click()
+    expect(page).to_have_url(f"{url}/{deal}/2026-05")
+    page.screenshot(path=str(shots / "portal-statement.png"))
+    page.get_by_role("link", name="Next month").click()
+    expect(page).to_have_url(f"{url}/{deal}/2026-06")
+    expect(page.get_by_role("link", name="Previous month")).to_have_attribute("href", f"/{deal}/2026-05")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="XLSX", exact=True).click()
+    assert info.value.suggested_filename == f"{deal}_2026-06-25.xlsx"
+    page.get_by_role("link", name="All deals").click()
+    expect(page).to_have_url(url + "/")
+    for name in ("portal-index.png", "portal-deal.png", "portal-statement.png"):
+        assert (shots / name).read_bytes().startswith(b"\x89PNG")
+    page.close()

@@ -52,13 +52,50 @@ def test_binds_loopback_only(site):
     assert server.server_address[0] == "127.0.0.1"
 
 
-def test_index_lists_deals_and_their_periods(site):
+def test_index_lists_deals_with_trust_series_and_latest_date(site):
     server, _, _ = site
     status, ctype, body = get(server, "/")
+    page = body.decode()
     assert (status, ctype) == (200, "text/html; charset=utf-8")
-    assert f'<a href="/{DEAL}/2002-05">2002-05</a>' in body.decode()
+    assert (f'<th scope="row"><a href="/{DEAL}/">{DEAL}</a></th><td>New Century Home Equity Loan Trust</td>'
+            f'<td>2002-1</td><td><a href="/{DEAL}/2002-05">2002-05-28</a></td>') in page
+    assert '<input type="search" id="filter"' in page
+
+
+def test_deal_page_lists_statements_and_draws_its_history(site):
+    server, _, _ = site
     status, _, body = get(server, f"/{DEAL}/")
-    assert status == 200 and f'href="/{DEAL}/2002-05"' in body.decode()
+    page = body.decode()
+    assert status == 200 and f'<a href="/{DEAL}/2002-05">2002-05</a></th><td>2002-05-28</td>' in page
+    for chart in ("chart-pool", "chart-factor", "chart-delinquency", "chart-losses", "chart-oc"):
+        assert f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{chart}"' in page
+    assert '<a href="/">All deals</a>' in page and "<script src" not in page  # nothing fetched
+
+
+def head(server, path: str):
+    conn = http.client.HTTPConnection(*server.server_address, timeout=60)
+    conn.request("HEAD", path)
+    resp = conn.getresponse()
+    out = resp.status, dict(resp.getheaders()), resp.read()
+    conn.close()
+    return out
+
+
+def test_head_is_answered_and_downloads_are_named(site):
+    server, _, _ = site
+    status, headers, body = head(server, f"/{DEAL}/2002-05.pdf")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 1000
+    assert headers["Content-Disposition"] == f'inline; filename="{DEAL}_2002-05-28.pdf"'
+    for ext, disposition in (("txt", "inline"), ("json", "inline"), ("xlsx", "attachment"), ("csv", "attachment")):
+        conn = http.client.HTTPConnection(*server.server_address, timeout=60)
+        conn.request("GET", f"/{DEAL}/2002-05.{ext}")
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        assert resp.status == 200 and data, ext
+        assert resp.getheader("Content-Disposition") == f'{disposition}; filename="{DEAL}_2002-05-28.{ext}"'
+    status, headers, _ = head(server, "/")
+    assert status == 200 and "Content-Disposition" not in headers
 
 
 def test_statement_page_links_every_format_and_reloads(site):
@@ -66,8 +103,10 @@ def test_statement_page_links_every_format_and_reloads(site):
     status, _, body = get(server, f"/{DEAL}/2002-05")
     page = body.decode()
     assert status == 200
-    for ext in ("txt", "pdf", "json"):
+    for ext in ("txt", "pdf", "json", "xlsx", "csv"):
         assert f'href="/{DEAL}/2002-05.{ext}"' in page
+    assert f'<a href="/">All deals</a> / <a href="/{DEAL}/">{DEAL}</a> / 2002-05' in page
+    assert 'rel="prev"' not in page and 'rel="next"' not in page  # the only month on file
     assert f'"/__version?deal={DEAL}"' in page and "location.reload()" in page
     assert "<td class=\"num\" data-field=\"classes.A.principal\">1,767,305.99</td>" in page
 

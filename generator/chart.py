@@ -1,0 +1,64 @@
+"""Small line charts drawn server-side as inline SVG, for a deal's history in the preview
+(no script, nothing fetched).  The values are figures of the deal's statements; a chart only
+places them (a float here is a pixel position, never an amount)."""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+from typing import Sequence
+
+WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 560, 180, 64, 12, 28, 26
+COLOURS = ("#1f3a5f", "#b5651d", "#2e7d32", "#8e24aa")
+
+
+def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[Decimal | None]]],
+               percent: bool = False, chart_id: str = "") -> str:
+    """An SVG chart of one or more series over the periods ``labels`` (none: a gap)."""
+    values = [v for _, vs in series for v in vs if v is not None]
+    top = max(values, default=Decimal(1)) or Decimal(1)
+    plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
+    step = plot_w / max(1, len(labels) - 1)
+
+    def x(i: int) -> float:
+        return PAD_LEFT + i * step
+
+    def y(v: Decimal) -> float:
+        return PAD_TOP + plot_h - float(v / top) * plot_h
+
+    def shown(v: Decimal) -> str:
+        if percent:
+            return f"{v * 100:.2f}%"
+        return f"{v / 1_000_000:,.1f}M" if abs(v) >= 1_000_000 else f"{v:,.0f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{html.escape(chart_id)}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(title)}">',
+             f'<title>{html.escape(title)}</title>',
+             f'<text x="{PAD_LEFT}" y="16" class="chart-title">{html.escape(title)}</text>',
+             f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - PAD_RIGHT}" y2="{PAD_TOP + plot_h}" '
+             'stroke="#8a94a3"/>',
+             f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end" class="axis">{shown(top)}</text>',
+             f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end" class="axis">0</text>']
+    if labels:
+        parts.append(f'<text x="{x(0):.1f}" y="{HEIGHT - 6}" class="axis">{html.escape(labels[0])}</text>')
+        parts.append(f'<text x="{x(len(labels) - 1):.1f}" y="{HEIGHT - 6}" text-anchor="end" class="axis">'
+                     f'{html.escape(labels[-1])}</text>')
+    for n, (name, vs) in enumerate(series):
+        colour = COLOURS[n % len(COLOURS)]
+        runs, current = [], []
+        for i, v in enumerate(vs):
+            if v is None:
+                runs, current = runs + [current] if current else runs, []
+            else:
+                current.append(f"{x(i):.1f},{y(v):.1f}")
+        runs += [current] if current else []
+        for points in runs:
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}">'
+                         f'<title>{html.escape(name)}</title></polyline>')
+        parts.append(f'<text x="{WIDTH - PAD_RIGHT}" y="{16 + 14 * n}" text-anchor="end" fill="{colour}" '
+                     f'class="legend">{html.escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+__all__ = ["line_chart"]
