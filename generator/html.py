@@ -82,11 +82,16 @@ def html(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     return page(computed, templates).encode("utf-8")
 
 
+#: WeasyPrint's options for every PDF: tagged for accessibility.
+PDF_OPTIONS = {"pdf_tags": True}
+
+
 def pdf_from_page(text: str) -> bytes:
     import weasyprint  # imported here: only PDF output pays for it
 
     out = io.BytesIO()
-    weasyprint.HTML(string=text, base_url=None).write_pdf(out, pdf_identifier=False)
+    # tagged (the structure a screen reader follows); no random identifier: the same page, the same bytes
+    weasyprint.HTML(string=text, base_url=None).write_pdf(out, pdf_identifier=False, **PDF_OPTIONS)
     return out.getvalue()
 
 
@@ -94,4 +99,4 @@ def pdf(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     return pdf_from_page(page(computed, templates))
 
 
-__all__ = ["page", "html", "pdf", "pdf_from_page", "funds", "template_name", "DEFAULT_TEMPLATE"]
+__all__ = ["page", "html", "pdf", "pdf_from_page", "funds", "template_name", "DEFAULT_TEMPLATE", "PDF_OPTIONS"]

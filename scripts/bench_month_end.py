@@ -120,7 +120,7 @@ def write_pdf(page: str) -> bytes:
     import weasyprint
 
     out = io.BytesIO()
-    weasyprint.HTML(string=page, base_url=None).write_pdf(out, pdf_identifier=False)
+    weasyprint.HTML(string=page, base_url=None).write_pdf(out, pdf_identifier=False, **statement_page.PDF_OPTIONS)
     return out.getvalue()
 
 

@@ -105,3 +105,20 @@ def test_render_writes_html_and_pdf(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF-")
     record = tmp_path / "new-century-2002-1_2002-05-28.json"  # the figures record goes with every publication
     assert sorted(p.name for p in tmp_path.iterdir()) == [html.name, record.name, pdf.name]
+
+
+def test_the_pdf_is_tagged_for_screen_readers(tmp_path):
+    from generator import formats
+    from generator.pipeline import run
+
+    from .conftest import REFERENCE_DEAL
+
+    import subprocess
+
+    [computed] = run(REFERENCE_DEAL, "2002-05")
+    data = formats.pdf(computed)
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert [line.split()[-1] for line in info.splitlines() if line.startswith("Tagged:")] == ["yes"]
+    assert data == formats.pdf(computed)  # and still the same bytes every time
