@@ -55,6 +55,17 @@ def _missing_section(computed: Computed, template: str, exc: jinja2.UndefinedErr
     return None
 
 
+def _unreported(computed: Computed, template: str, exc: jinja2.UndefinedError) -> InputErrors | None:
+    """A template that shows a figure of the deal the deal file does not list under report:."""
+    m = re.fullmatch(r"'dict object' has no attribute '([^']+)'", exc.message or "")
+    if not m or computed.run is None or m.group(1) not in computed.run.values:
+        return None
+    name = m.group(1)
+    return InputErrors([computed.deal_source.error(
+        ("report",), f"template {template} shows the figure {name}, which is not listed here (expected {name} "
+                     "under report:, so that the statement and its record carry it)")])
+
+
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
         return render_template(template, computed.statement, computed.deal, templates, computed.revision,
@@ -71,7 +82,7 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc)) from None
     except jinja2.UndefinedError as exc:
-        missing = _missing_section(computed, template, exc)
+        missing = _missing_section(computed, template, exc) or _unreported(computed, template, exc)
         if missing:
             raise missing from None
         raise TemplateError(*_template_line(exc, template), f"{type(exc).__name__}: {exc}") from None

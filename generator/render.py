@@ -90,18 +90,27 @@ def _field(value: Any) -> str:
 # ------------------------------------------------------------------ filters
 
 
+def _defined(value: Any) -> None:
+    """A filter given nothing (a figure the template names but the statement lacks) says so, by name."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+
+
 def dollars(value: Decimal) -> NamedStr:
     """Whole dollars, half-up, with thousands separators: 1,767,305.99 -> "1,767,306"."""
+    _defined(value)
     return _named(NamedStr, f"{places(Decimal(value), 0):,}", _field(value))
 
 
 def money(value: Decimal) -> NamedStr:
     """Dollars and cents with separators: "1,767,305.99"."""
+    _defined(value)
     return _named(NamedStr, f"{places(Decimal(value), 2):,}", _field(value))
 
 
 def fixed(value: Decimal, n: int) -> NamedStr:
     """``n`` decimal places, half-up, no separators (factors: ``fixed(8)``)."""
+    _defined(value)
     return _named(NamedStr, f"{places(Decimal(value), n):f}", _field(value))
 
 
@@ -114,12 +123,14 @@ def per1000(value: Decimal, n: int = 6, wide_places: int = 2, wide_from: int = 1
 
 def pct(value: Decimal, n: int = 5) -> NamedStr:
     """A fraction as a percentage: 0.0217 -> "2.17000%"."""
+    _defined(value)
     return _named(NamedStr, f"{places(Decimal(value) * 100, n):f}%", _field(value))
 
 
 def number(value: Decimal, n: int = 2, grouping: bool = True, negative: str = "-") -> NamedStr:
     """A number to ``n`` places, half-up, with thousands separators unless ``grouping`` is false;
     a negative number as ``-1,234.56``, or in brackets, ``(1,234.56)``, with ``negative="()"``."""
+    _defined(value)
     amount = places(Decimal(value), n)
     body = f"{abs(amount):,f}" if grouping else f"{abs(amount):f}"
     if amount < 0:

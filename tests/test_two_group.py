@@ -376,3 +376,16 @@ def test_the_policy_pays_what_losses_write_the_insured_classes_down(deal):
     assert f["insurer.owed_after"] == before + f["insurer.interest"] + f["insurer.drawn"] \
         - f["insurer_reimbursement.paid"] >= a3.losses
     assert all(check.ok for check in s.checks) and s.cash["available"] == s.cash["distributed"]
+
+
+def test_a_figure_the_layout_shows_but_the_deal_does_not_report(deal):
+    """Found by tests/test_fuzz_structures.py: a figure dropped from report: while the layout still
+    prints it was a TypeError from a filter; it is the deal file's line, saying what to add."""
+    edit(deal / "deal.yaml", "insurer.interest, insurer.drawn, insurer.reimbursement_due",
+         "insurer.interest, insurer.reimbursement_due")
+    done = _check(deal)
+    assert done.returncode == 1
+    line = _line(deal / "deal.yaml", "report: [")
+    assert (f"{deal}/deal.yaml:{line}: report: template two-group.txt.j2 shows the figure insurer.drawn, which is "
+            "not listed here (expected insurer.drawn under report:, so that the statement and its record carry it)"
+            ) in done.stderr
