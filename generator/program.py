@@ -243,8 +243,10 @@ class Compiler:
             "certificates": [c.name for c in deal.classes if c.kind not in NOT_CERTIFICATES],
             "interest_classes": [c.name for c in deal.classes if c.kind in INTEREST_KINDS],
             "fees": [f"fees.{key(fee.name)}" for fee in deal.fees],
-            **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds},
-            **{g.name: [c.name for c in deal.classes if c.group == g.name] for g in deal.groups}}
+            **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds}}
+        self.kind_names = frozenset(self.groups)  # what total() takes besides the loan groups
+        self.groups.update({g.name: [c.name for c in deal.classes if c.group == g.name] for g in deal.groups
+                            if g.name not in self.kind_names})  # a group named as a kind is refused below
 
     # -------------------------------------------------------------- reporting
 
@@ -359,11 +361,10 @@ class Compiler:
 
     def check_groups(self) -> None:
         names = [g.name for g in self.deal.groups]
-        kinds = set(m.ClassKind.__args__) | {"all", "certificates", "interest_classes", "fees"}  # type: ignore
         for i, g in enumerate(self.deal.groups):
             if g.name in names[:i]:
                 self.report(("deal", ("groups", i, "name")), f"group {g.name!r} is listed twice")
-            if g.name in kinds:
+            if g.name in self.kind_names:
                 self.report(("deal", ("groups", i, "name")), f"group {g.name!r} has the name of a kind of class "
                                                             "(expected another name: total() could not tell them apart)")
         for i, c in enumerate(self.deal.classes):

@@ -10,17 +10,20 @@ The values are the record's own (exact decimal strings): nothing is computed her
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .publish import figures as record_figures
 from .statement import Statement, to_plain
+from .view import ACCOUNT_FIELDS, GROUP_FIELDS
 
 #: How each kind of value is shown in a spreadsheet (an Excel number format).
 NUMBER_FORMATS = {"money": "#,##0.00", "rate": "0.00000%", "per1000": "0.000000", "factor": "0.00000000",
                   "number": "0.00000000", "count": "0", "date": "yyyy-mm-dd"}
 
 RATE_FIELDS = {"index", "margin", "uncapped_rate", "rate", "next_rate"}
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +51,7 @@ def _kind(name: str, value: Any) -> str:
     if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-" and value[:4].isdigit():
         return "date"
     leaf = name.rsplit(".", 1)[-1]
-    try:
-        float(value)
-    except ValueError:
+    if not _DECIMAL.fullmatch(value):  # the record writes every number as plain decimal digits
         return "text"
     if leaf in ("loan", "cusip", "deal_id", "period"):  # identifiers, whatever their characters
         return "text"
@@ -154,15 +155,12 @@ def _extra(extra: dict[str, Any], names: dict[str, Any]) -> list[Table]:
             for c, t in coupons.items())))
     accounts = extra.get("accounts", {})
     if accounts:
-        keys = sorted({k for a in accounts.values() for k in a if k != "label"},
-                      key=("beginning deposit drawn received withdrawn balance target floor").split().index)
+        keys = [k for k in ACCOUNT_FIELDS if any(k in a for a in accounts.values())]
         out.append(Table("accounts", "Accounts", ("account", *keys), tuple(
             (Cell(a["label"], "text", ""), *(_cell(names, f"accounts.{n}.{k}", a.get(k)) for k in keys))
             for n, a in accounts.items())))
     groups = extra.get("groups", {})
     if groups:
-        from .view import GROUP_FIELDS
-
         out.append(Table("groups", "Loan groups", ("figure", *(g["label"] for g in groups.values())), tuple(
             (Cell(key, "text", ""), *(_cell(names, f"groups.{g}.{name}", shown[key]) for g, shown in groups.items()))
             for key, name in GROUP_FIELDS)))

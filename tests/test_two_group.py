@@ -389,3 +389,12 @@ def test_a_figure_the_layout_shows_but_the_deal_does_not_report(deal):
     assert (f"{deal}/deal.yaml:{line}: report: template two-group.txt.j2 shows the figure insurer.drawn, which is "
             "not listed here (expected insurer.drawn under report:, so that the statement and its record carry it)"
             ) in done.stderr
+
+
+def test_a_group_named_as_a_kind_of_class_is_refused(deal):
+    edit(deal / "deal.yaml", "{name: fixed, label: Group I", "{name: senior, label: Group I")
+    done = _check(deal)
+    line = _line(deal / "deal.yaml", "{name: senior, label: Group I")
+    assert done.returncode == 1
+    assert (f"{deal}/deal.yaml:{line}: groups[0].name: group 'senior' has the name of a kind of class (expected "
+            "another name: total() could not tell them apart)") in done.stderr
