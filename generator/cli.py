@@ -301,6 +301,36 @@ def approve(outputs: tuple[Path, ...], golden: Path) -> None:
         sys.exit(1)
 
 
+def month_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """One month, YYYY-MM; anything else is a usage error (exit 2)."""
+    if not _MONTH.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a month (expected YYYY-MM)")
+    return value
+
+
+@main.command()
+@click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--period", "-p", required=True, callback=month_spec, help="YYYY-MM: the distribution the tape is for.")
+@click.argument("tape", type=click.Path(path_type=Path))
+@click.option("--remittance", type=click.Path(path_type=Path), default=None,
+              help="The servicer's remittance report (its totals, YAML): every total is tied to the tape.")
+@errors_option
+def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, errors_as: str) -> None:
+    """Read the servicer's loan-level TAPE for --period, tie it out loan by loan (and to the
+    remittance report), and write DEAL_DIR/periods/YYYY-MM.yaml; nothing is written if any
+    check fails."""
+    from .intake import run_intake, write_period
+
+    try:
+        result = run_intake(deal_dir, period, tape, remittance)
+        path = write_period(deal_dir, result)
+    except _EXPECTED as exc:
+        _report(exc, errors_as == "json")
+        sys.exit(1)
+    groups = "".join(f", {g} {n:,}" for g, n in result.counts.items())
+    click.echo(f"{path} ({result.tape.rows:,} loans{groups})")
+
+
 @main.command()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"),
               show_default=True, help="Directory for deal.schema.json, period.schema.json and "

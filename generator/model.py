@@ -583,6 +583,30 @@ Action = Annotated[Union[tuple(Annotated[model, Tag(tag)] for tag, model in ACTI
                    Discriminator(_action_kind)]
 
 
+#: A file a deal names beside its deal.yaml (a servicer's mapping, the index fixings): a
+#: relative path, which may reach a folder shared by several deals (../servicers/acme.yaml).
+RelativePath = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\\][^\\]*$"), AfterValidator(_one_line)]
+
+
+class Intake(Strict):
+    """How ``remit intake`` turns the servicer's loan-level tape into this deal's period file."""
+
+    mapping: RelativePath = Field(description="The servicer's mapping (its columns, formats and codes), relative "
+                                              "to the deal folder: servicer.yaml, or one shared by several deals.")
+    delinquency_method: Literal["MBA", "OTS"] = Field(
+        description="How delinquency is counted (the pooling agreement says): MBA, a payment unpaid at the end of "
+                    "the month it was due is 30 days delinquent; OTS, only once it is unpaid at the next due date "
+                    "(one bucket later).")
+    fixings: RelativePath | None = Field(None, description="The index fixing of each distribution month (YYYY-MM: "
+                                                           "rate), relative to the deal folder: a deal with an "
+                                                           "index needs it.")
+    substitutions: Flag = Field(False, description="Whether loans may join the pool after the cut-off date "
+                                                   "(qualified substitute loans).")
+    max_note_rate: Rate = Field(Decimal("0.25"), description="The highest note rate a loan of the tape may carry "
+                                                             "(a fraction); above it the tape is refused.")
+    max_remaining_term: Count = Field(480, description="The longest remaining term a loan may have, in months.")
+
+
 class Deal(Strict):
     id: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
                              description="The deal's id: names its output files (<id>_<date>.txt).")]
@@ -615,6 +639,8 @@ class Deal(Strict):
                                                            "(a reserve target, a swap payment, an insured amount): "
                                                            "templates read s.extra.figures[name], and the record "
                                                            "carries them.")
+    intake: Intake | None = Field(None, description="How remit intake reads the servicer's loan-level tape into a "
+                                                    "period file (none: period files are written by hand).")
 
 
 # --------------------------------------------------------------------------- period

@@ -545,6 +545,11 @@ def load_yaml(path: Path, display: str | None = None, root: Path | None = None) 
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputErrors([InputError(name, line, "", f"not UTF-8 text ({exc.reason} at byte {exc.start}: "
                                                       f"{raw[exc.start:exc.end]!r})")]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, SourceMap]:
+    """YAML text (a file's, or one about to be written) into plain values and its source map."""
     odd_break = None if text.isascii() else _YAML_ONLY_BREAK.search(text)
     if odd_break:
         line = text.count("\n", 0, odd_break.start()) + 1

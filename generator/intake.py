@@ -1,0 +1,998 @@
+"""Servicer data in: the month's loan-level tape becomes the deal's period file.
+
+The servicer sends one row per loan, in its own columns, number and date formats and status
+codes; the deal's mapping (``servicer.yaml``) says how to read them.  Intake reads every cell
+as text, turns it into exact integers (cents, billionths of a rate, months, dates), ties the
+tape out loan by loan (each balance rolls; a loan leaves only paid in full, liquidated or
+repurchased; against the previous month's tape, each beginning balance is last month's ending
+balance and no loan vanishes or appears), aggregates it by :data:`RULES`, ties the totals to
+the servicer's remittance report to the cent, and writes ``periods/YYYY-MM.yaml``.  Every
+figure the engine derives stays the engine's: intake writes only what the servicer reports.
+
+The tape is read with polars: a CSV reader and a columnar engine made for millions of rows,
+every amount kept as text and then as whole cents in 64-bit (128-bit for rate x balance)
+integers, never as a float.  :data:`RULES` is the one statement of what each period figure
+is made of: the aggregation reads it, and ``remit explain --loans`` lists the loans of it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import Field, model_validator
+
+from .load import load_deal, list_periods, period_path, validate
+from .model import (Count, Deal, Flag, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Rate,
+                    Repurchases, Strict, Text)
+from .output import write_atomic
+from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
+
+#: Largest tape read: 1 GiB (a 10,000-loan tape is about 2 MB).
+MAX_TAPE_BYTES = 1 << 30
+#: Most problems listed for one check of one tape; the rest are counted on one more line.
+MAX_LISTED = 50
+
+CENTS = Decimal("0.01")
+#: A note rate is kept as a whole number of billionths (0.10125 is 101,250,000).
+RATE_SCALE = 10**9
+
+
+# --------------------------------------------------------------------------- the mapping
+
+#: What a row of the tape says about a loan: our name for each field, its kind, whether every
+#: mapping must name a column for it, and what it is.
+TAPE_FIELDS: dict[str, tuple[str, bool, str]] = {
+    "loan_id": ("id", True, "the servicer's loan number"),
+    "group": ("group", False, "the loan group's code (a deal with loan groups)"),
+    "as_of": ("date", False, "the tape's reporting date: the last day of the month before the distribution"),
+    "beginning_balance": ("money", True, "stated principal balance at the start of the period"),
+    "scheduled_principal": ("money", True, "scheduled principal collected or advanced"),
+    "curtailment": ("money", True, "partial prepayment"),
+    "payoff": ("money", True, "principal paid in full"),
+    "liquidated_balance": ("money", False, "stated balance of a loan liquidated this period"),
+    "liquidation_proceeds": ("money", False, "net liquidation proceeds"),
+    "repurchased_balance": ("money", False, "stated balance of a loan repurchased this period"),
+    "ending_balance": ("money", True, "stated principal balance at the end of the period"),
+    "actual_balance": ("money", False, "unpaid principal balance: what the borrower owes (default: the ending "
+                                       "stated balance)"),
+    "interest": ("money", True, "interest remitted: collected, advanced and compensating, before the fees"),
+    "advance": ("money", False, "P&I advanced by the servicer"),
+    "prepayment_charge": ("money", False, "prepayment charge collected"),
+    "prepayment_interest_shortfall": ("money", False, "interest lost to a prepayment in full mid-month"),
+    "compensating_interest": ("money", False, "the part of it the servicer covered"),
+    "relief_act_shortfall": ("money", False, "interest lost to the Servicemembers Civil Relief Act"),
+    "note_rate": ("rate", True, "the loan's note rate at the start of the period"),
+    "remaining_term": ("count", True, "months to maturity"),
+    "next_due_date": ("date", True, "the oldest unpaid due date"),
+    "status": ("status", True, "the loan's state at the reporting date (a code of status_codes)"),
+    "reo_book_value": ("money", False, "book value of the REO property"),
+    "modified": ("flag", False, "whether the loan's terms were modified (a code of flags)"),
+}
+MONEY_FIELDS = tuple(name for name, (kind, _, _) in TAPE_FIELDS.items() if kind == "money")
+
+TapeField = Literal[tuple(TAPE_FIELDS)]  # type: ignore[valid-type]
+State = Literal["current", "days_30", "days_60", "days_90_plus", "foreclosure", "reo", "bankruptcy",
+                "paid_in_full", "liquidated", "repurchased"]
+#: States of a loan still in the pool whose delinquency intake counts itself, by the deal's method.
+PERFORMING = ("current", "days_30", "days_60", "days_90_plus")
+#: States of a loan that left the pool this period, and the amount that took it out.
+LEAVING = {"paid_in_full": "payoff", "liquidated": "liquidated_balance", "repurchased": "repurchased_balance"}
+
+
+class TapeFormat(Strict):
+    delimiter: Literal[",", ";", "|", "\t"] = Field(description="What separates the cells of a row.")
+    encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1"] = Field(
+        description="The text encoding (utf-8-sig: UTF-8 with a byte-order mark, as Excel writes it).")
+    decimal: Literal[".", ","] = Field(description="The decimal separator of amounts and rates.")
+    thousands: Literal["", ",", ".", " ", "'"] = Field(description="The thousands separator of amounts "
+                                                                   "(empty: none).")
+    date: Literal["%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d"] = Field(
+        description="How dates are written (strftime codes).")
+    rate: Literal["percent", "fraction"] = Field(description="Note rates in percent (10.125) or as a fraction "
+                                                             "(0.10125).")
+
+    @model_validator(mode="after")
+    def _separators(self) -> TapeFormat:
+        if self.thousands == self.decimal:
+            raise ValueError(f"thousands and decimal are both {self.decimal!r} (expected two different separators)")
+        return self
+
+
+class Mapping(Strict):
+    """How one servicer writes its tape: ``servicer.yaml`` beside a deal, or shared by several."""
+
+    servicer: Text = Field(description="The servicer's name.")
+    format: TapeFormat = Field(description="Delimiter, encoding, number and date formats.")
+    columns: dict[TapeField, Text] = Field(description="Our field: the servicer's column header.")
+    ignore: tuple[Text, ...] = Field((), description="Columns of the tape intake does not read.")
+    status_codes: dict[Text, State] = Field(description="The servicer's status code: the loan's state.")
+    groups: dict[Text, GroupName] = Field({}, description="The servicer's group code: the deal's loan group.")
+    flags: dict[Text, Flag] = Field({}, description="The servicer's yes/no codes (the modified column).")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Mapping:
+        missing = [name for name, (_, required, _) in TAPE_FIELDS.items() if required and name not in self.columns]
+        if missing:
+            raise ValueError(f"columns: names no column for {', '.join(missing)} (expected a column for every "
+                             "field a tape must have)")
+        seen: dict[str, str] = {}
+        for name, header in self.columns.items():
+            if header in seen:
+                raise ValueError(f"columns: {name} and {seen[header]} both read column {header!r} (expected each "
+                                 "column once)")
+            seen[header] = name
+        both = sorted(set(self.ignore) & set(seen))
+        if both:
+            raise ValueError(f"ignore: lists {', '.join(map(repr, both))}, which columns: reads (expected a column "
+                             "either read or ignored)")
+        if "modified" in self.columns and not self.flags:
+            raise ValueError("columns: modified needs flags: (the servicer's codes for yes and no)")
+        return self
+
+
+class LiquidationTotals(Strict):
+    count: Count = Field(description="Loans liquidated.")
+    balance: Money = Field(description="Their stated balance.")
+    proceeds: Money = Field(description="Net liquidation proceeds.")
+
+
+class RemittanceTotals(Strict):
+    """The servicer's totals, for the pool or one loan group; each one stated is tied to the tape."""
+
+    loans: Count | None = Field(None, description="Loans on the tape (in the pool at the start of the period).")
+    beginning_balance: Money | None = Field(None, description="Stated balance at the start of the period.")
+    scheduled_principal: Money | None = Field(None, description="Scheduled principal.")
+    curtailments: Money | None = Field(None, description="Partial prepayments.")
+    payoffs: Payoffs | None = Field(None, description="Payments in full.")
+    liquidations: LiquidationTotals | None = Field(None, description="Liquidated loans.")
+    repurchases: Repurchases | None = Field(None, description="Repurchased loans.")
+    interest: Money | None = Field(None, description="Interest remitted.")
+    advances: Money | None = Field(None, description="P&I advances.")
+    prepayment_charges: Money | None = Field(None, description="Prepayment charges.")
+    ending_balance: Money | None = Field(None, description="Stated balance at the end of the period.")
+
+
+class Remittance(Strict):
+    """The servicer's remittance report: its own totals of the month's tape."""
+
+    period: PeriodKey = Field(description="The distribution month, YYYY-MM.")
+    totals: RemittanceTotals = Field(description="The pool's totals.")
+    groups: dict[GroupName, RemittanceTotals] = Field({}, description="Each loan group's totals.")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class TapeError(InputError):
+    """A problem in one cell of a tape: ``tape.csv:ROW:COLUMN: what is wrong (expected ...)``."""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}:{self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class _Problems:
+    """Every problem found, each check's list cut at :data:`MAX_LISTED`."""
+
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+
+    def add(self, error: InputError) -> None:
+        self.errors.append(error)
+
+    def rows(self, tape: Tape, frame: pl.DataFrame, column: str, message) -> None:
+        """One error per row of ``frame`` (its ``row`` and the fields ``message`` reads)."""
+        header = tape.headers.get(column, column)
+        for i, row in enumerate(frame.iter_rows(named=True)):
+            if i == MAX_LISTED:
+                self.add(TapeError(tape.name, 0, "", f"... and {len(frame) - MAX_LISTED:,} more rows like the "
+                                                     f"last in column {header}"))
+                break
+            self.add(TapeError(tape.name, row["row"], header, message(row)))
+
+
+def _amount(cents: int) -> str:
+    return f"{Decimal(cents).scaleb(-2):,.2f}"
+
+
+# --------------------------------------------------------------------------- reading a tape
+
+
+@dataclass
+class Tape:
+    """A tape read: its rows as exact values (cents, billionths, months, dates), with each
+    row's number in the file (the header is row 1)."""
+
+    name: str
+    sha256: str
+    frame: pl.DataFrame
+    headers: dict[str, str]  # our field: the servicer's column
+    mapping: Mapping
+    rows: int = 0
+
+
+def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
+    """The tape's bytes as UTF-8 (what polars reads)."""
+    if name.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputErrors([TapeError(name, 0, "", f"is not a readable gzip file ({exc}) (expected a CSV "
+                                                      "file, or one compressed with gzip)")]) from None
+        if len(raw) > MAX_TAPE_BYTES:
+            raise InputErrors([TapeError(name, 0, "", "holds more than 1 GiB once decompressed (expected a tape)")])
+    try:
+        text = raw.decode(fmt.encoding)
+    except UnicodeDecodeError as exc:
+        row = raw.count(b"\n", 0, exc.start) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        header_end = raw.find(b"\n")
+        header = raw[:header_end if header_end >= 0 else len(raw)].decode(fmt.encoding, "replace")
+        before = raw[line_start:exc.start].decode(fmt.encoding, "replace")
+        column_no = len(next(csv.reader([before + "x"], delimiter=fmt.delimiter), [""])) - 1
+        columns = next(csv.reader([header.lstrip("\ufeff")], delimiter=fmt.delimiter), [])
+        column = columns[column_no] if column_no < len(columns) else f"column {column_no + 1}"
+        raise InputErrors([TapeError(name, row, column, f"byte {raw[exc.start:exc.end]!r} is not {fmt.encoding} "
+                                                        f"text (expected the mapping's encoding, {fmt.encoding})")])
+    if fmt.encoding == "utf-8" and not text.startswith("\ufeff"):
+        return raw
+    return text.lstrip("\ufeff").encode("utf-8")
+
+
+def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
+    """Rows whose number of cells is not the header's (looked for only when polars refuses)."""
+    rows = csv.reader(io.StringIO(data.decode("utf-8")), delimiter=fmt.delimiter)
+    header = next(rows, [])
+    out: list[InputError] = []
+    for n, cells in enumerate(rows, start=2):
+        if len(cells) != len(header) and cells:
+            out.append(TapeError(name, n, "", f"has {len(cells)} cells (expected {len(header)}, one per column of "
+                                              "the header)"))
+            if len(out) == MAX_LISTED:
+                break
+    return out
+
+
+def _number_pattern(fmt: TapeFormat, places: int) -> str:
+    t, d = re.escape(fmt.thousands), re.escape(fmt.decimal)
+    whole = rf"(?:[0-9]{{1,3}}(?:{t}[0-9]{{3}})+|[0-9]+)" if fmt.thousands else r"[0-9]+"
+    return rf"^{whole}(?:{d}[0-9]{{1,{places}}})?$"
+
+
+def _scaled(col: pl.Expr, fmt: TapeFormat, places: int) -> pl.Expr:
+    """A checked number's text as a whole number of 10**-places units (Int64)."""
+    plain = col.str.replace_all(re.escape(fmt.thousands), "", literal=False) if fmt.thousands else col
+    whole = plain.str.extract(r"^([0-9]+)", 1).cast(pl.Int64)
+    frac = plain.str.extract(rf"{re.escape(fmt.decimal)}([0-9]+)$", 1).fill_null("").str.pad_end(places, "0")
+    return whole * (10**places) + frac.cast(pl.Int64)
+
+
+def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -> str:
+    if text is None or text == "":
+        return f"is empty (expected {what})"
+    probe = text.replace(fmt.thousands, "") if fmt.thousands else text
+    if probe.startswith("-") and re.fullmatch(_number_pattern(fmt, 99), probe[1:]):
+        return f"{shown(text)} is negative (expected {what}, 0 or more)"
+    if re.fullmatch(_number_pattern(fmt, 99), text):
+        return f"{shown(text)} has more than {places} decimal places (expected {what})"
+    sep = f"{fmt.decimal!r} for decimals" + (f", {fmt.thousands!r} between thousands" if fmt.thousands else "")
+    return f"{shown(text)} is not a number (expected {what}, written with {sep})"
+
+
+def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
+              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
+    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
+    name = name or str(path)
+    fmt = mapping.format
+    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
+    sha = hashlib.sha256(raw).hexdigest()
+    data = _decode(raw, name, fmt)
+    try:
+        text_frame = pl.read_csv(data, separator=fmt.delimiter, infer_schema=False, has_header=True,
+                                 quote_char='"', empty_string_is_null=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError as exc:
+        problems = _ragged(data, name, fmt) or [TapeError(name, 0, "", f"is not a CSV file polars can read "
+                                                                      f"({str(exc).splitlines()[0]})")]
+        raise InputErrors(problems) from None
+    if text_frame.width == 0 or text_frame.height == 0:
+        raise InputErrors([TapeError(name, 2 if text_frame.width else 1, "", "the tape has no loans (expected a "
+                                                                             "header row, then one row per loan)")])
+    problems = _Problems()
+    headers = {f: h for f, h in mapping.columns.items()}
+    present = list(text_frame.columns)
+    known = set(headers.values()) | set(mapping.ignore)
+    for header in present:
+        if header not in known:
+            problems.add(TapeError(name, 1, header, "unknown column (expected one the mapping reads, under "
+                                                    "columns:, or lists under ignore:)"))
+    for f, header in headers.items():
+        if header not in present:
+            problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
+                                                    f"{TAPE_FIELDS[f][2]})"))
+    if groups and "group" not in headers:
+        problems.add(TapeError(name, 0, "", "the deal has loan groups but the mapping names no group column "
+                                            "(expected columns: group: ...)"))
+    if problems.errors:
+        raise InputErrors(problems.errors)
+
+    frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()])
+    frame = frame.with_row_index("row", offset=2)
+    tape = Tape(name, sha, frame, headers, mapping, frame.height)
+    parsed: list[pl.Expr] = [pl.col("row"), pl.col("loan_id")]
+    checks: list[tuple[str, pl.Expr, Any]] = []  # field, bad-cell mask, message(row)
+
+    bad_id = ~pl.col("loan_id").str.contains(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+    checks.append(("loan_id", bad_id, lambda r: f"{shown(r['loan_id'])} is not a loan number (expected letters, "
+                                               "digits and . _ / -, at most 40)"))
+    for f in headers:
+        kind = TAPE_FIELDS[f][0]
+        col = pl.col(f)
+        if kind == "money":
+            pattern = _number_pattern(fmt, 2)
+            checks.append((f, ~col.str.contains(pattern).fill_null(False),
+                           lambda r, f=f: _number_problem(r[f], fmt, 2, "an amount in dollars and cents")))
+            parsed.append(pl.when(col.str.contains(pattern)).then(_scaled(col, fmt, 2)).alias(f))
+        elif kind == "rate":
+            places = 7 if fmt.rate == "percent" else 9
+            pattern = _number_pattern(fmt, places)
+            what = "a rate in percent" if fmt.rate == "percent" else "a rate as a fraction"
+            checks.append((f, ~col.str.contains(pattern).fill_null(False),
+                           lambda r, f=f, places=places, what=what: _number_problem(r[f], fmt, places, what)))
+            # percent to 7 places and a fraction to 9 are both billionths of the rate
+            parsed.append(pl.when(col.str.contains(pattern)).then(_scaled(col, fmt, places)).alias(f))
+        elif kind == "count":
+            checks.append((f, ~col.str.contains(r"^[0-9]{1,9}$").fill_null(False),
+                           lambda r, f=f: f"{shown(r[f])} is not a whole number of months (expected digits only)"))
+            parsed.append(pl.when(col.str.contains(r"^[0-9]{1,9}$")).then(col.cast(pl.Int64, strict=False)).alias(f))
+        elif kind == "date":
+            day = col.str.strptime(pl.Date, fmt.date, strict=False)
+            checks.append((f, day.is_null(), lambda r, f=f: f"{shown(r[f])} is not a date written {fmt.date} "
+                                                           f"(expected a date such as "
+                                                           f"{dt.date(2024, 1, 31).strftime(fmt.date)})"))
+            parsed.append(day.alias(f))
+        elif kind == "status":
+            codes = dict(mapping.status_codes)
+            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
+                f"{shown(r['status'])} is not a status code of the mapping (expected one of: {', '.join(codes)})")))
+            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
+        elif kind == "group":
+            codes = dict(mapping.groups)
+            unknown = sorted(set(codes.values()) - set(groups))
+            if unknown:
+                problems.add(InputError("mapping", 0, "groups", f"names {', '.join(unknown)}, not loan groups of the "
+                                                                f"deal (expected: {', '.join(groups)})"))
+            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
+                f"{shown(r['group'])} is not a group code of the mapping (expected one of: {', '.join(codes)})")))
+            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
+        elif kind == "flag":
+            codes = {k: bool(v) for k, v in mapping.flags.items()}
+            checks.append((f, ~col.is_in(list(codes)), lambda r: f"{shown(r['modified'])} is not a flag code of the "
+                                                                 f"mapping (expected one of: {', '.join(codes)})"))
+            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.Boolean).alias(f))
+    masks = frame.select([m.alias(f"bad_{i}") for i, (_, m, _) in enumerate(checks)])
+    for i, (f, _, message) in enumerate(checks):
+        bad = frame.filter(masks[f"bad_{i}"])
+        if bad.height:
+            problems.rows(tape, bad, f, message)
+    if problems.errors:
+        raise InputErrors(problems.errors)
+
+    values = frame.select(parsed)
+    zero = pl.lit(0, dtype=pl.Int64)
+    values = values.with_columns([zero.alias(f) for f in MONEY_FIELDS if f not in values.columns])
+    if "actual_balance" not in headers:
+        values = values.with_columns(pl.col("ending_balance").alias("actual_balance"))
+    if "group" not in values.columns:
+        values = values.with_columns(pl.lit("", dtype=pl.String).alias("group"))
+    if "modified" not in values.columns:
+        values = values.with_columns(pl.lit(False).alias("modified"))
+    tape.frame = values
+    _check_rows(tape, problems, max_note_rate, max_term)
+    if problems.errors:
+        raise InputErrors(problems.errors)
+    return tape
+
+
+def _check_rows(tape: Tape, problems: _Problems, max_note_rate: Decimal, max_term: int) -> None:
+    """Each loan on its own: no loan twice, the balance rolls, the status agrees with the amounts."""
+    f = tape.frame
+    dup = f.filter(pl.col("loan_id").is_duplicated())
+    if dup.height:
+        first = dup.group_by("loan_id").agg(pl.col("row").min().alias("first"))
+        later = dup.join(first, on="loan_id").filter(pl.col("row") != pl.col("first")).sort("row")
+        problems.rows(tape, later, "loan_id", lambda r: f"loan {r['loan_id']} is also on row {r['first']} "
+                                                        "(expected each loan once)")
+    rolled = (pl.col("beginning_balance") - pl.col("scheduled_principal") - pl.col("curtailment") - pl.col("payoff")
+              - pl.col("liquidated_balance") - pl.col("repurchased_balance"))
+    bad = f.with_columns(rolled.alias("rolled")).filter(pl.col("ending_balance") != pl.col("rolled"))
+    problems.rows(tape, bad, "ending_balance", lambda r: (
+        f"ending balance {_amount(r['ending_balance'])} does not roll from the beginning balance: "
+        f"{_amount(r['beginning_balance'])} - scheduled {_amount(r['scheduled_principal'])} - curtailment "
+        f"{_amount(r['curtailment'])} - payoff {_amount(r['payoff'])} - liquidated {_amount(r['liquidated_balance'])}"
+        f" - repurchased {_amount(r['repurchased_balance'])} = {_amount(r['rolled'])} (expected "
+        f"{_amount(r['rolled'])})"))
+    codes = {state: code for code, state in tape.mapping.status_codes.items()}
+    code = lambda state: shown(codes.get(state, state))  # noqa: E731
+    problems.rows(tape, f.filter(pl.col("beginning_balance") == 0), "beginning_balance",
+                  lambda r: f"loan {r['loan_id']} has no balance at the start of the period (expected only loans "
+                            "in the pool: one that left last month is not on this month's tape)")
+    for state, amount in LEAVING.items():
+        left = f.filter((pl.col("status") == state) & ((pl.col(amount) == 0) | (pl.col("ending_balance") != 0)))
+        problems.rows(tape, left, "status", lambda r, state=state, amount=amount: (
+            f"status {code(state)} ({state.replace('_', ' ')}) with {amount.replace('_', ' ')} "
+            f"{_amount(r[amount])} and an ending balance of {_amount(r['ending_balance'])} (expected the "
+            f"{amount.replace('_', ' ')} to take the whole balance, leaving 0.00)"))
+        stray = f.filter((pl.col(amount) > 0) & (pl.col("status") != state))
+        problems.rows(tape, stray, amount, lambda r, state=state, amount=amount: (
+            f"{amount.replace('_', ' ')} {_amount(r[amount])} on a loan whose status is {code(r['status'])} "
+            f"({r['status'].replace('_', ' ')}) (expected status {code(state)}, {state.replace('_', ' ')})"))
+    gone = f.filter((pl.col("ending_balance") == 0) & ~pl.col("status").is_in(list(LEAVING)))
+    problems.rows(tape, gone, "ending_balance", lambda r: (
+        f"loan {r['loan_id']} ends with no balance but its status is {code(r['status'])} "
+        f"({r['status'].replace('_', ' ')}) (expected a loan to leave the pool only paid in full, liquidated or "
+        "repurchased)"))
+    top = int(max_note_rate * RATE_SCALE)
+    problems.rows(tape, f.filter((pl.col("note_rate") == 0) | (pl.col("note_rate") > top)), "note_rate",
+                  lambda r: f"note rate {Decimal(r['note_rate']).scaleb(-9).normalize():f} is out of range "
+                            f"(expected more than 0 and at most {max_note_rate}, the deal's max_note_rate)")
+    problems.rows(tape, f.filter(pl.col("remaining_term") > max_term), "remaining_term",
+                  lambda r: f"remaining term {r['remaining_term']} is more than {max_term} months (expected at "
+                            "most the deal's max_remaining_term)")
+
+
+# --------------------------------------------------------------------------- delinquency and the rules
+
+
+def as_of_date(period: str) -> dt.date:
+    """The tape's reporting date: the last day of the month before the distribution month."""
+    year, month = int(period[:4]), int(period[5:])
+    year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _classify(frame: pl.DataFrame, as_of: dt.date, method: str, previous: pl.DataFrame | None) -> pl.DataFrame:
+    """Add each loan's missed payments, its delinquency bucket by ``method`` and whether it
+    became REO this month."""
+    due = pl.col("next_due_date")
+    months = (as_of.year * 12 + as_of.month) - (due.dt.year().cast(pl.Int64) * 12 + due.dt.month().cast(pl.Int64))
+    missed = pl.when(due > pl.lit(as_of)).then(0).otherwise(months + 1)
+    level = missed - (1 if method == "OTS" else 0)
+    performing = pl.col("status").is_in(list(PERFORMING)) & (pl.col("ending_balance") > 0)
+    bucket = (pl.when(performing & (pl.col("level") == 1)).then(pl.lit("days_30_59"))
+              .when(performing & (pl.col("level") == 2)).then(pl.lit("days_60_89"))
+              .when(performing & (pl.col("level") >= 3)).then(pl.lit("days_90_plus"))
+              .otherwise(pl.lit(None, dtype=pl.String)))
+    out = frame.with_columns(missed.alias("missed"), level.alias("level")).with_columns(bucket.alias("bucket"))
+    if previous is not None:
+        was = previous.select("loan_id", (pl.col("status") == "reo").alias("was_reo"))
+        out = out.join(was, on="loan_id", how="left").with_columns(pl.col("was_reo").fill_null(False))
+    else:
+        out = out.with_columns(pl.lit(False).alias("was_reo"))
+    return out
+
+
+#: Which loans a figure adds up: a polars condition and how explain describes it.
+SELECTIONS: dict[str, tuple[pl.Expr, str]] = {
+    "all": (pl.lit(True), "every loan on the tape"),
+    "paid_in_full": (pl.col("status") == "paid_in_full", "the loans paid in full"),
+    "liquidated": (pl.col("status") == "liquidated", "the loans liquidated"),
+    "repurchased": (pl.col("status") == "repurchased", "the loans repurchased"),
+    "days_30_59": (pl.col("bucket") == "days_30_59", "the loans 30-59 days delinquent by the {method} method "
+                                                     "(status current or delinquent, {first} missed at {as_of})"),
+    "days_60_89": (pl.col("bucket") == "days_60_89", "the loans 60-89 days delinquent by the {method} method "
+                                                     "(status current or delinquent, {second} missed at {as_of})"),
+    "days_90_plus": (pl.col("bucket") == "days_90_plus", "the loans 90 or more days delinquent by the {method} "
+                                                         "method (status current or delinquent, {third} missed at "
+                                                         "{as_of})"),
+    "foreclosure": (pl.col("status") == "foreclosure", "the loans in foreclosure (status)"),
+    "bankruptcy": (pl.col("status") == "bankruptcy", "the loans in bankruptcy (status)"),
+    "bankruptcy_60_plus": ((pl.col("status") == "bankruptcy") & (pl.col("level") >= 2),
+                           "the loans in bankruptcy 60 or more days delinquent by the {method} method ({second} "
+                           "missed at {as_of})"),
+    "reo": (pl.col("status") == "reo", "the REO properties (status)"),
+    "reo_new": ((pl.col("status") == "reo") & ~pl.col("was_reo"), "the loans REO this month and not on the "
+                                                                  "previous tape"),
+    "modified": (pl.col("modified"), "the modified loans"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One figure of the period file: ``op`` over the ``column`` of the loans ``selection`` picks;
+    ``needs``: the tape field its column comes from (the figure is written only when the mapping
+    reads it)."""
+
+    path: tuple[str, ...]
+    selection: str
+    op: Literal["sum", "count", "weighted"]
+    column: str | None = None
+    needs: str | None = None
+
+    def expr(self) -> pl.Expr:
+        where = SELECTIONS[self.selection][0]
+        if self.op == "count":
+            return pl.col("row").filter(where).count().cast(pl.Int64)
+        if self.op == "sum":
+            return pl.col(self.column).filter(where).sum()
+        return (pl.col(self.column).cast(pl.Int128) * pl.col("beginning_balance").cast(pl.Int128)).sum()
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.path)
+
+
+BUCKETS = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy", "bankruptcy_60_plus")
+
+#: What each figure of a period file is, from the tape: the one statement of it.
+RULES: tuple[Rule, ...] = (
+    Rule(("collections", "interest"), "all", "sum", "interest"),
+    Rule(("collections", "scheduled_principal"), "all", "sum", "scheduled_principal"),
+    Rule(("collections", "curtailments"), "all", "sum", "curtailment"),
+    Rule(("collections", "payoffs", "count"), "paid_in_full", "count"),
+    Rule(("collections", "payoffs", "amount"), "paid_in_full", "sum", "payoff"),
+    Rule(("collections", "repurchases", "count"), "repurchased", "count", needs="repurchased_balance"),
+    Rule(("collections", "repurchases", "amount"), "repurchased", "sum", "repurchased_balance",
+         needs="repurchased_balance"),
+    Rule(("collections", "prepayment_charges"), "all", "sum", "prepayment_charge", needs="prepayment_charge"),
+    Rule(("advances",), "all", "sum", "advance", needs="advance"),
+    Rule(("wac",), "all", "weighted", "note_rate"),
+    Rule(("remaining_term",), "all", "weighted", "remaining_term"),
+    *(Rule(("delinquency", b, part), b, op, column)
+      for b in BUCKETS
+      for part, op, column in (("count", "count", None), ("unpaid_balance", "sum", "actual_balance"),
+                               ("stated_balance", "sum", "ending_balance"))),
+    Rule(("reo", "stated_balance"), "reo", "sum", "ending_balance"),
+    Rule(("reo", "book_value"), "reo", "sum", "reo_book_value", needs="reo_book_value"),
+    Rule(("shortfalls", "prepayment_interest"), "all", "sum", "prepayment_interest_shortfall",
+         needs="prepayment_interest_shortfall"),
+    Rule(("shortfalls", "covered_by_servicer"), "all", "sum", "compensating_interest", needs="compensating_interest"),
+    Rule(("shortfalls", "relief_act"), "all", "sum", "relief_act_shortfall", needs="relief_act_shortfall"),
+)
+#: Lists of loans in the period file: the selection and the columns of each item.
+LISTS = {
+    ("collections", "liquidations"): ("liquidated", (("loan", "loan_id"), ("balance", "liquidated_balance"),
+                                                     ("proceeds", "liquidation_proceeds"))),
+    ("reo", "new"): ("reo_new", (("loan", "loan_id"), ("unpaid_balance", "actual_balance"),
+                                 ("stated_balance", "ending_balance"))),
+}
+#: Totals of the tape itself, tied to the remittance report (beside the figures of RULES).
+TAPE_TOTALS = {
+    "loans": Rule(("loans",), "all", "count"),
+    "beginning_balance": Rule(("beginning_balance",), "all", "sum", "beginning_balance"),
+    "ending_balance": Rule(("ending_balance",), "all", "sum", "ending_balance"),
+    "liquidations.count": Rule(("liquidations", "count"), "liquidated", "count"),
+    "liquidations.balance": Rule(("liquidations", "balance"), "liquidated", "sum", "liquidated_balance"),
+    "liquidations.proceeds": Rule(("liquidations", "proceeds"), "liquidated", "sum", "liquidation_proceeds"),
+    "modified.count": Rule(("modified", "count"), "modified", "count"),
+    "modified.balance": Rule(("modified", "balance"), "modified", "sum", "ending_balance"),
+}
+#: The remittance report's names for the figures of RULES and TAPE_TOTALS.
+REMITTANCE = {
+    "loans": "loans", "beginning_balance": "beginning_balance", "ending_balance": "ending_balance",
+    "scheduled_principal": "collections.scheduled_principal", "curtailments": "collections.curtailments",
+    "payoffs.count": "collections.payoffs.count", "payoffs.amount": "collections.payoffs.amount",
+    "liquidations.count": "liquidations.count", "liquidations.balance": "liquidations.balance",
+    "liquidations.proceeds": "liquidations.proceeds", "repurchases.count": "collections.repurchases.count",
+    "repurchases.amount": "collections.repurchases.amount", "interest": "collections.interest",
+    "advances": "advances", "prepayment_charges": "collections.prepayment_charges",
+}
+
+
+def _value(rule: Rule, raw: int, weight: int) -> Decimal | int:
+    """A rule's aggregate as the period file writes it."""
+    if rule.op == "count":
+        return int(raw)
+    if rule.op == "sum":
+        return Decimal(int(raw)).scaleb(-2)
+    if weight == 0:
+        return Decimal(0)
+    if rule.column == "note_rate":
+        return (Decimal(int(raw)) / Decimal(weight) / RATE_SCALE).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return int((Decimal(int(raw)) / Decimal(weight)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _rules_for(headers: dict[str, str]) -> list[Rule]:
+    return [r for r in RULES if r.needs is None or r.needs in headers]
+
+
+def aggregate(frame: pl.DataFrame, headers: dict[str, str]) -> dict[str, Any]:
+    """The figures of one group (or the pool): ``{"collections.interest": Decimal, ...}``, the
+    lists of loans, and the tape's own totals."""
+    rules = _rules_for(headers) + list(TAPE_TOTALS.values())
+    row = frame.select([r.expr().alias(f"r{i}") for i, r in enumerate(rules)]).row(0)
+    weight = int(frame["beginning_balance"].sum())
+    out: dict[str, Any] = {r.key: _value(r, v, weight) for r, v in zip(rules, row)}
+    for path, (selection, items) in LISTS.items():
+        if path == ("reo", "new") and "status" not in headers:
+            continue
+        picked = frame.filter(SELECTIONS[selection][0]).sort("loan_id")
+        out[".".join(path)] = [{k: (r[c] if c == "loan_id" else Decimal(r[c]).scaleb(-2)) for k, c in items}
+                               for r in picked.iter_rows(named=True)]
+    return out
+
+
+# --------------------------------------------------------------------------- the month's intake
+
+
+@dataclass
+class Intake:
+    """One month's tape, read, tied out and aggregated."""
+
+    deal: Deal
+    period: str
+    tape: Tape
+    tape_path: str  # as the period file names it: relative to the deal folder
+    mapping_path: str
+    previous_path: str | None
+    remittance_path: str | None
+    remittance: Remittance | None
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # by group ("" for a one-pool deal)
+    fixings: tuple[Decimal, Decimal] | None = None
+    first: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _relative(path: Path, deal_dir: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), Path(deal_dir).resolve())).as_posix()
+
+
+def _month(key: str, step: int) -> str:
+    index = int(key[:4]) * 12 + int(key[5:]) - 1 + step
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def tape_on_file(deal_dir: Path, key: str) -> Path | None:
+    """The month's tape kept in the deal's tapes/ folder, if there is one."""
+    for suffix in (".csv", ".csv.gz"):
+        path = Path(deal_dir) / "tapes" / f"{key}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _load(model, path: Path, name: str):
+    data, src = load_yaml(path, name)
+    return validate(model, data, src), src
+
+
+def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: _Problems) -> None:
+    cur, prev = tape.frame, previous.frame
+    joined = cur.select("row", "loan_id", "beginning_balance").join(
+        prev.select(pl.col("row").alias("prev_row"), "loan_id", pl.col("ending_balance").alias("prev_ending"),
+                    pl.col("status").alias("prev_status")), on="loan_id", how="full", coalesce=True)
+    common = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null()).height
+    if common == 0:
+        problems.add(TapeError(tape.name, 0, "", f"none of its {cur.height:,} loans is on the previous month's tape "
+                                                 f"{previous.name} (expected this deal's loans: is it another deal's "
+                                                 "tape?)"))
+        return
+    new = joined.filter(pl.col("prev_row").is_null())
+    if not substitutions:
+        problems.rows(tape, new, "loan_id", lambda r: f"loan {r['loan_id']} is not on the previous month's tape "
+                                                      f"{previous.name} (expected only the pool's loans: the deal "
+                                                      "allows no substitutions)")
+    both = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null())
+    returned = both.filter(pl.col("prev_ending") == 0)
+    problems.rows(tape, returned, "loan_id", lambda r: (
+        f"loan {r['loan_id']} left the pool on the previous month's tape ({previous.name}:{r['prev_row']}, status "
+        f"{r['prev_status'].replace('_', ' ')}) (expected it gone from this month's)"))
+    moved = both.filter((pl.col("prev_ending") > 0) & (pl.col("beginning_balance") != pl.col("prev_ending")))
+    problems.rows(tape, moved, "beginning_balance", lambda r: (
+        f"beginning balance {_amount(r['beginning_balance'])} is not the loan's ending balance on the previous "
+        f"month's tape, {_amount(r['prev_ending'])} ({previous.name}:{r['prev_row']}) (expected "
+        f"{_amount(r['prev_ending'])})"))
+    vanished = joined.filter(pl.col("row").is_null() & (pl.col("prev_ending") > 0)).with_columns(
+        pl.col("prev_row").alias("row")).sort("row")
+    problems.rows(previous, vanished, "loan_id", lambda r: (
+        f"loan {r['loan_id']} had {_amount(r['prev_ending'])} outstanding and is not on {tape.name} (expected a "
+        "row for it: a loan leaves the pool only paid in full, liquidated or repurchased)"))
+
+
+def _tie_to_remittance(intake: Intake, src: SourceMap, problems: _Problems) -> None:
+    report = intake.remittance
+    assert report is not None
+    if report.period != intake.period:
+        problems.add(src.error(("period",), f"is {report.period} (expected {intake.period}, the month of the tape)"))
+    scopes: list[tuple[tuple[str, ...], RemittanceTotals, dict[str, Any]]] = []
+    if intake.deal.groups:
+        scopes.append((("totals",), report.totals, _pool(intake.figures)))
+        for name, totals in report.groups.items():
+            if name not in intake.figures:
+                problems.add(src.error(("groups", name), f"is not a loan group of the deal (expected one of: "
+                                                         f"{', '.join(g.name for g in intake.deal.groups)})"))
+                continue
+            scopes.append((("groups", name), totals, intake.figures[name]))
+    else:
+        if report.groups:
+            problems.add(src.error(("groups",), "the deal has no loan groups (expected totals: only)"))
+        scopes.append((("totals",), report.totals, intake.figures[""]))
+    for where, totals, figures in scopes:
+        stated = totals.model_dump(exclude_none=True)
+        for key, ours in REMITTANCE.items():
+            head, _, tail = key.partition(".")
+            if head not in stated:
+                continue
+            theirs = stated[head][tail] if tail else stated[head]
+            if ours not in figures:
+                problems.add(src.error((*where, *key.split(".")), "the tape has no column for it (expected only "
+                                                                  "totals the tape can be tied to)"))
+                continue
+            mine = figures[ours]
+            if theirs != mine:
+                shown_ = (lambda v: f"{v:,}") if isinstance(mine, int) else (lambda v: f"{v:,.2f}")
+                problems.add(src.error((*where, *key.split(".")),
+                                       f"the servicer reports {shown_(theirs)} but the tape adds up to "
+                                       f"{shown_(mine)} (expected the same{'' if isinstance(mine, int) else ' to the cent'})"))
+
+
+def _pool(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The pool's totals of a grouped tape: the groups' sums (counts and amounts)."""
+    out: dict[str, Any] = {}
+    for group in figures.values():
+        for key, value in group.items():
+            if isinstance(value, (int, Decimal)) and key not in ("wac", "remaining_term"):
+                out[key] = out.get(key, 0) + value
+    return out
+
+
+def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None) -> Intake:
+    """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem."""
+    deal_dir = Path(deal_dir)
+    deal = load_deal(deal_dir).value
+    problems = _Problems()
+    if deal.intake is None:
+        raise InputErrors([InputError(f"{deal_dir}/deal.yaml", 0, "intake", "the deal has no intake: section "
+                                                                            "(expected intake: {mapping: "
+                                                                            "servicer.yaml, delinquency_method: MBA})")])
+    spec = deal.intake
+    mapping, _ = _load(Mapping, deal_dir / spec.mapping, f"{deal_dir}/{spec.mapping}")
+    groups = tuple(g.name for g in deal.groups)
+    read = lambda path, name: read_tape(path, mapping, name, groups, spec.max_note_rate,  # noqa: E731
+                                        spec.max_remaining_term)
+    errors: list[InputError] = []
+    try:
+        tape = read(tape_path, str(tape_path))
+    except InputErrors as exc:
+        errors += exc.errors
+        tape = None
+    previous_file = tape_on_file(deal_dir, _month(period, -1))
+    previous = None
+    if previous_file is not None and tape is not None:
+        try:
+            previous = read(previous_file, str(previous_file))
+        except InputErrors as exc:
+            errors += exc.errors
+    remittance = remittance_src = None
+    if remittance_path is not None:
+        try:
+            remittance, remittance_src = _load(Remittance, remittance_path, str(remittance_path))
+        except InputErrors as exc:
+            errors += exc.errors
+    fixings = None
+    if deal.index is not None:
+        if spec.fixings is None:
+            errors.append(InputError(f"{deal_dir}/deal.yaml", 0, "intake.fixings", "the deal has an index but "
+                                     "names no fixings file (expected intake: fixings: fixings.yaml)"))
+        else:
+            name = f"{deal_dir}/{spec.fixings}"
+            try:
+                data, src = load_yaml(deal_dir / spec.fixings, name)
+                fixings, more = _fixings(data, src, period)
+                errors += more
+            except InputErrors as exc:
+                errors += exc.errors
+    if errors or tape is None:
+        raise InputErrors(errors)
+
+    first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
+    earlier = [k for k in list_periods(deal_dir) if k < period]
+    first = period == first_distribution
+    if not first and not earlier:
+        problems.add(InputError(str(period_path(deal_dir, period)), 0, "opening", (
+            f"{period} would be the deal's first period on file, but it is not its first distribution "
+            f"({first_distribution}): intake writes the opening state only at closing (expected the previous "
+            "period's file, or an opening: written by hand)")))
+    as_of = as_of_date(period)
+    if "as_of" in tape.headers:
+        wrong = tape.frame.filter(pl.col("as_of") != pl.lit(as_of))
+        problems.rows(tape, wrong, "as_of", lambda r: f"the tape is as of {r['as_of']}, not {as_of} (expected the "
+                                                      f"tape of the {period} distribution: is it another month's?)")
+    if previous is not None:
+        _tie_to_previous(tape, previous, spec.substitutions, problems)
+    frame = _classify(tape.frame, as_of, spec.delinquency_method, previous.frame if previous is not None else None)
+    if previous is None and frame.filter(pl.col("status") == "reo").height and not first:
+        problems.add(TapeError(tape.name, 0, "", f"the tape has REO loans but the previous month's tape is not on "
+                                                 f"file (expected tapes/{_month(period, -1)}.csv or .csv.gz, to "
+                                                 "tell which became REO this month)"))
+    intake = Intake(deal, period, tape, _relative(tape_path, deal_dir), spec.mapping,
+                    _relative(previous_file, deal_dir) if previous is not None else None,
+                    _relative(remittance_path, deal_dir) if remittance_path is not None else None, remittance,
+                    fixings=fixings, first=first)
+    if groups:
+        for g in groups:
+            intake.figures[g] = aggregate(frame.filter(pl.col("group") == g), tape.headers)
+            intake.counts[g] = intake.figures[g]["loans"]
+            if intake.counts[g] == 0:
+                problems.add(TapeError(tape.name, 0, "", f"has no loans of group {g} (expected every loan group "
+                                                         "of the deal)"))
+    else:
+        intake.figures[""] = aggregate(frame, tape.headers)
+    if first:
+        _tie_to_cutoff(intake, problems)
+    if remittance is not None:
+        _tie_to_remittance(intake, remittance_src, problems)
+    if problems.errors:
+        raise InputErrors(problems.errors)
+    return intake
+
+
+def _tie_to_cutoff(intake: Intake, problems: _Problems) -> None:
+    """At the first distribution the tape starts from the cut-off pool of the deal file."""
+    deal = intake.deal
+    if deal.groups:
+        expected = {g.name: g.cutoff_balance for g in deal.groups}
+    else:
+        expected = {"": sum((c.original_balance for c in deal.classes if c.kind != "interest_only"), Decimal(0))}
+    for g, cutoff in expected.items():
+        got = intake.figures[g]["beginning_balance"]
+        if got != cutoff:
+            what = f"group {g}'s" if g else "the pool's"
+            problems.add(TapeError(intake.tape.name, 0, "", (
+                f"{what} loans start the first distribution at {got:,.2f}, not {what} cut-off balance {cutoff:,.2f} "
+                "in the deal file (expected the cut-off pool: is it another deal's or another month's tape?)")))
+
+
+def _fixings(data: Any, src: SourceMap, period: str) -> tuple[tuple[Decimal, Decimal] | None, list[InputError]]:
+    errors: list[InputError] = []
+    if not isinstance(data, dict):
+        return None, [src.error((), "expected a mapping of YYYY-MM: rate lines")]
+    found: list[Decimal] = []
+    for key in (period, _month(period, 1)):
+        value = data.get(key)
+        if value is None:
+            errors.append(src.error((), f"has no fixing for {key} (expected a line {key}: <rate>, the index of "
+                                        f"{'this' if key == period else 'the next'} accrual period)"))
+        elif not isinstance(value, Decimal) or not 0 <= value < 1:
+            errors.append(src.error((key,), f"{shown(value)} is not a rate (expected a fraction such as 0.0184)"))
+        else:
+            found.append(value)
+    return (found[0], found[1]) if len(found) == 2 else None, errors
+
+
+# --------------------------------------------------------------------------- the period file
+
+
+def _money(v: Decimal) -> str:
+    return f"{v:.2f}"
+
+
+def _report_lines(figures: dict[str, Any], headers: dict[str, str], indent: str) -> list[str]:
+    f = figures
+    lines = [f"{indent}collections:",
+             f"{indent}  interest: {_money(f['collections.interest'])}",
+             f"{indent}  scheduled_principal: {_money(f['collections.scheduled_principal'])}",
+             f"{indent}  curtailments: {_money(f['collections.curtailments'])}",
+             f"{indent}  payoffs: {{count: {f['collections.payoffs.count']}, "
+             f"amount: {_money(f['collections.payoffs.amount'])}}}"]
+    liquidations = f["collections.liquidations"]
+    if liquidations:
+        lines.append(f"{indent}  liquidations:")
+        lines += [f"{indent}    - {{loan: \"{x['loan']}\", balance: {_money(x['balance'])}, "
+                  f"proceeds: {_money(x['proceeds'])}}}" for x in liquidations]
+    else:
+        lines.append(f"{indent}  liquidations: []")
+    if "collections.repurchases.count" in f:
+        lines.append(f"{indent}  repurchases: {{count: {f['collections.repurchases.count']}, "
+                     f"amount: {_money(f['collections.repurchases.amount'])}}}")
+    if "collections.prepayment_charges" in f:
+        lines.append(f"{indent}  prepayment_charges: {_money(f['collections.prepayment_charges'])}")
+    advances = f.get("advances", Decimal("0.00"))
+    lines.append(f"{indent}advances: {_money(advances)}" + ("" if "advances" in f else "  # the tape has no "
+                                                                                      "advance column"))
+    lines += [f"{indent}wac: {f['wac']}", f"{indent}remaining_term: {f['remaining_term']}",
+              f"{indent}delinquency:"]
+    for b in BUCKETS:
+        lines.append(f"{indent}  {b}: {{count: {f[f'delinquency.{b}.count']}, "
+                     f"unpaid_balance: {_money(f[f'delinquency.{b}.unpaid_balance'])}, "
+                     f"stated_balance: {_money(f[f'delinquency.{b}.stated_balance'])}}}")
+    lines += [f"{indent}reo:", f"{indent}  stated_balance: {_money(f['reo.stated_balance'])}"]
+    if "reo.book_value" in f:
+        lines.append(f"{indent}  book_value: {_money(f['reo.book_value'])}")
+    if f["reo.new"]:
+        lines.append(f"{indent}  new:")
+        lines += [f"{indent}    - {{loan: \"{x['loan']}\", unpaid_balance: {_money(x['unpaid_balance'])}, "
+                  f"stated_balance: {_money(x['stated_balance'])}}}" for x in f["reo.new"]]
+    shortfalls = [(k, f[f"shortfalls.{k}"]) for k in ("prepayment_interest", "covered_by_servicer", "relief_act")
+                  if f"shortfalls.{k}" in f]
+    if shortfalls and not indent:
+        lines.append("shortfalls:")
+        lines += [f"  {k}: {_money(v)}" for k, v in shortfalls]
+    return lines
+
+
+def period_text(intake: Intake) -> str:
+    """The period file intake writes: a header naming its sources, then the servicer's figures."""
+    deal, t = intake.deal, intake.tape
+    counts = (f"{t.rows:,}" if not deal.groups else
+              f"{t.rows:,} (" + ", ".join(f"{g} {n:,}" for g, n in intake.counts.items()) + ")")
+    tied = ["each loan rolls from its beginning balance"]
+    if intake.previous_path:
+        tied.append(f"against the previous tape {intake.previous_path}")
+    if intake.remittance_path:
+        tied.append(f"totals against the remittance report {intake.remittance_path}")
+    lines = ["# Written by remit intake from the servicer's loan-level tape: regenerate rather than edit.",
+             f"# tape: {intake.tape_path}",
+             f"# sha256: {t.sha256}",
+             f"# mapping: {intake.mapping_path} ({t.mapping.servicer}); delinquency by the "
+             f"{deal.intake.delinquency_method} method, as of {as_of_date(intake.period)}",
+             f"# loans: {counts}",
+             f"# tied out: {'; '.join(tied)}",
+             f"period: {intake.period}"]
+    if intake.first:
+        lines += _opening_lines(intake)
+    if intake.fixings is not None:
+        lines += ["index:", f"  current: {intake.fixings[0]}", f"  next: {intake.fixings[1]}"]
+    if deal.groups:
+        lines.append("groups:")
+        for g in intake.figures:
+            lines.append(f"  {g}:")
+            lines += _report_lines(intake.figures[g], t.headers, "    ")
+        pool = intake.remittance.totals if intake.remittance is not None else None
+        if pool is not None:
+            totals = {"interest": pool.interest, "scheduled_principal": pool.scheduled_principal,
+                      "curtailments": pool.curtailments, "payoffs": pool.payoffs.amount if pool.payoffs else None,
+                      "prepayment_charges": pool.prepayment_charges, "advances": pool.advances}
+            stated = ", ".join(f"{k}: {_money(v)}" for k, v in totals.items() if v is not None)
+            if stated:
+                lines += ["# the servicer's totals for the pool (its remittance report), checked against the groups'",
+                          f"pool_totals: {{{stated}}}"]
+        shortfalls = _pool({g: {k: v for k, v in f.items() if k.startswith("shortfalls.")}
+                            for g, f in intake.figures.items()})
+        if shortfalls:
+            lines.append("shortfalls:")
+            lines += [f"  {k.split('.', 1)[1]}: {_money(v)}" for k, v in shortfalls.items()]
+    else:
+        lines += _report_lines(intake.figures[""], t.headers, "")
+    return "\n".join(lines) + "\n"
+
+
+def _opening_lines(intake: Intake) -> list[str]:
+    deal = intake.deal
+    pool = _pool(intake.figures) if deal.groups else intake.figures[""]
+    lines = ["# The first distribution: the opening state is the cut-off pool of the tape and the deal's classes.",
+             "opening:",
+             f"  previous_distribution_date: {deal.schedule.closing_date.isoformat()}",
+             f"  pool_balance: {_money(pool['beginning_balance'])}",
+             f"  loan_count: {pool['loans']}"]
+    if deal.groups:
+        lines.append("  group_balances: {" + ", ".join(f"{g}: {_money(f['beginning_balance'])}"
+                                                        for g, f in intake.figures.items()) + "}")
+        lines.append("  group_loan_counts: {" + ", ".join(f"{g}: {f['loans']}" for g, f in intake.figures.items())
+                     + "}")
+    balances = [(c.name, c.original_balance) for c in deal.classes if c.kind not in ("excess", "interest_only")]
+    lines.append("  class_balances: {" + ", ".join(f"{n}: {_money(b)}" for n, b in balances) + "}")
+    return lines
+
+
+def write_period(deal_dir: Path, intake: Intake) -> Path:
+    """Check the period file against the model, then write it atomically."""
+    text = period_text(intake)
+    data, src = parse_yaml(text, str(period_path(deal_dir, intake.period)))
+    validate(GroupedPeriod if intake.deal.groups else Period, data, src)
+    path = period_path(deal_dir, intake.period)
+    write_atomic(path, text.encode("utf-8"))
+    return path

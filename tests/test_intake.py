@@ -1,0 +1,324 @@
+"""remit intake on a tape small enough to work out by hand: eight loans of the home-equity
+deal in the 2024-03 distribution (as of 2024-02-29), one of each state, and the previous
+month's tape beside it.  Every expected figure below is added up here from the rows."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import SYNTHETIC
+
+HEADER = ("LOAN_NO,BEG_SCHED_BAL,SCHED_PRIN,CURTAIL,PIF_AMT,LIQ_BAL,LIQ_PROCEEDS,END_SCHED_BAL,ACTUAL_UPB,"
+          "INT_REMIT,PI_ADVANCE,PPP_COLLECTED,PPIS,COMP_INT,SCRA_SHORTFALL,NOTE_RATE,REM_TERM,NEXT_DUE,STATUS,"
+          "REO_BOOK,MOD_FLAG,PROPERTY_STATE")
+
+#: loan, beginning, scheduled, curtailment, payoff, liquidated, proceeds, ending, actual, interest,
+#: advance, prepayment charge, PPIS, compensating, relief act, rate %, term, next due, status, REO book, mod
+ROWS = [
+    ("100001", "100,000.00", "100.00", "500.00", "0.00", "0.00", "0.00", "99,400.00", "99,400.00", "875.00",
+     "0.00", "0.00", "0.00", "0.00", "15.00", "10.500", "356", "03/01/2024", "C", "0.00", "N"),
+    ("100002", "50,000.00", "50.00", "0.00", "49,950.00", "0.00", "0.00", "0.00", "0.00", "437.50",
+     "0.00", "999.00", "120.00", "100.00", "0.00", "10.000", "356", "03/01/2024", "P", "0.00", "N"),
+    ("100003", "80,000.00", "80.00", "0.00", "0.00", "0.00", "0.00", "79,920.00", "80,000.00", "700.00",
+     "780.00", "0.00", "0.00", "0.00", "0.00", "11.000", "350", "02/01/2024", "3", "0.00", "N"),
+    ("100004", "120,000.00", "120.00", "0.00", "0.00", "0.00", "0.00", "119,880.00", "120,120.00", "1,100.00",
+     "1,220.00", "0.00", "0.00", "0.00", "0.00", "11.250", "340", "01/01/2024", "6", "0.00", "Y"),
+    ("100005", "60,000.00", "60.00", "0.00", "0.00", "0.00", "0.00", "59,940.00", "60,180.00", "0.00",
+     "0.00", "0.00", "0.00", "0.00", "0.00", "9.750", "356", "12/01/2023", "B", "0.00", "N"),
+    ("100006", "70,000.00", "0.00", "0.00", "0.00", "70,000.00", "40,000.00", "0.00", "0.00", "0.00",
+     "0.00", "0.00", "0.00", "0.00", "0.00", "12.000", "300", "10/01/2023", "L", "0.00", "N"),
+    ("100007", "90,000.00", "0.00", "0.00", "0.00", "0.00", "0.00", "90,000.00", "90,500.00", "0.00",
+     "0.00", "0.00", "0.00", "0.00", "0.00", "10.000", "356", "09/01/2023", "R", "55,000.00", "N"),
+    ("100008", "110,000.00", "0.00", "0.00", "0.00", "0.00", "0.00", "110,000.00", "110,300.00", "0.00",
+     "0.00", "0.00", "0.00", "0.00", "0.00", "10.000", "356", "11/01/2023", "F", "0.00", "N"),
+]
+#: last month: each loan ends where this month's row begins; 100007 was in foreclosure then
+PREVIOUS_STATUS = {"100001": "C", "100002": "C", "100003": "C", "100004": "3", "100005": "B", "100006": "F",
+                   "100007": "F", "100008": "F"}
+
+INTAKE = """
+intake:
+  mapping: servicer.yaml
+  delinquency_method: {method}
+  fixings: fixings.yaml
+"""
+
+
+def csv_cell(cell: str) -> str:
+    return f'"{cell}"' if "," in cell else cell
+
+
+def tape_text(rows) -> str:
+    return "\n".join([HEADER] + [",".join(map(csv_cell, (*r, "CA"))) for r in rows]) + "\n"
+
+
+def previous_rows():
+    out = []
+    for r in ROWS:
+        out.append((r[0], r[1], "0.00", "0.00", "0.00", "0.00", "0.00", r[1], r[1], "0.00", "0.00", "0.00",
+                    "0.00", "0.00", "0.00", r[15], str(int(r[16]) + 1), r[17], PREVIOUS_STATUS[r[0]], "0.00", "N"))
+    return out
+
+
+@pytest.fixture
+def deal(tmp_path: Path) -> Path:
+    """The home-equity deal with its first period on file and a hand-made intake setup."""
+    target = tmp_path / "deal"
+    target.mkdir()
+    shutil.copy(SYNTHETIC / "deal.yaml", target / "deal.yaml")
+    shutil.copy(SYNTHETIC / "servicer.yaml", target / "servicer.yaml")
+    (target / "periods").mkdir()
+    shutil.copy(SYNTHETIC / "periods" / "2024-02.yaml", target / "periods" / "2024-02.yaml")
+    text = (target / "deal.yaml").read_text()
+    if "\nintake:" not in text:
+        (target / "deal.yaml").write_text(text + INTAKE.format(method="MBA"))
+    (target / "fixings.yaml").write_text("2024-03: 0.0500\n2024-04: 0.0510\n")
+    (target / "tapes").mkdir()
+    (target / "tapes" / "2024-02.csv").write_text(tape_text(previous_rows()))
+    (target / "tapes" / "2024-03.csv").write_text(tape_text(ROWS))
+    return target
+
+
+def intake(deal: Path, *extra: str, tape: str = "tapes/2024-03.csv") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", "intake", str(deal), "--period", "2024-03",
+                           str(deal / tape), *extra], capture_output=True, text=True, timeout=120)
+
+
+EXPECTED_BODY = """\
+period: 2024-03
+index:
+  current: 0.0500
+  next: 0.0510
+collections:
+  interest: 3112.50
+  scheduled_principal: 410.00
+  curtailments: 500.00
+  payoffs: {count: 1, amount: 49950.00}
+  liquidations:
+    - {loan: "100006", balance: 70000.00, proceeds: 40000.00}
+  prepayment_charges: 999.00
+advances: 2000.00
+wac: 0.1060
+remaining_term: 347
+delinquency:
+  days_30_59: {count: 1, unpaid_balance: 80000.00, stated_balance: 79920.00}
+  days_60_89: {count: 1, unpaid_balance: 120120.00, stated_balance: 119880.00}
+  days_90_plus: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  foreclosure: {count: 1, unpaid_balance: 110300.00, stated_balance: 110000.00}
+  bankruptcy: {count: 1, unpaid_balance: 60180.00, stated_balance: 59940.00}
+  bankruptcy_60_plus: {count: 1, unpaid_balance: 60180.00, stated_balance: 59940.00}
+reo:
+  stated_balance: 90000.00
+  book_value: 55000.00
+  new:
+    - {loan: "100007", unpaid_balance: 90500.00, stated_balance: 90000.00}
+shortfalls:
+  prepayment_interest: 120.00
+  covered_by_servicer: 100.00
+  relief_act: 15.00
+"""
+
+
+def test_the_tape_becomes_the_period_file(deal: Path):
+    # interest 875 + 437.50 + 700 + 1,100; scheduled 100 + 50 + 80 + 120 + 60; advances 780 + 1,220.
+    # WAC: (10.5% x 100,000 + 10% x 50,000 + 11% x 80,000 + 11.25% x 120,000 + 9.75% x 60,000
+    #       + 12% x 70,000 + 10% x 90,000 + 10% x 110,000) / 680,000 = 72,050 / 680,000 = 10.5956% -> 0.1060.
+    # Term: 235,760,000 / 680,000 = 346.7 -> 347.  MBA at 2024-02-29: 100003 (due 02/01) missed one
+    # payment, 30-59; 100004 (due 01/01) two, 60-89; 100005 (bankrupt, due 12/01) three, 60+.
+    done = intake(deal)
+    assert done.returncode == 0, done.stderr
+    text = (deal / "periods" / "2024-03.yaml").read_text()
+    header, body = text.split("period: ", 1)
+    assert "period: " + body == EXPECTED_BODY
+    assert "# tape: tapes/2024-03.csv\n" in header
+    assert "# loans: 8\n" in header
+    assert "against the previous tape tapes/2024-02.csv" in header
+    import hashlib
+    assert f"# sha256: {hashlib.sha256((deal / 'tapes' / '2024-03.csv').read_bytes()).hexdigest()}\n" in header
+    assert done.stdout.strip() == f"{deal}/periods/2024-03.yaml (8 loans)"
+
+
+def test_the_ots_method_counts_one_bucket_later(deal: Path):
+    (deal / "deal.yaml").write_text((deal / "deal.yaml").read_text().replace("delinquency_method: MBA",
+                                                                             "delinquency_method: OTS"))
+    assert intake(deal).returncode == 0
+    text = (deal / "periods" / "2024-03.yaml").read_text()
+    # 100003's one missed payment is current under OTS; 100004's two are 30-59; the bankrupt loan's
+    # three are still 60+.
+    assert "  days_30_59: {count: 1, unpaid_balance: 120120.00, stated_balance: 119880.00}\n" in text
+    assert "  days_60_89: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}\n" in text
+    assert "  bankruptcy_60_plus: {count: 1, unpaid_balance: 60180.00, stated_balance: 59940.00}\n" in text
+    assert "by the OTS method" in text
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"test setup: {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def refused(deal: Path, *extra: str, tape: str = "tapes/2024-03.csv") -> list[str]:
+    done = intake(deal, *extra, tape=tape)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (deal / "periods" / "2024-03.yaml").exists()
+    lines = done.stderr.splitlines()
+    assert lines[-1].endswith("; nothing written")
+    return [line.replace(f"{deal}/", "") for line in lines[:-1]]
+
+
+T = "tapes/2024-03.csv"
+
+BAD_CELLS = [
+    ("text in a number column", "100.00,500.00,0.00", "1OO.00,500.00,0.00",
+     f"{T}:2:SCHED_PRIN: '1OO.00' is not a number (expected an amount in dollars and cents, written with '.' for "
+     "decimals, ',' between thousands)"),
+    ("more than two decimals", "100.00,500.00,0.00", "100.005,500.00,0.00",
+     f"{T}:2:SCHED_PRIN: '100.005' has more than 2 decimal places (expected an amount in dollars and cents)"),
+    ("a negative amount", "100.00,500.00,0.00", "-100.00,500.00,0.00",
+     f"{T}:2:SCHED_PRIN: '-100.00' is negative (expected an amount in dollars and cents, 0 or more)"),
+    ("a status code the mapping lacks", ",C,0.00,N", ",X,0.00,N",
+     f"{T}:2:STATUS: 'X' is not a status code of the mapping (expected one of: C, 3, 6, 9, F, R, B, P, L, U)"),
+    ("a date that is not one", "356,03/01/2024,C", "356,2024-03-01,C",
+     f"{T}:2:NEXT_DUE: '2024-03-01' is not a date written %m/%d/%Y (expected a date such as 01/31/2024)"),
+    ("a balance that does not roll", '"99,400.00","99,400.00"', '"99,500.00","99,400.00"',
+     f"{T}:2:END_SCHED_BAL: ending balance 99,500.00 does not roll from the beginning balance: 100,000.00 - "
+     "scheduled 100.00 - curtailment 500.00 - payoff 0.00 - liquidated 0.00 - repurchased 0.00 = 99,400.00 "
+     "(expected 99,400.00)"),
+    ("a duplicate loan id", "100002,", "100001,",
+     f"{T}:3:LOAN_NO: loan 100001 is also on row 2 (expected each loan once)"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, expected", BAD_CELLS, ids=[c[0] for c in BAD_CELLS])
+def test_a_bad_cell_names_its_row_and_column(deal: Path, name, old, new, expected):
+    rewrite(deal / T, old, new)
+    assert expected in refused(deal)
+
+
+def test_a_loan_that_leaves_without_being_paid_off(deal: Path):
+    rewrite(deal / T, ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,P,",
+            ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,C,")
+    assert refused(deal) == [
+        f"{T}:3:PIF_AMT: payoff 49,950.00 on a loan whose status is 'C' (current) (expected status 'P', paid in full)",
+        f"{T}:3:END_SCHED_BAL: loan 100002 ends with no balance but its status is 'C' (current) (expected a loan to "
+        "leave the pool only paid in full, liquidated or repurchased)"]
+
+
+def test_missing_and_unknown_columns(deal: Path):
+    text = (deal / T).read_text().replace("LOAN_NO,BEG_SCHED_BAL,SCHED_PRIN,CURTAIL,", "LOAN_NO,BEG_SCHED_BAL,SCHED_PRINCIPAL,CURTAIL,")
+    (deal / T).write_text(text)
+    assert refused(deal) == [
+        f"{T}:1:SCHED_PRINCIPAL: unknown column (expected one the mapping reads, under columns:, or lists under ignore:)",
+        f"{T}:1:SCHED_PRIN: column is missing (expected it for scheduled_principal: scheduled principal collected or "
+        "advanced)"]
+
+
+def test_a_vanished_loan_is_named_on_the_previous_tape(deal: Path):
+    lines = (deal / T).read_text().splitlines(keepends=True)
+    (deal / T).write_text("".join(lines[:-1]))  # 100008, in foreclosure, is not on this month's tape
+    assert refused(deal) == [
+        "tapes/2024-02.csv:9:LOAN_NO: loan 100008 had 110,000.00 outstanding and is not on "
+        f"{deal}/{T} (expected a row for it: a loan leaves the pool only paid in full, liquidated or "
+        "repurchased)".replace(f"{deal}/", "")]
+
+
+def test_a_new_loan_and_a_beginning_balance_that_is_not_last_months(deal: Path):
+    rewrite(deal / T, "100008,", "100009,")
+    rewrite(deal / T, '100003,"80,000.00",80.00,0.00,0.00,0.00,0.00,"79,920.00"',
+            '100003,"80,100.00",80.00,0.00,0.00,0.00,0.00,"80,020.00"')
+    out = refused(deal)
+    assert f"{T}:9:LOAN_NO: loan 100009 is not on the previous month's tape {deal}/tapes/2024-02.csv (expected only " \
+           "the pool's loans: the deal allows no substitutions)".replace(f"{deal}/", "") in out
+    assert f"{T}:4:BEG_SCHED_BAL: beginning balance 80,100.00 is not the loan's ending balance on the previous " \
+           f"month's tape, 80,000.00 ({deal}/tapes/2024-02.csv:4) (expected 80,000.00)".replace(f"{deal}/", "") in out
+    assert any(line.startswith("tapes/2024-02.csv:9:LOAN_NO: loan 100008 had 110,000.00 outstanding") for line in out)
+
+
+def test_a_tape_of_another_deal(deal: Path):
+    (deal / T).write_text((deal / T).read_text().replace("\n10000", "\n90000"))
+    assert refused(deal) == [
+        f"{T}: none of its 8 loans is on the previous month's tape tapes/2024-02.csv (expected this deal's loans: is "
+        "it another deal's tape?)"]
+
+
+def test_a_tape_of_another_month(deal: Path):
+    rewrite(deal / "servicer.yaml", "  loan_id: LOAN_NO\n", "  loan_id: LOAN_NO\n  as_of: AS_OF\n")
+    for name in ("2024-02.csv", "2024-03.csv"):
+        lines = (deal / "tapes" / name).read_text().splitlines()
+        day = "01/31/2024"  # both tapes say January: the 2024-03 distribution's is as of 02/29/2024
+        (deal / "tapes" / name).write_text("\n".join([lines[0] + ",AS_OF"] + [l + "," + day for l in lines[1:]]) + "\n")
+    out = refused(deal)
+    assert out[0] == f"{T}:2:AS_OF: the tape is as of 2024-01-31, not 2024-02-29 (expected the tape of the 2024-03 " \
+                     "distribution: is it another month's?)"
+    assert len(out) == 8
+
+
+def test_an_encoding_error(deal: Path):
+    raw = (deal / T).read_bytes().replace(b",CA\n", b",C\xe1\n", 1)
+    (deal / T).write_bytes(raw)
+    assert refused(deal) == [f"{T}:2:PROPERTY_STATE: byte b'\\xe1' is not utf-8 text (expected the mapping's "
+                             "encoding, utf-8)"]
+
+
+def test_an_empty_tape_and_a_header_only_tape(deal: Path):
+    (deal / T).write_text("")
+    assert refused(deal) == [f"{T}:1: the tape has no loans (expected a header row, then one row per loan)"]
+    (deal / T).write_text(HEADER + "\n")
+    assert refused(deal) == [f"{T}:2: the tape has no loans (expected a header row, then one row per loan)"]
+
+
+def test_a_row_with_a_cell_too_many(deal: Path):
+    rewrite(deal / T, ",CA\n", ",CA,XX\n")
+    assert refused(deal) == [f"{T}:2: has 23 cells (expected 22, one per column of the header)"]
+
+
+def test_a_gzip_tape_and_a_broken_one(deal: Path):
+    import gzip
+
+    (deal / "tapes" / "2024-03.csv.gz").write_bytes(gzip.compress((deal / T).read_bytes(), mtime=0))
+    (deal / T).unlink()
+    assert intake(deal, tape="tapes/2024-03.csv.gz").returncode == 0
+    (deal / "periods" / "2024-03.yaml").unlink()
+    (deal / "tapes" / "2024-03.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    [line] = refused(deal, tape="tapes/2024-03.csv.gz")
+    assert line.startswith("tapes/2024-03.csv.gz: is not a readable gzip file (")
+
+
+REMITTANCE = """\
+# Example Mortgage Servicing LLC: remittance report for the 2024-03 distribution.
+period: 2024-03
+totals:
+  loans: 8
+  beginning_balance: 680000.00
+  scheduled_principal: 410.00
+  curtailments: 500.00
+  payoffs: {count: 1, amount: 49950.00}
+  liquidations: {count: 1, balance: 70000.00, proceeds: 40000.00}
+  interest: 3112.50
+  advances: 2000.00
+  prepayment_charges: 999.00
+  ending_balance: 559140.00
+"""
+
+
+def test_the_remittance_report_ties_to_the_cent(deal: Path):
+    # ending: 680,000.00 - 410.00 - 500.00 - 49,950.00 - 70,000.00 = 559,140.00
+    report = deal / "tapes" / "2024-03.remittance.yaml"
+    report.write_text(REMITTANCE)
+    done = intake(deal, "--remittance", str(report))
+    assert done.returncode == 0, done.stderr
+    assert "totals against the remittance report tapes/2024-03.remittance.yaml" in \
+        (deal / "periods" / "2024-03.yaml").read_text()
+    (deal / "periods" / "2024-03.yaml").unlink()
+    report.write_text(REMITTANCE.replace("interest: 3112.50", "interest: 3112.51").replace("loans: 8", "loans: 9"))
+    assert refused(deal, "--remittance", str(report)) == [
+        "tapes/2024-03.remittance.yaml:4: totals.loans: the servicer reports 9 but the tape adds up to 8 (expected "
+        "the same)",
+        "tapes/2024-03.remittance.yaml:10: totals.interest: the servicer reports 3,112.51 but the tape adds up to "
+        "3,112.50 (expected the same to the cent)"]
