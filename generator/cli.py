@@ -211,8 +211,9 @@ def check(deal_dir: Path, period: str, errors_as: str) -> None:
 @click.option("--period", "-p", required=True, callback=period_spec, help="YYYY-MM (one statement).")
 @click.option("--list", "list_figures", is_flag=True, help="List the figures this statement can explain.")
 @click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--loans", is_flag=True, help="List the loans of the servicer's tape behind each input intake wrote.")
 @errors_option
-def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool, as_format: str,
+def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool, as_format: str, loans: bool,
             errors_as: str) -> None:
     """Trace FIGURE (e.g. A.interest, credit_enhancement_pct) on DEAL_DIR's --period statement
     back to its inputs: the formula, each input with its value and file:line, each
@@ -238,10 +239,33 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
     except Mismatch as exc:  # the engine and its audit trail disagree: a defect, never a statement
         click.echo(f"internal check failed: {exc}", err=True)
         sys.exit(1)
+    from .intake import trace
+
+    period_file = str(computed.source.file)
+    fields = [i.field for i in explanation.inputs if i.where.rpartition(":")[0] == period_file]
+    try:
+        traced = trace(deal_dir, period, fields)
+    except _EXPECTED as exc:
+        _report(exc, errors_as == "json")
+        sys.exit(1)
     if as_format == "json":
-        click.echo(json.dumps(explanation.as_dict(), indent=2, ensure_ascii=False))
+        doc = explanation.as_dict()
+        if traced:
+            doc["tape"] = [{"field": t.field, "tape": t.tape, "rule": t.rule,
+                            **({"loans": [{"loan": n, "row": r, "value": v} for n, r, v in t.loans]} if loans else {})}
+                           for t in traced]
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         click.echo(explanation.render(), nl=False)
+        if traced:
+            lines = ["", f"From the servicer's tape ({traced[0].tape})"]
+            for t in traced:
+                lines += [f"  {t.field}", f"      {t.rule}"]
+                if loans:
+                    lines += [f"      {n}  row {r}" + (f"  {v}" if v else "") for n, r, v in t.loans]
+            if not loans:
+                lines.append("  (--loans lists them)")
+            click.echo("\n".join(lines))
 
 
 golden_option = click.option("--golden", type=click.Path(file_okay=False, path_type=Path), default=Path("golden"),

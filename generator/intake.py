@@ -502,7 +502,7 @@ SELECTIONS: dict[str, tuple[pl.Expr, str]] = {
     "bankruptcy": (pl.col("status") == "bankruptcy", "the loans in bankruptcy (status)"),
     "bankruptcy_60_plus": ((pl.col("status") == "bankruptcy") & (pl.col("level") >= 2),
                            "the loans in bankruptcy 60 or more days delinquent by the {method} method ({second} "
-                           "missed at {as_of})"),
+                           "or more missed at {as_of})"),
     "reo": (pl.col("status") == "reo", "the REO properties (status)"),
     "reo_new": ((pl.col("status") == "reo") & ~pl.col("was_reo"), "the loans REO this month and not on the "
                                                                   "previous tape"),
@@ -644,6 +644,7 @@ class Intake:
     fixings: tuple[Decimal, Decimal] | None = None
     first: bool = False
     counts: dict[str, int] = field(default_factory=dict)
+    frame: pl.DataFrame | None = None  # the tape's rows with their delinquency buckets
 
 
 def _relative(path: Path, deal_dir: Path) -> str:
@@ -821,7 +822,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     intake = Intake(deal, period, tape, _relative(tape_path, deal_dir), spec.mapping,
                     _relative(previous_file, deal_dir) if previous is not None else None,
                     _relative(remittance_path, deal_dir) if remittance_path is not None else None, remittance,
-                    fixings=fixings, first=first)
+                    fixings=fixings, first=first, frame=frame)
     if groups:
         for g in groups:
             intake.figures[g] = aggregate(frame.filter(pl.col("group") == g), tape.headers)
@@ -996,3 +997,117 @@ def write_period(deal_dir: Path, intake: Intake) -> Path:
     path = period_path(deal_dir, intake.period)
     write_atomic(path, text.encode("utf-8"))
     return path
+
+
+# --------------------------------------------------------------------------- provenance: a figure's loans
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A period-file figure that intake added up from a tape: which rule, over which loans."""
+
+    field: str
+    tape: str
+    rule: str
+    loans: tuple[tuple[str, int, str], ...]  # loan number, row of the tape, the value it adds
+
+
+def written_by_intake(period_file: Path) -> dict[str, str]:
+    """The sources a period file's header names (``tape``, ``sha256``, ``mapping``), if intake wrote it."""
+    out: dict[str, str] = {}
+    try:
+        with open(period_file, encoding="utf-8") as fh:
+            first = fh.readline()
+            if not first.startswith("# Written by remit intake"):
+                return {}
+            for line in fh:
+                if not line.startswith("# "):
+                    break
+                key, sep, value = line[2:].rstrip("\n").partition(": ")
+                if sep:
+                    out[key] = value
+    except OSError:
+        return {}
+    return out
+
+
+def _rule_for(path: str) -> tuple[str, Rule | None, tuple[str, tuple, int] | None]:
+    """``groups.fixed.delinquency.days_60_89.count`` -> (group, its Rule); a list item -> its list."""
+    group = ""
+    if path.startswith("groups."):
+        _, group, path = path.split(".", 2)
+    for rule in RULES:
+        if rule.key == path:
+            return group, rule, None
+    m = re.fullmatch(r"(collections\.liquidations|reo\.new)\[([0-9]+)\]\.([a-z_]+)", path)
+    if m:
+        key = tuple(m.group(1).split("."))
+        return group, None, (m.group(3), key, int(m.group(2)))
+    return group, None, None
+
+
+def _described(selection: str, method: str, as_of: dt.date) -> str:
+    lag = 1 if method == "OTS" else 0
+    words = {"first": f"{1 + lag} payment{'s' if lag else ''}", "second": f"{2 + lag} payments",
+             "third": f"{3 + lag} or more payments"}
+    return SELECTIONS[selection][1].format(method=method, as_of=as_of, **words)
+
+
+def trace(deal_dir: Path, period: str, fields: list[str]) -> list[Traced]:
+    """The loans behind each of ``fields`` (input fields of the period file, as explain names them)
+    that intake added up from the tape the period file names.  The tape is read again, by the same
+    rules; one whose SHA-256 is no longer the header's is not traced (a message says so)."""
+    header = written_by_intake(period_path(deal_dir, period))
+    wanted = [(f, *_rule_for(f)) for f in fields]
+    wanted = [w for w in wanted if w[2] is not None or w[3] is not None]
+    if not header.get("tape") or not wanted:
+        return []
+    tape_file = Path(deal_dir) / header["tape"]
+    try:
+        digest = hashlib.sha256(read_input(tape_file, str(tape_file), limit=MAX_TAPE_BYTES)).hexdigest()
+    except InputErrors as exc:
+        return [Traced(f, header["tape"], f"not traced: {exc.errors[0].message}", ()) for f, *_ in wanted]
+    if digest != header.get("sha256"):
+        return [Traced(f, header["tape"], f"not traced: the tape's SHA-256 is now {digest}, not the {header.get('sha256')} "
+                                          "it had when intake read it", ()) for f, *_ in wanted]
+    done = run_intake(deal_dir, period, tape_file)
+    frame, headers = done.frame, done.tape.headers
+    method, as_of = done.deal.intake.delinquency_method, as_of_date(period)
+    out = []
+    for name, group, rule, item in wanted:
+        rows = frame.filter(pl.col("group") == group) if group else frame
+        if rule is not None and rule.needs is not None and rule.needs not in headers:
+            continue  # the tape has no column for it: the period file's default, not the servicer's figure
+        if rule is not None:
+            picked = rows.filter(SELECTIONS[rule.selection][0]).sort("loan_id")
+            counted = picked.height
+            if rule.op == "sum":  # the loans that add something
+                picked = picked.filter(pl.col(rule.column) != 0)
+            column = rule.column or "loan_id"
+            source = headers.get(column, column)
+            who = _described(rule.selection, method, as_of)
+            if rule.op == "count":
+                text = f"the number of {who}"
+            elif rule.op == "sum":
+                text = f"the sum of {source} over {who}"
+            else:
+                places = "4 places" if column == "note_rate" else "a whole month"
+                text = (f"{source} weighted by {headers['beginning_balance']} over {who}, rounded half-up to "
+                        f"{places}")
+            value = (lambda r: _amount(r[column])) if rule.op == "sum" else (
+                (lambda r: f"{Decimal(r['note_rate']).scaleb(-9).normalize():f} on {_amount(r['beginning_balance'])}")
+                if column == "note_rate" else (lambda r: f"{r[column]} on {_amount(r['beginning_balance'])}")
+                if rule.op == "weighted" else (lambda r: ""))
+        else:
+            part, key, index = item
+            selection, items = LISTS[key]
+            picked = rows.filter(SELECTIONS[selection][0]).sort("loan_id")[index:index + 1]
+            column = dict(items)[part]
+            counted = picked.height
+            text = f"{headers.get(column, column)} of item {index} of {_described(selection, method, as_of)}"
+            value = (lambda r: r["loan_id"]) if column == "loan_id" else (lambda r: _amount(r[column]))
+        loans = tuple((r["loan_id"], r["row"], value(r)) for r in picked.iter_rows(named=True))
+        some = f", {len(loans):,} with an amount" if len(loans) != counted else ""
+        out.append(Traced(name, header["tape"], f"{text}: {counted:,} loan{'s' if counted != 1 else ''}{some}",
+                          loans))
+    return out

@@ -322,3 +322,23 @@ def test_the_remittance_report_ties_to_the_cent(deal: Path):
         "the same)",
         "tapes/2024-03.remittance.yaml:10: totals.interest: the servicer reports 3,112.51 but the tape adds up to "
         "3,112.50 (expected the same to the cent)"]
+
+
+def test_explain_names_the_tape_the_rule_and_the_loans(deal: Path):
+    assert intake(deal).returncode == 0
+    run = lambda *a: subprocess.run([sys.executable, "-m", "generator", "explain", str(deal), "-p", "2024-03",  # noqa: E731
+                                     "performance.sixty_plus_balance", *a], capture_output=True, text=True, timeout=120)
+    brief, full = run(), run("--loans")
+    assert brief.returncode == 0 and full.returncode == 0, brief.stderr + full.stderr
+    assert "From the servicer's tape (tapes/2024-03.csv)\n  delinquency.days_60_89.stated_balance\n" \
+           "      the sum of END_SCHED_BAL over the loans 60-89 days delinquent by the MBA method (status current or " \
+           "delinquent, 2 payments missed at 2024-02-29): 1 loan\n" in brief.stdout
+    assert "(--loans lists them)" in brief.stdout and "100004  row 5" not in brief.stdout
+    assert "): 1 loan\n      100004  row 5  119,880.00\n" in full.stdout
+    assert "over the loans in bankruptcy 60 or more days delinquent by the MBA method (2 payments or more missed " \
+           "at 2024-02-29): 1 loan\n      100005  row 6  59,940.00\n" in full.stdout
+    # a tape changed since intake read it is not traced to loans
+    (deal / T).write_text((deal / T).read_text() + "\n")
+    changed = run("--loans")
+    assert changed.returncode == 0
+    assert "not traced: the tape's SHA-256 is now" in changed.stdout and "100004  row 5" not in changed.stdout
