@@ -357,14 +357,18 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
 
 @main.command()
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"),
-              show_default=True, help="Directory for deal.schema.json, period.schema.json and "
-                                      "grouped-period.schema.json.")
+              show_default=True, help="Directory for deal.schema.json, period.schema.json, "
+                                      "grouped-period.schema.json, servicer.schema.json and "
+                                      "remittance.schema.json.")
 def schema(out: Path) -> None:
     """Write JSON Schemas of the deal and period files (for editors' YAML validation); a deal with
-    loan groups has its periods checked by grouped-period.schema.json."""
+    loan groups has its periods checked by grouped-period.schema.json; servicer.schema.json and
+    remittance.schema.json describe a servicer's mapping and remittance report (remit intake)."""
+    from .intake import Mapping, Remittance
     from .model import Deal, GroupedPeriod, Period
 
-    for name, model in (("deal", Deal), ("period", Period), ("grouped-period", GroupedPeriod)):
+    for name, model in (("deal", Deal), ("period", Period), ("grouped-period", GroupedPeriod),
+                        ("servicer", Mapping), ("remittance", Remittance)):
         doc = model.model_json_schema(by_alias=True)
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         doc["title"] = f"remit {name} file"
