@@ -182,7 +182,12 @@ class TapeError(InputError):
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}:{self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        column = self.field if _PLAIN_HEADER.fullmatch(self.field) else shown(self.field)
+        return f"{where}:{column}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+#: A column header printed as it is; any other (a control character, a colon, very long) is quoted.
+_PLAIN_HEADER = re.compile(r"[A-Za-z0-9_ .()#%/&+-]{1,60}")
 
 
 class _Problems:
@@ -267,9 +272,17 @@ def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
     return out
 
 
-def _number_pattern(fmt: TapeFormat, places: int) -> str:
+#: The most digits before the decimal point: an amount up to the model's largest (15 digits),
+#: a rate up to 100 (percent); more is refused before it could overflow a 64-bit integer.
+WHOLE_DIGITS = {2: 15, 7: 3, 9: 3}
+
+
+def _number_pattern(fmt: TapeFormat, places: int, digits: int | None = None) -> str:
     t, d = re.escape(fmt.thousands), re.escape(fmt.decimal)
-    whole = rf"(?:[0-9]{{1,3}}(?:{t}[0-9]{{3}})+|[0-9]+)" if fmt.thousands else r"[0-9]+"
+    n = digits or WHOLE_DIGITS[places]
+    groups = (n - 1) // 3
+    whole = (rf"(?:[0-9]{{1,3}}(?:{t}[0-9]{{3}}){{1,{groups}}}|[0-9]{{1,{n}}})" if fmt.thousands and groups
+             else rf"[0-9]{{1,{n}}}")
     return rf"^{whole}(?:{d}[0-9]{{1,{places}}})?$"
 
 
@@ -284,11 +297,13 @@ def _scaled(col: pl.Expr, fmt: TapeFormat, places: int) -> pl.Expr:
 def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -> str:
     if text is None or text == "":
         return f"is empty (expected {what})"
-    probe = text.replace(fmt.thousands, "") if fmt.thousands else text
-    if probe.startswith("-") and re.fullmatch(_number_pattern(fmt, 99), probe[1:]):
+    loose = _number_pattern(fmt, 99, 99)
+    if text.startswith("-") and re.fullmatch(loose, text[1:]):
         return f"{shown(text)} is negative (expected {what}, 0 or more)"
-    if re.fullmatch(_number_pattern(fmt, 99), text):
+    if re.fullmatch(_number_pattern(fmt, 99, WHOLE_DIGITS[places]), text):
         return f"{shown(text)} has more than {places} decimal places (expected {what})"
+    if re.fullmatch(loose, text):
+        return f"{shown(text)} is too large (expected {what}, at most {WHOLE_DIGITS[places]} digits before the point)"
     sep = f"{fmt.decimal!r} for decimals" + (f", {fmt.thousands!r} between thousands" if fmt.thousands else "")
     return f"{shown(text)} is not a number (expected {what}, written with {sep})"
 

@@ -67,8 +67,11 @@ def previous_rows():
 
 @pytest.fixture
 def deal(tmp_path: Path) -> Path:
+    return make_deal(tmp_path / "deal")
+
+
+def make_deal(target: Path) -> Path:
     """The home-equity deal with its first period on file and a hand-made intake setup."""
-    target = tmp_path / "deal"
     target.mkdir()
     shutil.copy(SYNTHETIC / "deal.yaml", target / "deal.yaml")
     shutil.copy(SYNTHETIC / "servicer.yaml", target / "servicer.yaml")
@@ -182,6 +185,9 @@ BAD_CELLS = [
      f"{T}:2:SCHED_PRIN: '100.005' has more than 2 decimal places (expected an amount in dollars and cents)"),
     ("a negative amount", "100.00,500.00,0.00", "-100.00,500.00,0.00",
      f"{T}:2:SCHED_PRIN: '-100.00' is negative (expected an amount in dollars and cents, 0 or more)"),
+    ("an amount too large", "100.00,500.00,0.00", "1000000000000000.00,500.00,0.00",
+     f"{T}:2:SCHED_PRIN: '1000000000000000.00' is too large (expected an amount in dollars and cents, at most 15 "
+     "digits before the point)"),
     ("a status code the mapping lacks", ",C,0.00,N", ",X,0.00,N",
      f"{T}:2:STATUS: 'X' is not a status code of the mapping (expected one of: C, 3, 6, 9, F, R, B, P, L, U)"),
     ("a date that is not one", "356,03/01/2024,C", "356,2024-03-01,C",
