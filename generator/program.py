@@ -576,6 +576,13 @@ class Compiler:
                      "paid to payees outside the classes by pay: amount actions", ("deal", ("waterfall",)))
         for i, action in enumerate(self.deal.waterfall):
             self.actions.append(self._prepare(action, ("waterfall", i), i))
+        named = {x for action in _all_actions(self.deal.waterfall)
+                 for x in (getattr(action, "from_", None), getattr(action, "to", None))}
+        for i, a in enumerate(self.deal.accounts):
+            if a.draw and a.name not in named:  # drawn on demand, and nothing demands it
+                self.report(("deal", ("accounts", i)), f"the {a.name} account is drawn on demand but no action of "
+                                                       f"the waterfall pays from it (expected an action with from: "
+                                                       f"{a.name}, or no such account)")
 
     def _prepare(self, action: Any, path: tuple, top: int) -> Prepared:
         figures: dict[str, str] = {}
@@ -755,7 +762,12 @@ class Compiler:
                 return (0, "")
             if d.kind == "tally":
                 writers = self.writers.get(name)
-                self.phase[name] = (max(writers) + 1, name) if writers else (0, "")
+                if not writers and name.startswith("accounts.") and name.endswith(".balance"):
+                    # an account no action touches keeps what was deposited: final after the last action,
+                    # once its deposit is computed
+                    self.phase[name] = (n, name)
+                else:
+                    self.phase[name] = (max(writers) + 1, name) if writers else (0, "")
                 return self.phase[name]
             if state.get(name) == 1:
                 cycle = path[path.index(name):] + [name]
