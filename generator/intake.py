@@ -288,10 +288,10 @@ def _number_pattern(fmt: TapeFormat, places: int, digits: int | None = None) -> 
 
 def _scaled(col: pl.Expr, fmt: TapeFormat, places: int) -> pl.Expr:
     """A checked number's text as a whole number of 10**-places units (Int64)."""
-    plain = col.str.replace_all(re.escape(fmt.thousands), "", literal=False) if fmt.thousands else col
-    whole = plain.str.extract(r"^([0-9]+)", 1).cast(pl.Int64)
-    frac = plain.str.extract(rf"{re.escape(fmt.decimal)}([0-9]+)$", 1).fill_null("").str.pad_end(places, "0")
-    return whole * (10**places) + frac.cast(pl.Int64)
+    plain = col.str.replace_all(fmt.thousands, "", literal=True) if fmt.thousands else col
+    parts = plain.str.split_exact(fmt.decimal, 1)
+    frac = parts.struct.field("field_1").fill_null("").str.pad_end(places, "0")
+    return parts.struct.field("field_0").cast(pl.Int64) * (10**places) + frac.cast(pl.Int64)
 
 
 def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -> str:
@@ -360,7 +360,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             pattern = _number_pattern(fmt, 2)
             checks.append((f, ~col.str.contains(pattern).fill_null(False),
                            lambda r, f=f: _number_problem(r[f], fmt, 2, "an amount in dollars and cents")))
-            parsed.append(pl.when(col.str.contains(pattern)).then(_scaled(col, fmt, 2)).alias(f))
+            parsed.append(_scaled(col, fmt, 2).alias(f))
         elif kind == "rate":
             places = 7 if fmt.rate == "percent" else 9
             pattern = _number_pattern(fmt, places)
@@ -368,11 +368,11 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             checks.append((f, ~col.str.contains(pattern).fill_null(False),
                            lambda r, f=f, places=places, what=what: _number_problem(r[f], fmt, places, what)))
             # percent to 7 places and a fraction to 9 are both billionths of the rate
-            parsed.append(pl.when(col.str.contains(pattern)).then(_scaled(col, fmt, places)).alias(f))
+            parsed.append(_scaled(col, fmt, places).alias(f))
         elif kind == "count":
             checks.append((f, ~col.str.contains(r"^[0-9]{1,9}$").fill_null(False),
                            lambda r, f=f: f"{shown(r[f])} is not a whole number of months (expected digits only)"))
-            parsed.append(pl.when(col.str.contains(r"^[0-9]{1,9}$")).then(col.cast(pl.Int64, strict=False)).alias(f))
+            parsed.append(col.cast(pl.Int64).alias(f))
         elif kind == "date":
             day = col.str.strptime(pl.Date, fmt.date, strict=False)
             checks.append((f, day.is_null(), lambda r, f=f: f"{shown(r[f])} is not a date written {fmt.date} "
@@ -406,7 +406,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     if problems.errors:
         raise InputErrors(problems.errors)
 
-    values = frame.select(parsed)
+    values = frame.select(parsed)  # every cell is checked: each parses
     zero = pl.lit(0, dtype=pl.Int64)
     values = values.with_columns([zero.alias(f) for f in MONEY_FIELDS if f not in values.columns])
     if "actual_balance" not in headers:
@@ -991,7 +991,7 @@ def _opening_lines(intake: Intake) -> list[str]:
     pool = _pool(intake.figures) if deal.groups else intake.figures[""]
     lines = ["# The first distribution: the opening state is the cut-off pool of the tape and the deal's classes.",
              "opening:",
-             f"  previous_distribution_date: {deal.schedule.closing_date.isoformat()}",
+             f"  previous_distribution_date: {(deal.intake.dated_date or deal.schedule.closing_date).isoformat()}",
              f"  pool_balance: {_money(pool['beginning_balance'])}",
              f"  loan_count: {pool['loans']}"]
     if deal.groups:

@@ -600,6 +600,9 @@ class Intake(Strict):
     fixings: RelativePath | None = Field(None, description="The index fixing of each distribution month (YYYY-MM: "
                                                            "rate), relative to the deal folder: a deal with an "
                                                            "index needs it.")
+    dated_date: Date | None = Field(None, description="The date interest first accrues, when it is not the closing "
+                                                      "date (the certificates' dated date): the first period's "
+                                                      "opening starts from it.")
     substitutions: Flag = Field(False, description="Whether loans may join the pool after the cut-off date "
                                                    "(qualified substitute loans).")
     max_note_rate: Rate = Field(Decimal("0.25"), description="The highest note rate a loan of the tape may carry "

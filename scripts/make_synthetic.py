@@ -1,23 +1,37 @@
 #!/usr/bin/env python3
 """Write the SYNTHETIC deal inputs/synthetic-home-equity-2024-1: its terms and 60 months
-of servicer reports, from a fixed seed (same seed, same bytes).
+of servicer data, from a fixed seed (same seed, same bytes).
+
+The pool is simulated loan by loan (scripts/loans.py): 2,500 fixed-rate home-equity loans,
+500,000,000.00 at the cut-off.  For each month it writes what the servicer, Example
+Mortgage Servicing LLC, sends: its loan-level tape (tapes/YYYY-MM.csv.gz, in the format
+servicer.yaml describes) and its remittance report (tapes/YYYY-MM.remittance.yaml, its
+totals); then remit intake reads them into the period file (periods/YYYY-MM.yaml), as it
+would a real servicer's.  fixings.yaml holds the index set for each month.
 
 The deal is made up; its story is written to exercise every payment rule:
 
 * months 1-3   excess interest builds overcollateralization from 1% to its 2% target;
 * months 3-5   the index spikes: the Net WAC cap binds, carryover is owed, and paid from
                excess cash flow once the index falls;
-* month 7      the servicer stops advancing: interest is short, mezzanine classes carry
-               unpaid interest forward, repaid from excess the month after;
-* months 9-15  loans go to REO and are liquidated at high severities: losses exhaust OC,
+* month 7      the servicer stops advancing, and in a servicing disruption its remittance
+               carries only 38% of the interest due (the rest left out loan by loan):
+               interest is short, mezzanine classes carry unpaid interest forward, repaid
+               from excess the month after;
+* months 9-14  loans of a loss wave, delinquent from months 5-10, go to REO in months 8-13
+               and are liquidated the month after at high severities: losses exhaust OC,
                write down M-4 and part of M-3; excess later rebuilds OC and repays them;
-* a refinancing wave pays class A off in the middle of a period; that is the stepdown date
-               (earlier than the 37th distribution because A is gone);
+* a refinancing wave (a 50% CPR in months 7-36) pays class A off in the middle of a
+               period; that is the stepdown date (earlier than the 37th distribution
+               because A is gone);
 * month 37     cumulative losses exceed the loss schedule: a trigger event, which ends
                when the schedule steps up at month 49; then principal goes by class
                targets and OC is released down to its stepped-down target;
 * the pool falls under 10% of the cut-off balance: the clean-up call becomes exercisable
                and the margins step up.
+
+Twenty 40-year loans never prepay or default, so that a longer copy (--months 360, for
+benchmarks) never runs out of loans.
 
 Run from the repository root:  python3 scripts/make_synthetic.py
 (``--months N --out DIR`` writes a longer copy elsewhere, for benchmarks.)
@@ -25,15 +39,28 @@ Run from the repository root:  python3 scripts/make_synthetic.py
 
 from __future__ import annotations
 
+import csv
+import io
 import random
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+import shutil
+import sys
+from decimal import Decimal
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loans as L  # noqa: E402
+from story import month  # noqa: E402
+
 SEED = 20240125
+INDEX_SEED = SEED + 1  # the index noise: a stream of its own
 DEAL = Path(__file__).resolve().parent.parent / "inputs" / "synthetic-home-equity-2024-1"
 MONTHS = 60
 FIRST = (2024, 2)
-CENT = Decimal("0.01")
+SERVICER = "Example Mortgage Servicing LLC"
+CUTOFF_BALANCE = Decimal("500000000.00")
+LOANS = 2500
+WAC = Decimal("0.1050")  # the cut-off pool's weighted-average note rate
+PROTECTED = 20
 
 DEAL_YAML = """\
 # SYNTHETIC DEAL: not a real trust.  Written by scripts/make_synthetic.py (seed SEED);
@@ -171,18 +198,13 @@ waterfall:
   - {pay: residual, from: excess, class: CE}
   - {pay: prepayment_charges, from: prepayment_charges, class: P}
   - {allocate: losses, classes: [M-4, M-3, M-2, M-1]}
+
+# How remit intake reads the servicer's tape (docs/intake.md).
+intake:
+  mapping: servicer.yaml
+  delinquency_method: MBA
+  fixings: fixings.yaml
 """
-
-
-def cents(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def smm(cpr: Decimal) -> Decimal:
-    """Single monthly mortality from an annual conditional prepayment rate."""
-    with localcontext() as ctx:
-        ctx.prec = 28
-        return 1 - (1 - cpr) ** (Decimal(1) / 12)
 
 
 def cpr_for(t: int) -> Decimal:
@@ -204,130 +226,122 @@ def index_for(t: int, rng: random.Random) -> Decimal:
 
 
 def key(t: int) -> str:
-    index = FIRST[0] * 12 + FIRST[1] - 1 + (t - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return month(FIRST, t)
 
 
-def money(x: Decimal) -> str:
-    return f"{x:.2f}"
+STRESS = range(7, 15)      # months of heavier delinquency ...
+STRESS_FACTOR = Decimal("1.5")  # ... by this factor
+ADVANCE_STOP = 7           # the month the servicer stops advancing ...
+REMITTED = 38000           # ... and its remittance carries this share (per 100,000) of the interest due
+WAVE = range(8, 14)        # the loss wave: months its loans go to REO (liquidated the month after) ...
+WAVE_BALANCE = Decimal("8200000.00")  # ... about this much of them each month
+RELIEF_LOANS = 15          # loans whose borrowers are called to active duty at some point
+CHARGE_MONTHS = 24         # prepayment charges are collected on payoffs in the first 24 months
+COMPENSATING_CAP = Decimal("0.0004")  # compensating interest: at most 0.04% a year of the pool
+WAVE_PATH = ("missed", "missed", "foreclosure", "reo", "liquidated")  # referred at 60 days, a quick foreclosure
+#: property states, weighted; the loss wave's in quick (non-judicial) foreclosure states
+STATES = ["CA"] * 24 + ["FL"] * 12 + ["TX"] * 8 + ["NY"] * 7 + ["IL"] * 6 + ["NJ"] * 5 + ["AZ"] * 5 + \
+    ["GA"] * 4 + ["MA"] * 4 + ["MD"] * 4 + ["VA"] * 4 + ["WA"] * 4 + ["NV"] * 3 + ["CO"] * 3 + ["MI"] * 3 + \
+    ["OH"] * 2 + ["PA"] * 2 + ["CT"] * 2 + ["MN"] * 2
+QUICK = ["TX", "GA", "MI", "AZ", "NV", "VA", "TN", "MO", "AL"]
+BEHAVIOR = L.Behavior(miss=900, roll_1=18000, roll_2=35000, roll_3=40000, cure_3=10000, reinstate=12000, redeem=10000,
+                       refi_tilt=50)
+TERMS = (360,) * 14 + (240,) * 3 + (180,) * 3  # original terms, in months: a mix of 30, 20 and 15 years
+COLUMNS = ["LOAN_NO", "BEG_SCHED_BAL", "SCHED_PRIN", "CURTAIL", "PIF_AMT", "LIQ_BAL", "LIQ_PROCEEDS", "END_SCHED_BAL",
+           "ACTUAL_UPB", "INT_REMIT", "PI_ADVANCE", "PPP_COLLECTED", "PPIS", "COMP_INT", "SCRA_SHORTFALL", "NOTE_RATE",
+           "REM_TERM", "NEXT_DUE", "STATUS", "REO_BOOK", "MOD_FLAG", "PROPERTY_STATE"]
+CODES = {L.CURRENT: "C", L.DAYS_30: "3", L.DAYS_60: "6", L.DAYS_90: "9", L.FORECLOSURE: "F", L.REO: "R",
+         L.BANKRUPTCY: "B", L.PAID: "P", L.LIQUIDATED: "L"}
 
 
-def bucket(count: int, stated: Decimal, rng: random.Random) -> str:
-    unpaid = stated + cents(stated * Decimal(rng.randint(5, 30)) / 10000) if count else Decimal(0)
-    return f"{{count: {count}, unpaid_balance: {money(unpaid)}, stated_balance: {money(stated)}}}"
+def share(rng: random.Random) -> int:
+    """A loan's place in the 40,000-450,000 range (millionths): most of them small."""
+    return (rng.randint(0, 10**6) + rng.randint(0, 10**6) * rng.randint(0, 10**6) // 10**6) // 2
+
+
+def cutoff_pool(rng: random.Random) -> list[L.Loan]:
+    balances = L.cutoff_balances(rng, LOANS, CUTOFF_BALANCE, Decimal("40000.00"), Decimal("450000.00"), share)
+    ids, n = [], 100000
+    for _ in range(LOANS):
+        n += rng.randint(1, 4)
+        ids.append(f"{n:06d}")
+    rates = [L.EIGHTH * (60 + rng.randint(0, 16) + rng.randint(0, 16) + rng.randint(0, 16))  # 7.50% to 13.50%
+             for _ in range(LOANS)]
+    rates = L.aim_rates(rng, balances, rates, WAC)
+    pool = []
+    for loan_id, balance, rate in zip(ids, balances, rates):
+        term = rng.choice(TERMS)
+        age = rng.randint(1, 4)
+        pool.append(L.Loan(loan_id, "pool", balance, rate, term - age + 1, L.cents(balance * (1 + Decimal(age) / 400)),
+                           rng.choice(STATES), modified=rng.randrange(1000) < 15,
+                           charge=rng.randrange(100) < 70))
+    order = list(range(LOANS))
+    rng.shuffle(order)
+    for i in order[:PROTECTED]:  # 40-year loans that never prepay or default
+        x = pool[i]
+        x.protected, x.term = True, 480 - rng.randint(2, 10)
+        x.payment = L.level_payment(x.balance, x.rate, x.term)
+    rest = [pool[i] for i in order[PROTECTED:]]
+    wave = random.Random(SEED + 2)  # its own stream: the wave's size does not reshuffle the rest
+    candidates = [x for x in rest if Decimal("150000") <= x.balance <= Decimal("350000")]
+    for m in WAVE:  # the loss wave: the first installment missed three months before REO
+        cohort = Decimal(0)
+        while cohort < WAVE_BALANCE:
+            x = candidates.pop(wave.randrange(len(candidates)))
+            x.path, x.path_start, x.state_code = WAVE_PATH, m - 3, wave.choice(QUICK)
+            cohort += x.balance
+    for x in wave.sample([x for x in rest if x.path is None], RELIEF_LOANS):  # active-duty borrowers: their
+        start = wave.randint(1, 36)                                             # rate is held at 6%
+        x.relief = range(start, start + wave.randint(6, 24))
+    return pool
+
+
+def recovery(rng: random.Random, x: L.Loan) -> Decimal:
+    """Net proceeds of an REO sale: part of its book value, after costs and advances."""
+    return x.reo_book / x.balance * Decimal(rng.randint(45, 68)) / 100
+
+
+def month_inputs(t: int) -> L.Month:
+    return L.Month(t, cpr_for(t), stress=STRESS_FACTOR if t in STRESS else Decimal(1),
+                   advancing=t != ADVANCE_STOP, remitted=REMITTED if t == ADVANCE_STOP else L.PER,
+                   charges=t <= CHARGE_MONTHS, ppis=True, comp_cap=COMPENSATING_CAP)
+
+
+def amount(x: Decimal) -> str:
+    return f"{x:,.2f}"
+
+
+def tape(rows: list[L.Row]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow([r.id, amount(r.beginning), amount(r.scheduled), amount(r.curtailment), amount(r.payoff),
+                    amount(r.liquidated), amount(r.proceeds), amount(r.ending), amount(r.actual), amount(r.interest),
+                    amount(r.advance), amount(r.charge), amount(r.ppis), amount(r.compensating), amount(r.relief),
+                    f"{r.rate * 100:.3f}", r.remaining_term, r.next_due.strftime("%m/%d/%Y"), CODES[r.status],
+                    amount(r.reo_book), "Y" if r.modified else "N", r.state_code])
+    return out.getvalue()
 
 
 def write(deal_dir: Path = DEAL, months: int = MONTHS) -> None:
-    rng = random.Random(SEED)
-    (deal_dir / "periods").mkdir(parents=True, exist_ok=True)
+    deal_dir = Path(deal_dir)
+    for sub in ("periods", "tapes"):
+        (deal_dir / sub).mkdir(parents=True, exist_ok=True)
     (deal_dir / "deal.yaml").write_text(DEAL_YAML.replace("SEED", str(SEED)))
-    pool = Decimal("500000000.00")
-    count = 2500
-    wac = Decimal("0.1050")
-    index = index_for(1, rng)
-    reo_next: list[tuple[str, Decimal]] = []  # loans in REO, liquidated next month
-    loan_no = 100000
+    index_rng = random.Random(INDEX_SEED)
+    fixings = {key(t): index_for(t, index_rng) for t in range(1, months + 2)}
+    L.write_fixings(deal_dir / "fixings.yaml", fixings)
+    group = L.Group("pool", cutoff_pool(random.Random(SEED + 1)), BEHAVIOR, random.Random(SEED + 3), FIRST, recovery)
+    if deal_dir.resolve() != DEAL.resolve():
+        shutil.copy(DEAL / "servicer.yaml", deal_dir / "servicer.yaml")
     for t in range(1, months + 1):
-        next_index = index_for(t + 1, rng)
-        avg = pool / count
-        sched = cents(pool * Decimal("0.0012"))
-        liquidations = [(loan, bal, cents(bal * Decimal(rng.randint(25, 45)) / 100)) for loan, bal in reo_next]
-        liq_balance = sum((b for _, b, _ in liquidations), Decimal(0))
-        performing = pool - sched - liq_balance
-        prepaid = cents(performing * smm(cpr_for(t)))
-        curtail = cents(prepaid * Decimal("0.012"))
-        payoff = prepaid - curtail
-        payoff_count = min(max(1, int(payoff / avg)), count - len(liquidations) - 1)  # one loan stays
-        # loans going to REO this month (liquidated next month): the loss wave of months 9-14
-        new_reo: list[tuple[str, Decimal, Decimal]] = []
-        if 8 <= t <= 13:
-            for _ in range(rng.randint(31, 35)):
-                loan_no += rng.randint(1, 40)
-                stated = Decimal(rng.randint(18000000, 32000000)) / 100
-                new_reo.append((f"{loan_no}", stated + cents(stated * Decimal("0.004")), stated))
-        reo_next = [(loan, stated) for loan, _, stated in new_reo]
-        reo_stated = sum((s for _, _, s in new_reo), Decimal(0))
-        interest = cents(pool * wac / 12)
-        if t == 7:
-            interest = cents(interest * Decimal("0.36"))  # advances stopped for a month
-        ppis = cents(prepaid * wac / 12 * Decimal(rng.randint(10, 40)) / 100)
-        covered = min(ppis, cents(pool * Decimal("0.005") / 12))
-        covered = cents(covered * Decimal(rng.randint(60, 100)) / 100)
-        ppis = min(ppis, interest + covered)
-        interest -= ppis - covered
-        relief = cents(Decimal(rng.randint(0, 90000)) / 100)
-        relief = min(relief, max(Decimal(0), interest))
-        interest -= relief
-        charges = cents(payoff * Decimal("0.018")) if t <= 24 else Decimal("0.00")
-        end_pool = pool - sched - curtail - payoff - liq_balance
-        # delinquencies: low, higher in the loss wave
-        stress = Decimal(3) if 7 <= t <= 14 else Decimal(1)
-        pct = lambda lo, hi: Decimal(rng.randint(lo, hi)) / 10000 * stress  # noqa: E731
-        b30 = cents(end_pool * pct(150, 250))
-        b60 = cents(end_pool * pct(50, 90))
-        b90 = cents(end_pool * pct(30, 60))
-        fcl = cents(end_pool * pct(80, 140))
-        bk = cents(end_pool * pct(20, 40))
-        bk60 = cents(bk * Decimal(rng.randint(30, 60)) / 100)
-        n = lambda b: max(1, int(b / avg)) if b else 0  # noqa: E731
-        advances = cents((b30 + b60 + b90 + fcl) * wac / 12)
-        remaining = max(0, 358 - t)
-        lines = [f"# SYNTHETIC servicer report, month {t} of the synthetic deal (scripts/make_synthetic.py).",
-                 f"period: {key(t)}"]
-        if t == 1:
-            lines += ["# The first period on file starts at closing: the opening state is the cut-off pool.",
-                      "opening:",
-                      "  previous_distribution_date: 2024-01-30  # closing date: interest accrues from it",
-                      f"  pool_balance: {money(pool)}",
-                      f"  loan_count: {count}",
-                      "  class_balances: {A: 390000000.00, M-1: 40000000.00, M-2: 40000000.00, M-3: 15000000.00,"
-                      " M-4: 9999900.00, P: 100.00, R: 0}"]
-        lines += [
-            "index:",
-            f"  current: {index}",
-            f"  next: {next_index}",
-            "collections:",
-            f"  interest: {money(interest)}",
-            f"  scheduled_principal: {money(sched)}",
-            f"  curtailments: {money(curtail)}",
-            f"  payoffs: {{count: {payoff_count}, amount: {money(payoff)}}}",
-        ]
-        if liquidations:
-            lines.append("  liquidations:")
-            lines += [f"    - {{loan: \"{l}\", balance: {money(b)}, proceeds: {money(p)}}}" for l, b, p in liquidations]
-        else:
-            lines.append("  liquidations: []")
-        lines += [
-            f"  prepayment_charges: {money(charges)}",
-            f"advances: {money(advances)}",
-            f"wac: {wac}",
-            f"remaining_term: {remaining}",
-            "delinquency:",
-            f"  days_30_59: {bucket(n(b30), b30, rng)}",
-            f"  days_60_89: {bucket(n(b60), b60, rng)}",
-            f"  days_90_plus: {bucket(n(b90), b90, rng)}",
-            f"  foreclosure: {bucket(n(fcl), fcl, rng)}",
-            f"  bankruptcy: {bucket(n(bk), bk, rng)}",
-            f"  bankruptcy_60_plus: {bucket(n(bk60), bk60, rng)}",
-            "reo:",
-            f"  stated_balance: {money(reo_stated)}",
-            f"  book_value: {money(cents(reo_stated * Decimal('0.62')))}",
-        ]
-        if new_reo:
-            lines.append("  new:")
-            lines += [f"    - {{loan: \"{l}\", unpaid_balance: {money(u)}, stated_balance: {money(s)}}}"
-                      for l, u, s in new_reo]
-        lines += [
-            "shortfalls:",
-            f"  prepayment_interest: {money(ppis)}",
-            f"  covered_by_servicer: {money(covered)}",
-            f"  relief_act: {money(relief)}",
-        ]
-        (deal_dir / "periods" / f"{key(t)}.yaml").write_text("\n".join(lines) + "\n")
-        pool = end_pool
-        count -= payoff_count + len(liquidations)
-        wac = wac - Decimal("0.0002") if t % 6 == 0 else wac
-        index = next_index
+        rows = group.month(month_inputs(t))
+        L.write_gzip(deal_dir / "tapes" / f"{key(t)}.csv.gz", tape(rows), "utf-8")
+        report = [f"# {SERVICER}: remittance report for the {key(t)} distribution.", f"period: {key(t)}", "totals:"]
+        report += L.remittance_lines(L.totals(rows), "  ", charges=True)
+        (deal_dir / "tapes" / f"{key(t)}.remittance.yaml").write_text("\n".join(report) + "\n")
+        L.intake(deal_dir, key(t))
 
 
 def main() -> None:

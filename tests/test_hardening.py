@@ -251,7 +251,7 @@ def test_two_renders_racing_into_one_directory_publish_one_whole_statement(tmp_p
     a, b = tmp_path / "a" / deal_id, tmp_path / "b" / deal_id
     shutil.copytree(SYNTHETIC, a)
     shutil.copytree(SYNTHETIC, b)
-    edit(b / "periods" / "2029-01.yaml", "curtailments: 10904.57", "curtailments: 11004.57")
+    edit(b / "periods" / "2029-01.yaml", "curtailments: 0.00", "curtailments: 100.00")  # the month had none
     last = f"{deal_id}_2029-01-25"
     for trial in range(3):
         out = tmp_path / f"out-{trial}"
@@ -265,7 +265,7 @@ def test_two_renders_racing_into_one_directory_publish_one_whole_statement(tmp_p
         assert f"{out / last}.txt, {out / last}.json: already published with different content" in loser
         assert len(files_in(out)) == 120
         # the last statement's text and figures record are both the winner's
-        curtailments = "10904.57" if winner == a else "11004.57"
+        curtailments = "0.00" if winner == a else "100.00"
         record = json.loads((out / f"{last}.json").read_text())
         assert record["pool"]["curtailments"] == curtailments
         clean = tmp_path / f"clean-{trial}"

@@ -156,6 +156,7 @@ def test_a_later_opening_state_must_agree(tmp_path: Path, story):
          "  class_balances: {}\nindex:\n")
     with pytest.raises(InputErrors) as info:
         run(deal, "2024-03")
+    line = (deal / "periods" / "2024-03.yaml").read_text().splitlines().index(f"  pool_balance: {pool + D('1.00')}") + 1
     assert [str(e) for e in info.value.errors] == [
-        f"{deal / 'periods' / '2024-03.yaml'}:5: opening.pool_balance: does not agree with the previous period's "
+        f"{deal / 'periods' / '2024-03.yaml'}:{line}: opening.pool_balance: does not agree with the previous period's "
         f"closing state: given {pool + 1:,.2f}, computed {pool:,.2f} (1.00 apart)"]
