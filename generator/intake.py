@@ -1001,6 +1001,9 @@ def _opening_lines(intake: Intake) -> list[str]:
                      + "}")
     balances = [(c.name, c.original_balance) for c in deal.classes if c.kind not in ("excess", "interest_only")]
     lines.append("  class_balances: {" + ", ".join(f"{n}: {_money(b)}" for n, b in balances) + "}")
+    if deal.intake.opening_accounts:
+        lines.append("  accounts: {" + ", ".join(f"{n}: {_money(v)}" for n, v in deal.intake.opening_accounts.items())
+                     + "}")
     return lines
 
 

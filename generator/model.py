@@ -603,6 +603,9 @@ class Intake(Strict):
     dated_date: Date | None = Field(None, description="The date interest first accrues, when it is not the closing "
                                                       "date (the certificates' dated date): the first period's "
                                                       "opening starts from it.")
+    opening_accounts: dict[AccountName, Money] = Field({}, description="What each carried account (a reserve) "
+                                                                      "held at closing: the first period's "
+                                                                      "opening.")
     substitutions: Flag = Field(False, description="Whether loans may join the pool after the cut-off date "
                                                    "(qualified substitute loans).")
     max_note_rate: Rate = Field(Decimal("0.25"), description="The highest note rate a loan of the tape may carry "
