@@ -140,6 +140,7 @@ def test_the_tape_becomes_the_period_file(deal: Path):
     assert "period: " + body == EXPECTED_BODY
     assert "# tape: tapes/2024-03.csv\n" in header
     assert "# loans: 8\n" in header
+    assert "# modified loans (ending balance): 1 (119,880.00)\n" in header  # 100004
     assert "against the previous tape tapes/2024-02.csv" in header
     import hashlib
     assert f"# sha256: {hashlib.sha256((deal / 'tapes' / '2024-03.csv').read_bytes()).hexdigest()}\n" in header
