@@ -349,3 +349,19 @@ def test_explain_names_the_tape_the_rule_and_the_loans(deal: Path):
     changed = run("--loans")
     assert changed.returncode == 0
     assert "not traced: the tape's SHA-256 is now" in changed.stdout and "100004  row 5" not in changed.stdout
+
+
+def test_explain_json_carries_the_tape_and_with_loans_the_loans(deal: Path):
+    import json
+
+    assert intake(deal).returncode == 0
+    run = lambda *a: subprocess.run([sys.executable, "-m", "generator", "explain", str(deal), "-p", "2024-03",  # noqa: E731
+                                     "delinquency.days_60_89.stated_balance", "-f", "json", *a],
+                                    capture_output=True, text=True, timeout=120)
+    brief, full = json.loads(run().stdout), json.loads(run("--loans").stdout)
+    assert brief["tape"] == [{"field": "delinquency.days_60_89.stated_balance", "tape": "tapes/2024-03.csv",
+                              "rule": "the sum of END_SCHED_BAL over the loans 60-89 days delinquent by the MBA "
+                                      "method (status current or delinquent, 2 payments missed at 2024-02-29): "
+                                      "1 loan"}]
+    assert full["tape"][0]["loans"] == [{"loan": "100004", "row": 5, "value": "119,880.00"}]
+    assert full["result"]["value"] == "119880.00"

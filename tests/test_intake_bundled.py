@@ -77,3 +77,48 @@ def test_the_generators_write_the_same_tapes_again(name, tmp_path):
         assert (out / "tapes" / key).read_bytes() == (INPUTS / name / "tapes" / key).read_bytes(), key
     for key in sorted(p.name for p in (out / "periods").iterdir()):
         assert (out / "periods" / key).read_bytes() == (INPUTS / name / "periods" / key).read_bytes(), key
+
+
+def two_group_month(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A copy of the two-group deal up to 2025-04, its 2025-04 tape unzipped for editing."""
+    import gzip
+
+    deal = tmp_path / "synthetic-two-group-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    for p in (deal / "periods").glob("*.yaml"):
+        if p.stem >= "2025-04":
+            p.unlink()
+    tape = deal / "tapes" / "2025-04.csv"
+    tape.write_bytes(gzip.decompress((deal / "tapes" / "2025-04.csv.gz").read_bytes()))
+    return deal, tape, tape.read_text(encoding="utf-8-sig").splitlines()
+
+
+def refused(deal: Path, tape: Path) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "generator", "intake", str(deal), "--period", "2025-04", str(tape)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert not (deal / "periods" / "2025-04.yaml").exists()
+    return [line.replace(f"{deal}/", "") for line in done.stderr.splitlines()[:-1]]
+
+
+def test_the_second_mappings_conventions_in_its_messages(tmp_path):
+    deal, tape, lines = two_group_month(tmp_path)
+    assert lines[1].startswith("G1700003;I;31.03.2025;197279,42;179,71;")
+    lines[1] = lines[1].replace(";I;31.03.2025;197279,42;179,71;", ";III;31.03.2025;197279,42;179.71;")
+    tape.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert refused(deal, tape) == [  # in the order of the mapping's columns
+        "tapes/2025-04.csv:2:Pool: 'III' is not a group code of the mapping (expected one of: I, II)",
+        "tapes/2025-04.csv:2:ScheduledPrincipal: '179.71' is not a number (expected an amount in dollars and cents, "
+        "written with ',' for decimals)"]
+
+
+def test_the_tape_of_another_month_by_its_as_of_date(tmp_path):
+    deal, tape, lines = two_group_month(tmp_path)
+    tape.write_text("\ufeff" + "\n".join([lines[0]] + [l.replace(";31.03.2025;", ";28.02.2025;") for l in lines[1:]])
+                    + "\n", encoding="utf-8")
+    out = refused(deal, tape)
+    assert out[0] == ("tapes/2025-04.csv:2:AsOfDate: the tape is as of 2025-02-28, not 2025-03-31 (expected the tape "
+                      "of the 2025-04 distribution: is it another month's?)")
+    assert len(out) == 51  # fifty listed, and one line for the rest
+    assert out[-1].startswith("tapes/2025-04.csv: ... and ") and out[-1].endswith(" more rows like the last in "
+                                                                                    "column AsOfDate")
