@@ -225,6 +225,8 @@ class Behavior:
     sell_reo: int = 45000        # REO sold (after a month at least)
     curtail: int = 1000          # a current borrower makes a partial prepayment
     refi_tilt: int = 0           # payoffs lean to the higher note rates: this much (per PER) of a draw per eighth
+    charge_off: int = 0          # a performing loan this many installments behind is charged off (its
+    # collateral repossessed and sold: liquidated) at the start of the month; 0: never (mortgages)
     stressed: tuple[str, ...] = ("miss", "roll_1", "roll_2", "roll_3", "to_bankruptcy_late")
 
 
@@ -297,6 +299,12 @@ class Group:
                     paid_now[x.id] = 0
                 else:  # missed: one more unpaid installment
                     paid_now[x.id] = 0
+        # charged off (an auto loan's vehicle repossessed and sold): liquidated
+        if b.charge_off:
+            for x in loans:
+                if x.id not in fate and x.path is None and not x.protected and x.state == "performing" \
+                        and len(x.arrears) >= b.charge_off:
+                    fate[x.id] = "liquidated"
         # matured loans pay in full
         for x in loans:
             if x.id not in fate and x.id in matured:

@@ -33,7 +33,7 @@ The deal is made up; its story is written to exercise every payment rule:
 Twenty 40-year loans never prepay or default, so that a longer copy (--months 360, for
 benchmarks) never runs out of loans.
 
-Run from the repository root:  python3 scripts/make_synthetic.py
+Run from the repository root:  .venv/bin/python scripts/make_synthetic.py  (remit intake writes the period files)
 (``--months N --out DIR`` writes a longer copy elsewhere, for benchmarks.)
 """
 

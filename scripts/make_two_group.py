@@ -30,7 +30,7 @@ The story:
 * month 20-    the index falls to 2.60%: the trust pays the swap counterparty;
 * A-IO's notional steps down every 12 months, to nothing at the 37th distribution.
 
-Run from the repository root:  python3 scripts/make_two_group.py
+Run from the repository root:  .venv/bin/python scripts/make_two_group.py  (remit intake writes the period files)
 """
 
 from __future__ import annotations

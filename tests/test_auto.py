@@ -128,7 +128,10 @@ def test_the_reserve_pays_the_interest_shortfall(story):
     from_collections = s.pool["interest_remittance"] - fees  # all of it goes to the notes
     assert from_collections < due
     draw = due - from_collections
-    assert s.extra["figures"]["reserve.draw"] == draw == D("809474.37")
+    # 1,292,325.63 of note interest (A-2 405,013.13 on 103,849,520.89, A-3 510,250.00, A-4 209,562.50,
+    # B 85,833.33, C 81,666.67), less 472,129.69 from collections (762,734.10 collected, less servicing
+    # 290,187.74 = 1% / 12 of 348,225,291.28 and the trustee's 416.67)
+    assert s.extra["figures"]["reserve.draw"] == draw == D("820195.94")
     assert all(n.unpaid_interest_after == 0 and n.interest_distribution == n.current_interest for n in notes)
     assert reserve["beginning"] == D("5000000.00") and reserve["target"] == D("5000000.00")
     # the principal the notes did not need went to excess, and from there part way back up
@@ -144,7 +147,8 @@ def test_the_reserve_is_refilled_then_released_above_its_target(story):
     # the target: 1.50% of the pool once that is under 1.00% of the cut-off balance (5,000,000)
     assert reserve["target"] == cents(s.pool["ending_balance"] * D("0.015")) < D("5000000.00")
     assert reserve["beginning"] == before["balance"]
-    assert reserve["received"] == reserve["target"] - reserve["beginning"] == D("63816.17")
+    # 1.50% of 326,106,596.96 is 4,891,598.95; it held 5,000,000.00 - 820,195.94 + 547,724.71 = 4,727,528.77
+    assert reserve["received"] == reserve["target"] - reserve["beginning"] == D("164070.18")
     assert reserve["balance"] == reserve["target"] and reserve["withdrawn"] == 0
     after = story["2026-05"].statement.extra["accounts"]["reserve"]
     released = after["beginning"] - after["target"]
@@ -216,9 +220,9 @@ def test_every_month_renders_as_html_and_a_stressed_month_as_pdf(story, tmp_path
     pdf = tmp_path / "stressed.pdf"
     pdf.write_bytes(formats.pdf(story["2026-03"]))
     text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Reserve account 5,000,000.00 0.00 674,023.43 809,474.37 4,864,549.06 5,000,000.00 1,250,000.00" \
+    assert "Reserve account 5,000,000.00 0.00 547,724.71 820,195.94 4,727,528.77 5,000,000.00 1,250,000.00" \
         in text.replace("Reserve\naccount\n", "Reserve account ")
-    assert "reserve.draw 809,474.37" in text
+    assert "reserve.draw 820,195.94" in text
 
 
 def test_the_layout_shows_last_months_pool_factor_from_the_previous_statement(story):

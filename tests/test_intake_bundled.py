@@ -16,7 +16,8 @@ from generator.cli import main
 
 from .conftest import GOLDEN, INPUTS, ROOT
 
-DEALS = {"synthetic-home-equity-2024-1": "make_synthetic", "synthetic-two-group-2025-1": "make_two_group"}
+DEALS = {"synthetic-home-equity-2024-1": "make_synthetic", "synthetic-two-group-2025-1": "make_two_group",
+         "synthetic-auto-2025-1": "make_auto"}
 
 
 def intake_all(deal: Path, months: list[str]) -> None:
