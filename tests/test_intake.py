@@ -365,3 +365,27 @@ def test_explain_json_carries_the_tape_and_with_loans_the_loans(deal: Path):
                                       "1 loan"}]
     assert full["tape"][0]["loans"] == [{"loan": "100004", "row": 5, "value": "119,880.00"}]
     assert full["result"]["value"] == "119880.00"
+
+
+def test_the_first_distributions_tape_must_start_from_the_cut_off_pool(tmp_path: Path):
+    import gzip
+
+    deal = tmp_path / "synthetic-home-equity-2024-1"
+    shutil.copytree(SYNTHETIC, deal)
+    for p in (deal / "periods").glob("*.yaml"):
+        p.unlink()
+    lines = gzip.decompress((deal / "tapes" / "2024-02.csv.gz").read_bytes()).decode().splitlines()
+    header = lines[0].split(",")
+    cells = next(__import__("csv").reader([lines[1]]))
+    start, end = header.index("BEG_SCHED_BAL"), header.index("END_SCHED_BAL")
+    more = lambda text: f"{__import__('decimal').Decimal(text.replace(',', '')) + 1:,.2f}"  # noqa: E731
+    cells[start], cells[end], cells[header.index("ACTUAL_UPB")] = more(cells[start]), more(cells[end]), more(cells[end])
+    lines[1] = ",".join(f'"{c}"' if "," in c else c for c in cells)
+    (deal / "tapes" / "2024-02.csv").write_text("\n".join(lines) + "\n")
+    done = subprocess.run([sys.executable, "-m", "generator", "intake", str(deal), "--period", "2024-02",
+                           str(deal / "tapes" / "2024-02.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and not (deal / "periods" / "2024-02.yaml").exists()
+    assert done.stderr.splitlines()[0] == (
+        f"{deal}/tapes/2024-02.csv: the pool's loans start the first distribution at 500,000,001.00, not the pool's "
+        "cut-off balance 500,000,000.00 in the deal file (expected the cut-off pool: is it another deal's or another "
+        "month's tape?)")
