@@ -687,9 +687,10 @@ def _load(model, path: Path, name: str):
 
 def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: _Problems) -> None:
     cur, prev = tape.frame, previous.frame
-    joined = cur.select("row", "loan_id", "beginning_balance").join(
+    joined = cur.select("row", "loan_id", "beginning_balance", "group").join(
         prev.select(pl.col("row").alias("prev_row"), "loan_id", pl.col("ending_balance").alias("prev_ending"),
-                    pl.col("status").alias("prev_status")), on="loan_id", how="full", coalesce=True)
+                    pl.col("status").alias("prev_status"), pl.col("group").alias("prev_group")),
+        on="loan_id", how="full", coalesce=True)
     common = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null()).height
     if common == 0:
         problems.add(TapeError(tape.name, 0, "", f"none of its {cur.height:,} loans is on the previous month's tape "
@@ -711,6 +712,10 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
         f"beginning balance {_amount(r['beginning_balance'])} is not the loan's ending balance on the previous "
         f"month's tape, {_amount(r['prev_ending'])} ({previous.name}:{r['prev_row']}) (expected "
         f"{_amount(r['prev_ending'])})"))
+    regrouped = both.filter(pl.col("group") != pl.col("prev_group"))
+    problems.rows(tape, regrouped, "group", lambda r: (
+        f"loan {r['loan_id']} is in group {r['group']}, but in group {r['prev_group']} on the previous month's tape "
+        f"({previous.name}:{r['prev_row']}) (expected a loan to stay in its group)"))
     vanished = joined.filter(pl.col("row").is_null() & (pl.col("prev_ending") > 0)).with_columns(
         pl.col("prev_row").alias("row")).sort("row")
     problems.rows(previous, vanished, "loan_id", lambda r: (
@@ -814,6 +819,11 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     if errors or tape is None:
         raise InputErrors(errors)
 
+    target = period_path(deal_dir, period)
+    if target.exists() and not written_by_intake(target):
+        problems.add(InputError(str(target), 0, "", "was written by hand: intake would replace it (expected no "
+                                                    "period file for the month, or one intake wrote; move it aside "
+                                                    "first)"))
     first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution

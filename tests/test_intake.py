@@ -389,3 +389,16 @@ def test_the_first_distributions_tape_must_start_from_the_cut_off_pool(tmp_path:
         f"{deal}/tapes/2024-02.csv: the pool's loans start the first distribution at 500,000,001.00, not the pool's "
         "cut-off balance 500,000,000.00 in the deal file (expected the cut-off pool: is it another deal's or another "
         "month's tape?)")
+
+
+def test_a_hand_written_period_file_is_never_replaced(deal: Path):
+    (deal / "periods" / "2024-03.yaml").write_text("# written by hand\nperiod: 2024-03\n")
+    done = intake(deal)
+    assert done.returncode == 1
+    assert f"{deal}/periods/2024-03.yaml: was written by hand: intake would replace it (expected no period file for " \
+           "the month, or one intake wrote; move it aside first)" in done.stderr
+    assert (deal / "periods" / "2024-03.yaml").read_text() == "# written by hand\nperiod: 2024-03\n"
+    (deal / "periods" / "2024-03.yaml").unlink()
+    assert intake(deal).returncode == 0  # and what intake wrote, it may write again
+    first = (deal / "periods" / "2024-03.yaml").read_bytes()
+    assert intake(deal).returncode == 0 and (deal / "periods" / "2024-03.yaml").read_bytes() == first

@@ -123,3 +123,12 @@ def test_the_tape_of_another_month_by_its_as_of_date(tmp_path):
     assert len(out) == 51  # fifty listed, and one line for the rest
     assert out[-1].startswith("tapes/2025-04.csv: ... and ") and out[-1].endswith(" more rows like the last in "
                                                                                     "column AsOfDate")
+
+
+def test_a_loan_that_changes_group(tmp_path):
+    deal, tape, lines = two_group_month(tmp_path)
+    lines[1] = lines[1].replace("G1700003;I;", "G1700003;II;")
+    tape.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert refused(deal, tape) == [
+        "tapes/2025-04.csv:2:Pool: loan G1700003 is in group adjustable, but in group fixed on the previous month's "
+        "tape (tapes/2025-03.csv.gz:2) (expected a loan to stay in its group)"]
