@@ -402,3 +402,11 @@ def test_a_hand_written_period_file_is_never_replaced(deal: Path):
     assert intake(deal).returncode == 0  # and what intake wrote, it may write again
     first = (deal / "periods" / "2024-03.yaml").read_bytes()
     assert intake(deal).returncode == 0 and (deal / "periods" / "2024-03.yaml").read_bytes() == first
+
+
+def test_a_line_break_in_a_quoted_cell_keeps_the_rows_line_numbers(deal: Path):
+    # 100001's state is quoted over two lines: the rows after it start a line later
+    rewrite(deal / T, ",N,CA\n100002,", ',N,"C\nA"\n100002,')
+    rewrite(deal / T, "100003,\"80,000.00\",80.00,", "100003,\"80,000.00\",8O.00,")
+    assert refused(deal) == [f"{T}:5:SCHED_PRIN: '8O.00' is not a number (expected an amount in dollars and cents, "
+                             "written with '.' for decimals, ',' between thousands)"]
