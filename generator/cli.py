@@ -364,7 +364,8 @@ def schema(out: Path) -> None:
     """Write JSON Schemas of the deal and period files (for editors' YAML validation); a deal with
     loan groups has its periods checked by grouped-period.schema.json; servicer.schema.json and
     remittance.schema.json describe a servicer's mapping and remittance report (remit intake)."""
-    from .intake import Mapping, Remittance
+    from .intake import Remittance
+    from .tape import Mapping
     from .model import Deal, GroupedPeriod, Period
 
     for name, model in (("deal", Deal), ("period", Period), ("grouped-period", GroupedPeriod),

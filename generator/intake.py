@@ -9,138 +9,35 @@ balance and no loan vanishes or appears), aggregates it by :data:`RULES`, ties t
 the servicer's remittance report to the cent, and writes ``periods/YYYY-MM.yaml``.  Every
 figure the engine derives stays the engine's: intake writes only what the servicer reports.
 
-The tape is read with polars: a CSV reader and a columnar engine made for millions of rows,
-every amount kept as text and then as whole cents in 64-bit (128-bit for rate x balance)
-integers, never as a float.  :data:`RULES` is the one statement of what each period figure
+The tape is read by :mod:`generator.tape` with polars: a CSV reader and a columnar engine
+made for millions of rows, every amount kept as text and then as whole cents in 64-bit
+(128-bit for rate x balance) integers, never as a float.  :data:`RULES` is the one statement of what each period figure
 is made of: the aggregation reads it, and ``remit explain --loans`` lists the loans of it.
 """
 
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
-import gzip
 import hashlib
-import io
 import os
 import re
-import zlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from .load import load_deal, list_periods, period_path, validate
-from .model import (Count, Deal, Flag, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Rate,
-                    Repurchases, Strict, Text)
+from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
 from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
-
-#: Largest tape read: 1 GiB (a 10,000-loan tape is about 2 MB).
-MAX_TAPE_BYTES = 1 << 30
-#: Most problems listed for one check of one tape; the rest are counted on one more line.
-MAX_LISTED = 50
-
-CENTS = Decimal("0.01")
-#: A note rate is kept as a whole number of billionths (0.10125 is 101,250,000).
-RATE_SCALE = 10**9
+from .tape import MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, money_text, read_tape
 
 
-# --------------------------------------------------------------------------- the mapping
-
-#: What a row of the tape says about a loan: our name for each field, its kind, whether every
-#: mapping must name a column for it, and what it is.
-TAPE_FIELDS: dict[str, tuple[str, bool, str]] = {
-    "loan_id": ("id", True, "the servicer's loan number"),
-    "group": ("group", False, "the loan group's code (a deal with loan groups)"),
-    "as_of": ("date", False, "the tape's reporting date: the last day of the month before the distribution"),
-    "beginning_balance": ("money", True, "stated principal balance at the start of the period"),
-    "scheduled_principal": ("money", True, "scheduled principal collected or advanced"),
-    "curtailment": ("money", True, "partial prepayment"),
-    "payoff": ("money", True, "principal paid in full"),
-    "liquidated_balance": ("money", False, "stated balance of a loan liquidated this period"),
-    "liquidation_proceeds": ("money", False, "net liquidation proceeds"),
-    "repurchased_balance": ("money", False, "stated balance of a loan repurchased this period"),
-    "ending_balance": ("money", True, "stated principal balance at the end of the period"),
-    "actual_balance": ("money", False, "unpaid principal balance: what the borrower owes (default: the ending "
-                                       "stated balance)"),
-    "interest": ("money", True, "interest remitted: collected, advanced and compensating, before the fees"),
-    "advance": ("money", False, "P&I advanced by the servicer"),
-    "prepayment_charge": ("money", False, "prepayment charge collected"),
-    "prepayment_interest_shortfall": ("money", False, "interest lost to a prepayment in full mid-month"),
-    "compensating_interest": ("money", False, "the part of it the servicer covered"),
-    "relief_act_shortfall": ("money", False, "interest lost to the Servicemembers Civil Relief Act"),
-    "note_rate": ("rate", True, "the loan's note rate at the start of the period"),
-    "remaining_term": ("count", True, "months to maturity"),
-    "next_due_date": ("date", True, "the oldest unpaid due date"),
-    "status": ("status", True, "the loan's state at the reporting date (a code of status_codes)"),
-    "reo_book_value": ("money", False, "book value of the REO property"),
-    "modified": ("flag", False, "whether the loan's terms were modified (a code of flags)"),
-}
-MONEY_FIELDS = tuple(name for name, (kind, _, _) in TAPE_FIELDS.items() if kind == "money")
-
-TapeField = Literal[tuple(TAPE_FIELDS)]  # type: ignore[valid-type]
-State = Literal["current", "days_30", "days_60", "days_90_plus", "foreclosure", "reo", "bankruptcy",
-                "paid_in_full", "liquidated", "repurchased"]
-#: States of a loan still in the pool whose delinquency intake counts itself, by the deal's method.
-PERFORMING = ("current", "days_30", "days_60", "days_90_plus")
-#: States of a loan that left the pool this period, and the amount that took it out.
-LEAVING = {"paid_in_full": "payoff", "liquidated": "liquidated_balance", "repurchased": "repurchased_balance"}
-
-
-class TapeFormat(Strict):
-    delimiter: Literal[",", ";", "|", "\t"] = Field(description="What separates the cells of a row.")
-    encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1"] = Field(
-        description="The text encoding (utf-8-sig: UTF-8 with a byte-order mark, as Excel writes it).")
-    decimal: Literal[".", ","] = Field(description="The decimal separator of amounts and rates.")
-    thousands: Literal["", ",", ".", " ", "'"] = Field(description="The thousands separator of amounts "
-                                                                   "(empty: none).")
-    date: Literal["%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y%m%d"] = Field(
-        description="How dates are written (strftime codes).")
-    rate: Literal["percent", "fraction"] = Field(description="Note rates in percent (10.125) or as a fraction "
-                                                             "(0.10125).")
-
-    @model_validator(mode="after")
-    def _separators(self) -> TapeFormat:
-        if self.thousands == self.decimal:
-            raise ValueError(f"thousands and decimal are both {self.decimal!r} (expected two different separators)")
-        return self
-
-
-class Mapping(Strict):
-    """How one servicer writes its tape: ``servicer.yaml`` beside a deal, or shared by several."""
-
-    servicer: Text = Field(description="The servicer's name.")
-    format: TapeFormat = Field(description="Delimiter, encoding, number and date formats.")
-    columns: dict[TapeField, Text] = Field(description="Our field: the servicer's column header.")
-    ignore: tuple[Text, ...] = Field((), description="Columns of the tape intake does not read.")
-    status_codes: dict[Text, State] = Field(description="The servicer's status code: the loan's state.")
-    groups: dict[Text, GroupName] = Field({}, description="The servicer's group code: the deal's loan group.")
-    flags: dict[Text, Flag] = Field({}, description="The servicer's yes/no codes (the modified column).")
-
-    @model_validator(mode="after")
-    def _complete(self) -> Mapping:
-        missing = [name for name, (_, required, _) in TAPE_FIELDS.items() if required and name not in self.columns]
-        if missing:
-            raise ValueError(f"columns: names no column for {', '.join(missing)} (expected a column for every "
-                             "field a tape must have)")
-        seen: dict[str, str] = {}
-        for name, header in self.columns.items():
-            if header in seen:
-                raise ValueError(f"columns: {name} and {seen[header]} both read column {header!r} (expected each "
-                                 "column once)")
-            seen[header] = name
-        both = sorted(set(self.ignore) & set(seen))
-        if both:
-            raise ValueError(f"ignore: lists {', '.join(map(repr, both))}, which columns: reads (expected a column "
-                             "either read or ignored)")
-        if "modified" in self.columns and not self.flags:
-            raise ValueError("columns: modified needs flags: (the servicer's codes for yes and no)")
-        return self
+# --------------------------------------------------------------------------- the remittance report
 
 
 class LiquidationTotals(Strict):
@@ -171,320 +68,6 @@ class Remittance(Strict):
     period: PeriodKey = Field(description="The distribution month, YYYY-MM.")
     totals: RemittanceTotals = Field(description="The pool's totals.")
     groups: dict[GroupName, RemittanceTotals] = Field({}, description="Each loan group's totals.")
-
-
-# --------------------------------------------------------------------------- errors
-
-
-@dataclass(frozen=True, slots=True)
-class TapeError(InputError):
-    """A problem in one cell of a tape: ``tape.csv:ROW:COLUMN: what is wrong (expected ...)``."""
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        column = self.field if _PLAIN_HEADER.fullmatch(self.field) else shown(self.field)
-        return f"{where}:{column}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-#: A column header printed as it is; any other (a control character, a colon, very long) is quoted.
-_PLAIN_HEADER = re.compile(r"[A-Za-z0-9_ .()#%/&+-]{1,60}")
-
-
-class _Problems:
-    """Every problem found, each check's list cut at :data:`MAX_LISTED`."""
-
-    def __init__(self) -> None:
-        self.errors: list[InputError] = []
-
-    def add(self, error: InputError) -> None:
-        self.errors.append(error)
-
-    def rows(self, tape: Tape, frame: pl.DataFrame, column: str, message) -> None:
-        """One error per row of ``frame`` (its ``row`` and the fields ``message`` reads)."""
-        header = tape.headers.get(column, column)
-        for i, row in enumerate(frame.iter_rows(named=True)):
-            if i == MAX_LISTED:
-                self.add(TapeError(tape.name, 0, "", f"... and {len(frame) - MAX_LISTED:,} more rows like the "
-                                                     f"last in column {header}"))
-                break
-            self.add(TapeError(tape.name, row["row"], header, message(row)))
-
-
-def _amount(cents: int) -> str:
-    return f"{Decimal(cents).scaleb(-2):,.2f}"
-
-
-# --------------------------------------------------------------------------- reading a tape
-
-
-@dataclass
-class Tape:
-    """A tape read: its rows as exact values (cents, billionths, months, dates), with each
-    row's number in the file (the header is row 1)."""
-
-    name: str
-    sha256: str
-    frame: pl.DataFrame
-    headers: dict[str, str]  # our field: the servicer's column
-    mapping: Mapping
-    rows: int = 0
-
-
-def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
-    """The tape's bytes as UTF-8 (what polars reads)."""
-    if name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputErrors([TapeError(name, 0, "", f"is not a readable gzip file ({exc}) (expected a CSV "
-                                                      "file, or one compressed with gzip)")]) from None
-        if len(raw) > MAX_TAPE_BYTES:
-            raise InputErrors([TapeError(name, 0, "", "holds more than 1 GiB once decompressed (expected a tape)")])
-    try:
-        text = raw.decode(fmt.encoding)
-    except UnicodeDecodeError as exc:
-        row = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        header_end = raw.find(b"\n")
-        header = raw[:header_end if header_end >= 0 else len(raw)].decode(fmt.encoding, "replace")
-        before = raw[line_start:exc.start].decode(fmt.encoding, "replace")
-        column_no = len(next(csv.reader([before + "x"], delimiter=fmt.delimiter), [""])) - 1
-        columns = next(csv.reader([header.lstrip("\ufeff")], delimiter=fmt.delimiter), [])
-        column = columns[column_no] if column_no < len(columns) else f"column {column_no + 1}"
-        raise InputErrors([TapeError(name, row, column, f"byte {raw[exc.start:exc.end]!r} is not {fmt.encoding} "
-                                                        f"text (expected the mapping's encoding, {fmt.encoding})")])
-    if fmt.encoding == "utf-8" and not text.startswith("\ufeff"):
-        return raw
-    return text.lstrip("\ufeff").encode("utf-8")
-
-
-def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
-    """Rows whose number of cells is not the header's (looked for only when polars refuses)."""
-    rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
-    header = next(rows, [])
-    out: list[InputError] = []
-    last = rows.line_num
-    for cells in rows:
-        if len(cells) != len(header) and cells:
-            out.append(TapeError(name, last + 1, "", f"has {len(cells)} cells (expected {len(header)}, one per "
-                                                     "column of the header)"))
-            if len(out) == MAX_LISTED:
-                break
-        last = rows.line_num
-    return out
-
-
-#: The most digits before the decimal point: an amount up to the model's largest (15 digits),
-#: a rate up to 100 (percent); more is refused before it could overflow a 64-bit integer.
-WHOLE_DIGITS = {2: 15, 7: 3, 9: 3}
-
-
-def _first_lines(data: bytes, fmt: TapeFormat) -> list[int]:
-    """The line each data row starts on (the header is line 1), for a tape whose quoted cells
-    hold line breaks (looked for only then)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
-    next(reader, None)
-    starts, last = [], reader.line_num
-    for cells in reader:
-        if cells:
-            starts.append(last + 1)
-        last = reader.line_num
-    return starts
-
-
-def _number_pattern(fmt: TapeFormat, places: int, digits: int | None = None) -> str:
-    t, d = re.escape(fmt.thousands), re.escape(fmt.decimal)
-    n = digits or WHOLE_DIGITS[places]
-    groups = (n - 1) // 3
-    whole = (rf"(?:[0-9]{{1,3}}(?:{t}[0-9]{{3}}){{1,{groups}}}|[0-9]{{1,{n}}})" if fmt.thousands and groups
-             else rf"[0-9]{{1,{n}}}")
-    return rf"^{whole}(?:{d}[0-9]{{1,{places}}})?$"
-
-
-def _scaled(col: pl.Expr, fmt: TapeFormat, places: int) -> pl.Expr:
-    """A checked number's text as a whole number of 10**-places units (Int64)."""
-    plain = col.str.replace_all(fmt.thousands, "", literal=True) if fmt.thousands else col
-    parts = plain.str.split_exact(fmt.decimal, 1)
-    frac = parts.struct.field("field_1").fill_null("").str.pad_end(places, "0")
-    return parts.struct.field("field_0").cast(pl.Int64) * (10**places) + frac.cast(pl.Int64)
-
-
-def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -> str:
-    if text is None or text == "":
-        return f"is empty (expected {what})"
-    loose = _number_pattern(fmt, 99, 99)
-    if text.startswith("-") and re.fullmatch(loose, text[1:]):
-        return f"{shown(text)} is negative (expected {what}, 0 or more)"
-    if re.fullmatch(_number_pattern(fmt, 99, WHOLE_DIGITS[places]), text):
-        return f"{shown(text)} has more than {places} decimal places (expected {what})"
-    if re.fullmatch(loose, text):
-        return f"{shown(text)} is too large (expected {what}, at most {WHOLE_DIGITS[places]} digits before the point)"
-    sep = f"{fmt.decimal!r} for decimals" + (f", {fmt.thousands!r} between thousands" if fmt.thousands else "")
-    return f"{shown(text)} is not a number (expected {what}, written with {sep})"
-
-
-def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
-              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
-    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
-    name = name or str(path)
-    fmt = mapping.format
-    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
-    sha = hashlib.sha256(raw).hexdigest()
-    data = _decode(raw, name, fmt)
-    try:
-        text_frame = pl.read_csv(data, separator=fmt.delimiter, infer_schema=False, has_header=True,
-                                 quote_char='"', empty_string_is_null=False, raise_if_empty=False)
-    except pl.exceptions.PolarsError as exc:
-        problems = _ragged(data, name, fmt) or [TapeError(name, 0, "", f"is not a CSV file polars can read "
-                                                                      f"({str(exc).splitlines()[0]})")]
-        raise InputErrors(problems) from None
-    if text_frame.width == 0 or text_frame.height == 0:
-        raise InputErrors([TapeError(name, 2 if text_frame.width else 1, "", "the tape has no loans (expected a "
-                                                                             "header row, then one row per loan)")])
-    problems = _Problems()
-    headers = {f: h for f, h in mapping.columns.items()}
-    present = list(text_frame.columns)
-    known = set(headers.values()) | set(mapping.ignore)
-    for header in present:
-        if header not in known:
-            problems.add(TapeError(name, 1, header, "unknown column (expected one the mapping reads, under "
-                                                    "columns:, or lists under ignore:)"))
-    for f, header in headers.items():
-        if header not in present:
-            problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
-                                                    f"{TAPE_FIELDS[f][2]})"))
-    if groups and "group" not in headers:
-        problems.add(TapeError(name, 0, "", "the deal has loan groups but the mapping names no group column "
-                                            "(expected columns: group: ...)"))
-    if problems.errors:
-        raise InputErrors(problems.errors)
-
-    frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()])
-    frame = frame.with_row_index("row", offset=2)
-    if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1:
-        # a quoted cell holds a line break: rows are no longer lines, so number each by its first line
-        frame = frame.with_columns(pl.Series("row", _first_lines(data, fmt), dtype=pl.Int64)[:frame.height])
-    tape = Tape(name, sha, frame, headers, mapping, frame.height)
-    parsed: list[pl.Expr] = [pl.col("row"), pl.col("loan_id")]
-    checks: list[tuple[str, pl.Expr, Any]] = []  # field, bad-cell mask, message(row)
-
-    bad_id = ~pl.col("loan_id").str.contains(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-    checks.append(("loan_id", bad_id, lambda r: f"{shown(r['loan_id'])} is not a loan number (expected letters, "
-                                               "digits and . _ / -, at most 40)"))
-    for f in headers:
-        kind = TAPE_FIELDS[f][0]
-        col = pl.col(f)
-        if kind == "money":
-            pattern = _number_pattern(fmt, 2)
-            checks.append((f, ~col.str.contains(pattern).fill_null(False),
-                           lambda r, f=f: _number_problem(r[f], fmt, 2, "an amount in dollars and cents")))
-            parsed.append(_scaled(col, fmt, 2).alias(f))
-        elif kind == "rate":
-            places = 7 if fmt.rate == "percent" else 9
-            pattern = _number_pattern(fmt, places)
-            what = "a rate in percent" if fmt.rate == "percent" else "a rate as a fraction"
-            checks.append((f, ~col.str.contains(pattern).fill_null(False),
-                           lambda r, f=f, places=places, what=what: _number_problem(r[f], fmt, places, what)))
-            # percent to 7 places and a fraction to 9 are both billionths of the rate
-            parsed.append(_scaled(col, fmt, places).alias(f))
-        elif kind == "count":
-            checks.append((f, ~col.str.contains(r"^[0-9]{1,9}$").fill_null(False),
-                           lambda r, f=f: f"{shown(r[f])} is not a whole number of months (expected digits only)"))
-            parsed.append(col.cast(pl.Int64).alias(f))
-        elif kind == "date":
-            day = col.str.strptime(pl.Date, fmt.date, strict=False)
-            checks.append((f, day.is_null(), lambda r, f=f: f"{shown(r[f])} is not a date written {fmt.date} "
-                                                           f"(expected a date such as "
-                                                           f"{dt.date(2024, 1, 31).strftime(fmt.date)})"))
-            parsed.append(day.alias(f))
-        elif kind == "status":
-            codes = dict(mapping.status_codes)
-            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
-                f"{shown(r['status'])} is not a status code of the mapping (expected one of: {', '.join(codes)})")))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
-        elif kind == "group":
-            codes = dict(mapping.groups)
-            unknown = sorted(set(codes.values()) - set(groups))
-            if unknown:
-                problems.add(InputError("mapping", 0, "groups", f"names {', '.join(unknown)}, not loan groups of the "
-                                                                f"deal (expected: {', '.join(groups)})"))
-            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
-                f"{shown(r['group'])} is not a group code of the mapping (expected one of: {', '.join(codes)})")))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
-        elif kind == "flag":
-            codes = {k: bool(v) for k, v in mapping.flags.items()}
-            checks.append((f, ~col.is_in(list(codes)), lambda r: f"{shown(r['modified'])} is not a flag code of the "
-                                                                 f"mapping (expected one of: {', '.join(codes)})"))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.Boolean).alias(f))
-    masks = frame.select([m.alias(f"bad_{i}") for i, (_, m, _) in enumerate(checks)])
-    for i, (f, _, message) in enumerate(checks):
-        bad = frame.filter(masks[f"bad_{i}"])
-        if bad.height:
-            problems.rows(tape, bad, f, message)
-    if problems.errors:
-        raise InputErrors(problems.errors)
-
-    values = frame.select(parsed)  # every cell is checked: each parses
-    zero = pl.lit(0, dtype=pl.Int64)
-    values = values.with_columns([zero.alias(f) for f in MONEY_FIELDS if f not in values.columns])
-    if "actual_balance" not in headers:
-        values = values.with_columns(pl.col("ending_balance").alias("actual_balance"))
-    if "group" not in values.columns:
-        values = values.with_columns(pl.lit("", dtype=pl.String).alias("group"))
-    if "modified" not in values.columns:
-        values = values.with_columns(pl.lit(False).alias("modified"))
-    tape.frame = values
-    _check_rows(tape, problems, max_note_rate, max_term)
-    if problems.errors:
-        raise InputErrors(problems.errors)
-    return tape
-
-
-def _check_rows(tape: Tape, problems: _Problems, max_note_rate: Decimal, max_term: int) -> None:
-    """Each loan on its own: no loan twice, the balance rolls, the status agrees with the amounts."""
-    f = tape.frame
-    dup = f.filter(pl.col("loan_id").is_duplicated())
-    if dup.height:
-        first = dup.group_by("loan_id").agg(pl.col("row").min().alias("first"))
-        later = dup.join(first, on="loan_id").filter(pl.col("row") != pl.col("first")).sort("row")
-        problems.rows(tape, later, "loan_id", lambda r: f"loan {r['loan_id']} is also on row {r['first']} "
-                                                        "(expected each loan once)")
-    rolled = (pl.col("beginning_balance") - pl.col("scheduled_principal") - pl.col("curtailment") - pl.col("payoff")
-              - pl.col("liquidated_balance") - pl.col("repurchased_balance"))
-    bad = f.with_columns(rolled.alias("rolled")).filter(pl.col("ending_balance") != pl.col("rolled"))
-    problems.rows(tape, bad, "ending_balance", lambda r: (
-        f"ending balance {_amount(r['ending_balance'])} does not roll from the beginning balance: "
-        f"{_amount(r['beginning_balance'])} - scheduled {_amount(r['scheduled_principal'])} - curtailment "
-        f"{_amount(r['curtailment'])} - payoff {_amount(r['payoff'])} - liquidated {_amount(r['liquidated_balance'])}"
-        f" - repurchased {_amount(r['repurchased_balance'])} = {_amount(r['rolled'])} (expected "
-        f"{_amount(r['rolled'])})"))
-    codes = {state: code for code, state in tape.mapping.status_codes.items()}
-    code = lambda state: shown(codes.get(state, state))  # noqa: E731
-    problems.rows(tape, f.filter(pl.col("beginning_balance") == 0), "beginning_balance",
-                  lambda r: f"loan {r['loan_id']} has no balance at the start of the period (expected only loans "
-                            "in the pool: one that left last month is not on this month's tape)")
-    for state, amount in LEAVING.items():
-        left = f.filter((pl.col("status") == state) & ((pl.col(amount) == 0) | (pl.col("ending_balance") != 0)))
-        problems.rows(tape, left, "status", lambda r, state=state, amount=amount: (
-            f"status {code(state)} ({state.replace('_', ' ')}) with {amount.replace('_', ' ')} "
-            f"{_amount(r[amount])} and an ending balance of {_amount(r['ending_balance'])} (expected the "
-            f"{amount.replace('_', ' ')} to take the whole balance, leaving 0.00)"))
-        stray = f.filter((pl.col(amount) > 0) & (pl.col("status") != state))
-        problems.rows(tape, stray, amount, lambda r, state=state, amount=amount: (
-            f"{amount.replace('_', ' ')} {_amount(r[amount])} on a loan whose status is {code(r['status'])} "
-            f"({r['status'].replace('_', ' ')}) (expected status {code(state)}, {state.replace('_', ' ')})"))
-    gone = f.filter((pl.col("ending_balance") == 0) & ~pl.col("status").is_in(list(LEAVING)))
-    problems.rows(tape, gone, "ending_balance", lambda r: (
-        f"loan {r['loan_id']} ends with no balance but its status is {code(r['status'])} "
-        f"({r['status'].replace('_', ' ')}) (expected a loan to leave the pool only paid in full, liquidated or "
-        "repurchased)"))
-    top = int(max_note_rate * RATE_SCALE)
-    problems.rows(tape, f.filter((pl.col("note_rate") == 0) | (pl.col("note_rate") > top)), "note_rate",
-                  lambda r: f"note rate {Decimal(r['note_rate']).scaleb(-9).normalize():f} is out of range "
-                            f"(expected more than 0 and at most {max_note_rate}, the deal's max_note_rate)")
-    problems.rows(tape, f.filter(pl.col("remaining_term") > max_term), "remaining_term",
-                  lambda r: f"remaining term {r['remaining_term']} is more than {max_term} months (expected at "
-                            "most the deal's max_remaining_term)")
 
 
 # --------------------------------------------------------------------------- delinquency and the rules
@@ -703,7 +286,7 @@ def _load(model, path: Path, name: str):
     return validate(model, data, src), src
 
 
-def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: _Problems) -> None:
+def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: Problems) -> None:
     cur, prev = tape.frame, previous.frame
     joined = cur.select("row", "loan_id", "beginning_balance", "group").join(
         prev.select(pl.col("row").alias("prev_row"), "loan_id", pl.col("ending_balance").alias("prev_ending"),
@@ -727,9 +310,9 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
         f"{r['prev_status'].replace('_', ' ')}) (expected it gone from this month's)"))
     moved = both.filter((pl.col("prev_ending") > 0) & (pl.col("beginning_balance") != pl.col("prev_ending")))
     problems.rows(tape, moved, "beginning_balance", lambda r: (
-        f"beginning balance {_amount(r['beginning_balance'])} is not the loan's ending balance on the previous "
-        f"month's tape, {_amount(r['prev_ending'])} ({previous.name}:{r['prev_row']}) (expected "
-        f"{_amount(r['prev_ending'])})"))
+        f"beginning balance {money_text(r['beginning_balance'])} is not the loan's ending balance on the previous "
+        f"month's tape, {money_text(r['prev_ending'])} ({previous.name}:{r['prev_row']}) (expected "
+        f"{money_text(r['prev_ending'])})"))
     regrouped = both.filter(pl.col("group") != pl.col("prev_group"))
     problems.rows(tape, regrouped, "group", lambda r: (
         f"loan {r['loan_id']} is in group {r['group']}, but in group {r['prev_group']} on the previous month's tape "
@@ -737,11 +320,11 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
     vanished = joined.filter(pl.col("row").is_null() & (pl.col("prev_ending") > 0)).with_columns(
         pl.col("prev_row").alias("row")).sort("row")
     problems.rows(previous, vanished, "loan_id", lambda r: (
-        f"loan {r['loan_id']} had {_amount(r['prev_ending'])} outstanding and is not on {tape.name} (expected a "
+        f"loan {r['loan_id']} had {money_text(r['prev_ending'])} outstanding and is not on {tape.name} (expected a "
         "row for it: a loan leaves the pool only paid in full, liquidated or repurchased)"))
 
 
-def _tie_to_remittance(intake: Intake, src: SourceMap, problems: _Problems) -> None:
+def _tie_to_remittance(intake: Intake, src: SourceMap, problems: Problems) -> None:
     report = intake.remittance
     assert report is not None
     if report.period != intake.period:
@@ -792,7 +375,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem."""
     deal_dir = Path(deal_dir)
     deal = load_deal(deal_dir).value
-    problems = _Problems()
+    problems = Problems()
     if deal.intake is None:
         raise InputErrors([InputError(f"{deal_dir}/deal.yaml", 0, "intake", "the deal has no intake: section "
                                                                             "(expected intake: {mapping: "
@@ -884,7 +467,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     return intake
 
 
-def _tie_to_cutoff(intake: Intake, problems: _Problems) -> None:
+def _tie_to_cutoff(intake: Intake, problems: Problems) -> None:
     """At the first distribution the tape starts from the cut-off pool of the deal file."""
     deal = intake.deal
     if deal.groups:
@@ -1150,9 +733,9 @@ def trace(deal_dir: Path, period: str, fields: list[str]) -> list[Traced]:
                 places = "4 places" if column == "note_rate" else "a whole month"
                 text = (f"{source} weighted by {headers['beginning_balance']} over {who}, rounded half-up to "
                         f"{places}")
-            value = (lambda r: _amount(r[column])) if rule.op == "sum" else (
-                (lambda r: f"{Decimal(r['note_rate']).scaleb(-9).normalize():f} on {_amount(r['beginning_balance'])}")
-                if column == "note_rate" else (lambda r: f"{r[column]} on {_amount(r['beginning_balance'])}")
+            value = (lambda r: money_text(r[column])) if rule.op == "sum" else (
+                (lambda r: f"{Decimal(r['note_rate']).scaleb(-9).normalize():f} on {money_text(r['beginning_balance'])}")
+                if column == "note_rate" else (lambda r: f"{r[column]} on {money_text(r['beginning_balance'])}")
                 if rule.op == "weighted" else (lambda r: ""))
         else:
             part, key, index = item
@@ -1161,7 +744,7 @@ def trace(deal_dir: Path, period: str, fields: list[str]) -> list[Traced]:
             column = dict(items)[part]
             counted = picked.height
             text = f"{headers.get(column, column)} of item {index} of {_described(selection, method, as_of)}"
-            value = (lambda r: r["loan_id"]) if column == "loan_id" else (lambda r: _amount(r[column]))
+            value = (lambda r: r["loan_id"]) if column == "loan_id" else (lambda r: money_text(r[column]))
         loans = tuple((r["loan_id"], r["row"], value(r)) for r in picked.iter_rows(named=True))
         some = f", {len(loans):,} with an amount" if len(loans) != counted else ""
         out.append(Traced(name, header["tape"], f"{text}: {counted:,} loan{'s' if counted != 1 else ''}{some}",
