@@ -281,27 +281,26 @@ def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -
     return f"{shown(text)} is not a number (expected {what}, written with {sep})"
 
 
-def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
-              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
-    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
-    name = name or str(path)
-    fmt = mapping.format
-    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
-    sha = hashlib.sha256(raw).hexdigest()
-    data = _decode(raw, name, fmt)
+def _read_text(data: bytes, name: str, fmt: TapeFormat) -> pl.DataFrame:
+    """Every cell of the tape as text (no type guessed), or every reason it cannot be read."""
     try:
-        text_frame = pl.read_csv(data, separator=fmt.delimiter, infer_schema=False, has_header=True,
-                                 quote_char='"', empty_string_is_null=False, raise_if_empty=False)
+        frame = pl.read_csv(data, separator=fmt.delimiter, infer_schema=False, has_header=True, quote_char='"',
+                            empty_string_is_null=False, raise_if_empty=False)
     except pl.exceptions.PolarsError as exc:
         problems = _ragged(data, name, fmt) or [TapeError(name, 0, "", f"is not a CSV file polars can read "
                                                                       f"({str(exc).splitlines()[0]})")]
         raise InputErrors(problems) from None
-    if text_frame.width == 0 or text_frame.height == 0:
-        raise InputErrors([TapeError(name, 2 if text_frame.width else 1, "", "the tape has no loans (expected a "
-                                                                             "header row, then one row per loan)")])
+    if frame.width == 0 or frame.height == 0:
+        raise InputErrors([TapeError(name, 2 if frame.width else 1, "", "the tape has no loans (expected a header "
+                                                                        "row, then one row per loan)")])
+    return frame
+
+
+def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tuple[str, ...]) -> None:
+    """Every column the mapping reads is on the tape, and every column on it the mapping knows."""
     problems = Problems()
-    headers = {f: h for f, h in mapping.columns.items()}
-    present = list(text_frame.columns)
+    headers = dict(mapping.columns)
+    present = list(frame.columns)
     known = set(headers.values()) | set(mapping.ignore)
     for header in present:
         if header not in known:
@@ -316,6 +315,20 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
                                             "(expected columns: group: ...)"))
     if problems.errors:
         raise InputErrors(problems.errors)
+
+
+def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
+              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
+    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
+    name = name or str(path)
+    fmt = mapping.format
+    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
+    sha = hashlib.sha256(raw).hexdigest()
+    data = _decode(raw, name, fmt)
+    text_frame = _read_text(data, name, fmt)
+    _check_header(text_frame, mapping, name, groups)
+    headers = dict(mapping.columns)
+    problems = Problems()
 
     frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()])
     frame = frame.with_row_index("row", offset=2)
