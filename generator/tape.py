@@ -191,13 +191,15 @@ class Tape:
 def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
     """The tape's bytes as UTF-8 (what polars reads)."""
     if name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
+        try:  # read at most the limit and a byte: a small file that inflates to terabytes is refused early
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
+                raw = unzipped.read(MAX_TAPE_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputErrors([TapeError(name, 0, "", f"is not a readable gzip file ({exc}) (expected a CSV "
                                                       "file, or one compressed with gzip)")]) from None
         if len(raw) > MAX_TAPE_BYTES:
-            raise InputErrors([TapeError(name, 0, "", "holds more than 1 GiB once decompressed (expected a tape)")])
+            raise InputErrors([TapeError(name, 0, "", f"holds more than {MAX_TAPE_BYTES:,} bytes once decompressed "
+                                                      "(expected a tape of at most that)")])
     try:
         text = raw.decode(fmt.encoding)
     except UnicodeDecodeError as exc:

@@ -410,3 +410,17 @@ def test_a_line_break_in_a_quoted_cell_keeps_the_rows_line_numbers(deal: Path):
     rewrite(deal / T, "100003,\"80,000.00\",80.00,", "100003,\"80,000.00\",8O.00,")
     assert refused(deal) == [f"{T}:5:SCHED_PRIN: '8O.00' is not a number (expected an amount in dollars and cents, "
                              "written with '.' for decimals, ',' between thousands)"]
+
+
+def test_a_tape_that_inflates_past_the_limit_is_refused_before_it_is_inflated(deal: Path):
+    import gzip
+
+    # the limit is 1 GiB; lowered to 4 KiB here (the tape inflates to 4 KiB and more), through the real command line
+    (deal / "tapes" / "2024-03.csv.gz").write_bytes(gzip.compress((deal / T).read_bytes() + b"\n" * 8192, mtime=0))
+    code = ("import sys, generator.tape as t; t.MAX_TAPE_BYTES = 4096; from generator.cli import main; "
+            "sys.argv[0] = 'remit'; main()")
+    done = subprocess.run([sys.executable, "-c", code, "intake", str(deal), "--period", "2024-03",
+                           str(deal / "tapes" / "2024-03.csv.gz")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0] == f"{deal}/tapes/2024-03.csv.gz: holds more than 4,096 bytes once " \
+                                          "decompressed (expected a tape of at most that)"
