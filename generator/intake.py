@@ -381,8 +381,12 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
                                                                             "(expected intake: {mapping: "
                                                                             "servicer.yaml, delinquency_method: MBA})")])
     spec = deal.intake
-    mapping, _ = _load(Mapping, deal_dir / spec.mapping, f"{deal_dir}/{spec.mapping}")
+    mapping, mapping_src = _load(Mapping, deal_dir / spec.mapping, f"{deal_dir}/{spec.mapping}")
     groups = tuple(g.name for g in deal.groups)
+    unknown = sorted(set(mapping.groups.values()) - set(groups))
+    if unknown:  # said once, of the mapping, before any tape is read by it
+        raise InputErrors([mapping_src.error(("groups",), f"names {', '.join(unknown)}, not loan groups of the deal "
+                                                          f"(expected: {', '.join(groups) or 'none, it has one pool'})")])
     read = lambda path, name: read_tape(path, mapping, name, groups, spec.max_note_rate,  # noqa: E731
                                         spec.max_remaining_term)
     errors: list[InputError] = []

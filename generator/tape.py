@@ -377,17 +377,13 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
         elif kind == "group":
             codes = dict(mapping.groups)
-            unknown = sorted(set(codes.values()) - set(groups))
-            if unknown:
-                problems.add(InputError("mapping", 0, "groups", f"names {', '.join(unknown)}, not loan groups of the "
-                                                                f"deal (expected: {', '.join(groups)})"))
             checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
                 f"{shown(r['group'])} is not a group code of the mapping (expected one of: {', '.join(codes)})")))
             parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
         elif kind == "flag":
             codes = {k: bool(v) for k, v in mapping.flags.items()}
-            checks.append((f, ~col.is_in(list(codes)), lambda r: f"{shown(r['modified'])} is not a flag code of the "
-                                                                 f"mapping (expected one of: {', '.join(codes)})"))
+            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
+                f"{shown(r['modified'])} is not a flag code of the mapping (expected one of: {', '.join(codes)})")))
             parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.Boolean).alias(f))
     masks = frame.select([m.alias(f"bad_{i}") for i, (_, m, _) in enumerate(checks)])
     for i, (f, _, message) in enumerate(checks):

@@ -424,3 +424,20 @@ def test_a_tape_that_inflates_past_the_limit_is_refused_before_it_is_inflated(de
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == f"{deal}/tapes/2024-03.csv.gz: holds more than 4,096 bytes once " \
                                           "decompressed (expected a tape of at most that)"
+
+
+def test_a_bad_flag_names_the_flag_codes_whatever_the_order_of_the_columns(deal: Path):
+    # the mapping reads modified before status: the message still lists the yes/no codes
+    text = (deal / "servicer.yaml").read_text()
+    rewrite(deal / "servicer.yaml", "  modified: MOD_FLAG\n", "")
+    rewrite(deal / "servicer.yaml", "  status: STATUS\n", "  modified: MOD_FLAG\n  status: STATUS\n")
+    assert text != (deal / "servicer.yaml").read_text()
+    rewrite(deal / T, ",0.00,N,CA\n100002,", ",0.00,X,CA\n100002,")
+    assert refused(deal) == [f"{T}:2:MOD_FLAG: 'X' is not a flag code of the mapping (expected one of: Y, N)"]
+
+
+def test_a_mapping_naming_a_group_the_deal_lacks(deal: Path):
+    rewrite(deal / "servicer.yaml", "flags:", 'groups: {"1": fixed}\nflags:')
+    line = (deal / "servicer.yaml").read_text().splitlines().index('groups: {"1": fixed}') + 1
+    assert refused(deal) == [f"servicer.yaml:{line}: groups: names fixed, not loan groups of the deal (expected: "
+                             "none, it has one pool)"]
