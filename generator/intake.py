@@ -17,7 +17,6 @@ is made of: the aggregation reads it, and ``remit explain --loans`` lists the lo
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import os
@@ -30,6 +29,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
+from .calendar import add_months, period_month
 from .load import load_deal, list_periods, period_path, validate
 from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
@@ -75,9 +75,7 @@ class Remittance(Strict):
 
 def as_of_date(period: str) -> dt.date:
     """The tape's reporting date: the last day of the month before the distribution month."""
-    year, month = int(period[:4]), int(period[5:])
-    year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(*period_month(period), 1) - dt.timedelta(days=1)
 
 
 def _classify(frame: pl.DataFrame, as_of: dt.date, method: str, previous: pl.DataFrame | None) -> pl.DataFrame:
@@ -268,8 +266,8 @@ def _relative(path: Path, deal_dir: Path) -> str:
 
 
 def _month(key: str, step: int) -> str:
-    index = int(key[:4]) * 12 + int(key[5:]) - 1 + step
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    year, month = add_months(*period_month(key), step)
+    return f"{year:04d}-{month:02d}"
 
 
 def tape_on_file(deal_dir: Path, key: str) -> Path | None:
@@ -292,8 +290,8 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
         prev.select(pl.col("row").alias("prev_row"), "loan_id", pl.col("ending_balance").alias("prev_ending"),
                     pl.col("status").alias("prev_status"), pl.col("group").alias("prev_group")),
         on="loan_id", how="full", coalesce=True)
-    common = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null()).height
-    if common == 0:
+    both = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null())
+    if both.height == 0:
         problems.add(TapeError(tape.name, 0, "", f"none of its {cur.height:,} loans is on the previous month's tape "
                                                  f"{previous.name} (expected this deal's loans: is it another deal's "
                                                  "tape?)"))
@@ -303,7 +301,6 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
         problems.rows(tape, new, "loan_id", lambda r: f"loan {r['loan_id']} is not on the previous month's tape "
                                                       f"{previous.name} (expected only the pool's loans: the deal "
                                                       "allows no substitutions)")
-    both = joined.filter(pl.col("row").is_not_null() & pl.col("prev_row").is_not_null())
     returned = both.filter(pl.col("prev_ending") == 0)
     problems.rows(tape, returned, "loan_id", lambda r: (
         f"loan {r['loan_id']} left the pool on the previous month's tape ({previous.name}:{r['prev_row']}, status "
@@ -433,7 +430,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution
     if not first and not earlier:
-        problems.add(InputError(str(period_path(deal_dir, period)), 0, "opening", (
+        problems.add(InputError(str(target), 0, "opening", (
             f"{period} would be the deal's first period on file, but it is not its first distribution "
             f"({first_distribution}): intake writes the opening state only at closing (expected the previous "
             "period's file, or an opening: written by hand)")))

@@ -185,7 +185,11 @@ class Tape:
     frame: pl.DataFrame
     headers: dict[str, str]  # our field: the servicer's column
     mapping: Mapping
-    rows: int = 0
+
+    @property
+    def rows(self) -> int:
+        """Loans on the tape."""
+        return self.frame.height
 
 
 def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
@@ -218,38 +222,31 @@ def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
     return text.lstrip("\ufeff").encode("utf-8")
 
 
+def _records(data: bytes, fmt: TapeFormat):
+    """The header, then each data row with the line it starts on (the header is line 1), read
+    by Python's csv module: for what polars does not say (looked for only when needed)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
+    header = next(reader, [])
+    last = reader.line_num
+    rows = []
+    for cells in reader:
+        if cells:
+            rows.append((last + 1, cells))
+        last = reader.line_num
+    return header, rows
+
+
 def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
     """Rows whose number of cells is not the header's (looked for only when polars refuses)."""
-    rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
-    header = next(rows, [])
-    out: list[InputError] = []
-    last = rows.line_num
-    for cells in rows:
-        if len(cells) != len(header) and cells:
-            out.append(TapeError(name, last + 1, "", f"has {len(cells)} cells (expected {len(header)}, one per "
-                                                     "column of the header)"))
-            if len(out) == MAX_LISTED:
-                break
-        last = rows.line_num
-    return out
+    header, rows = _records(data, fmt)
+    out = [TapeError(name, line, "", f"has {len(cells)} cells (expected {len(header)}, one per column of the "
+                                     "header)") for line, cells in rows if len(cells) != len(header)]
+    return out[:MAX_LISTED]
 
 
 #: The most digits before the decimal point: an amount up to the model's largest (15 digits),
 #: a rate up to 100 (percent); more is refused before it could overflow a 64-bit integer.
 WHOLE_DIGITS = {2: 15, 7: 3, 9: 3}
-
-
-def _first_lines(data: bytes, fmt: TapeFormat) -> list[int]:
-    """The line each data row starts on (the header is line 1), for a tape whose quoted cells
-    hold line breaks (looked for only then)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
-    next(reader, None)
-    starts, last = [], reader.line_num
-    for cells in reader:
-        if cells:
-            starts.append(last + 1)
-        last = reader.line_num
-    return starts
 
 
 def _number_pattern(fmt: TapeFormat, places: int, digits: int | None = None) -> str:
@@ -336,8 +333,9 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     frame = frame.with_row_index("row", offset=2)
     if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1:
         # a quoted cell holds a line break: rows are no longer lines, so number each by its first line
-        frame = frame.with_columns(pl.Series("row", _first_lines(data, fmt), dtype=pl.Int64)[:frame.height])
-    tape = Tape(name, sha, frame, headers, mapping, frame.height)
+        lines = [line for line, _ in _records(data, fmt)[1]]
+        frame = frame.with_columns(pl.Series("row", lines, dtype=pl.Int64)[:frame.height])
+    tape = Tape(name, sha, frame, headers, mapping)
     parsed: list[pl.Expr] = [pl.col("row"), pl.col("loan_id")]
     checks: list[tuple[str, pl.Expr, Any]] = []  # field, bad-cell mask, message(row)
 
