@@ -259,6 +259,7 @@ class Intake:
     first: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     frame: pl.DataFrame | None = None  # the tape's rows with their delinquency buckets
+    program: Any = None  # the deal's compiled rules
 
 
 def _relative(path: Path, deal_dir: Path) -> str:
@@ -371,7 +372,8 @@ def _pool(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None) -> Intake:
     """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem."""
     deal_dir = Path(deal_dir)
-    deal = load_deal(deal_dir).value
+    loaded = load_deal(deal_dir)
+    deal = loaded.value
     problems = Problems()
     if deal.intake is None:
         raise InputErrors([InputError(f"{deal_dir}/deal.yaml", 0, "intake", "the deal has no intake: section "
@@ -449,7 +451,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     intake = Intake(deal, period, tape, _relative(tape_path, deal_dir), spec.mapping,
                     _relative(previous_file, deal_dir) if previous is not None else None,
                     _relative(remittance_path, deal_dir) if remittance_path is not None else None, remittance,
-                    fixings=fixings, first=first, frame=frame)
+                    fixings=fixings, first=first, frame=frame, program=loaded.program)
     if groups:
         for g in groups:
             intake.figures[g] = aggregate(frame.filter(pl.col("group") == g), tape.headers)
@@ -473,9 +475,11 @@ def _tie_to_cutoff(intake: Intake, problems: Problems) -> None:
     deal = intake.deal
     if deal.groups:
         expected = {g.name: g.cutoff_balance for g in deal.groups}
-    else:
-        expected = {"": sum((c.original_balance for c in deal.classes if c.kind != "interest_only"), Decimal(0))}
+    else:  # the deal's own figure: the classes' original balances, or its own rule for it
+        expected = {"": intake.program.from_deal("pool.cutoff_balance")}
     for g, cutoff in expected.items():
+        if cutoff is None:  # a cut-off the deal computes from a period's figures: nothing to tie to here
+            continue
         got = intake.figures[g]["beginning_balance"]
         if got != cutoff:
             what = f"group {g}'s" if g else "the pool's"

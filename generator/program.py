@@ -119,6 +119,19 @@ class Program:
     #: shared by every deal whose program this is, as the rules are.
     derived: dict[str, Any] = field(default_factory=dict)
 
+    def from_deal(self, name: str) -> Any:
+        """The value of a figure that reads only the deal file (a cut-off balance, with the deal's
+        own rule for it if it has one), without a period; None if it reads any period's figures."""
+        if name in self.deal_values:
+            return self.deal_values[name][2]
+        d = self.defs.get(name)
+        if d is None or d.kind not in ("constant", "formula"):
+            return None
+        if d.kind == "constant":
+            return d.value
+        values = [self.from_deal(x) for x in d.deps]
+        return None if any(v is None for v in values) else d.fn(values)
+
     def where(self, d: Definition) -> str:
         file, path = d.where
         if not file:
