@@ -239,15 +239,19 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
     except Mismatch as exc:  # the engine and its audit trail disagree: a defect, never a statement
         click.echo(f"internal check failed: {exc}", err=True)
         sys.exit(1)
-    from .intake import trace
+    from .load import period_path, written_by_intake
 
-    period_file = str(computed.source.file)
-    fields = [i.field for i in explanation.inputs if i.where.rpartition(":")[0] == period_file]
-    try:
-        traced = trace(deal_dir, period, fields)
-    except _EXPECTED as exc:
-        _report(exc, errors_as == "json")
-        sys.exit(1)
+    traced = []
+    if written_by_intake(period_path(deal_dir, period)):  # only then is the tape reader (polars) loaded
+        from .intake import trace
+
+        period_file = str(computed.source.file)
+        fields = [i.field for i in explanation.inputs if i.where.rpartition(":")[0] == period_file]
+        try:
+            traced = trace(deal_dir, period, fields)
+        except _EXPECTED as exc:
+            _report(exc, errors_as == "json")
+            sys.exit(1)
     if as_format == "json":
         doc = explanation.as_dict()
         if traced:

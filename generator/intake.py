@@ -30,7 +30,7 @@ import polars as pl
 from pydantic import Field
 
 from .calendar import add_months, period_month
-from .load import load_deal, list_periods, period_path, validate
+from .load import INTAKE_HEADER, load_deal, list_periods, period_path, validate, written_by_intake
 from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
 from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
@@ -566,7 +566,7 @@ def period_text(intake: Intake) -> str:
         tied.append(f"against the previous tape {intake.previous_path}")
     if intake.remittance_path:
         tied.append(f"totals against the remittance report {intake.remittance_path}")
-    lines = ["# Written by remit intake from the servicer's loan-level tape: regenerate rather than edit.",
+    lines = [f"{INTAKE_HEADER} from the servicer's loan-level tape: regenerate rather than edit.",
              f"# tape: {intake.tape_path}",
              f"# sha256: {t.sha256}",
              f"# mapping: {intake.mapping_path} ({t.mapping.servicer}); delinquency by the "
@@ -654,25 +654,6 @@ class Traced:
     tape: str
     rule: str
     loans: tuple[tuple[str, int, str], ...]  # loan number, row of the tape, the value it adds
-
-
-def written_by_intake(period_file: Path) -> dict[str, str]:
-    """The sources a period file's header names (``tape``, ``sha256``, ``mapping``), if intake wrote it."""
-    out: dict[str, str] = {}
-    try:
-        with open(period_file, encoding="utf-8") as fh:
-            first = fh.readline()
-            if not first.startswith("# Written by remit intake"):
-                return {}
-            for line in fh:
-                if not line.startswith("# "):
-                    break
-                key, sep, value = line[2:].rstrip("\n").partition(": ")
-                if sep:
-                    out[key] = value
-    except OSError:
-        return {}
-    return out
 
 
 def _rule_for(path: str) -> tuple[str, Rule | None, tuple[str, tuple, int] | None]:

@@ -207,6 +207,29 @@ def list_periods(deal_dir: Path) -> list[str]:
     return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
 
 
+#: How a period file that remit intake wrote begins; the comment lines after it name its sources.
+INTAKE_HEADER = "# Written by remit intake"
+
+
+def written_by_intake(period_file: Path) -> dict[str, str]:
+    """The sources a period file's header names (``tape``, ``sha256``, ``mapping``), if intake
+    wrote it; empty for any other file (one written by hand, one that is not even text)."""
+    out: dict[str, str] = {}
+    try:
+        with open(period_file, encoding="utf-8") as fh:
+            if not fh.readline().startswith(INTAKE_HEADER):
+                return {}
+            for line in fh:
+                if not line.startswith("# "):
+                    break
+                key, sep, value = line[2:].rstrip("\n").partition(": ")
+                if sep:
+                    out[key] = value
+    except (OSError, ValueError):  # unreadable, or not UTF-8
+        return {}
+    return out
+
+
 def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False) -> Loaded:
     """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
     or None when the deal could not be read (the file's own shape then says which)."""
@@ -223,4 +246,5 @@ def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: boo
     return Loaded(period, src)
 
 
-__all__ = ["Loaded", "load_deal", "load_period", "list_periods", "period_path", "validate", "dotted"]
+__all__ = ["Loaded", "load_deal", "load_period", "list_periods", "period_path", "validate", "dotted",
+           "written_by_intake", "INTAKE_HEADER"]

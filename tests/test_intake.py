@@ -441,3 +441,11 @@ def test_a_mapping_naming_a_group_the_deal_lacks(deal: Path):
     line = (deal / "servicer.yaml").read_text().splitlines().index('groups: {"1": fixed}') + 1
     assert refused(deal) == [f"servicer.yaml:{line}: groups: names fixed, not loan groups of the deal (expected: "
                              "none, it has one pool)"]
+
+
+def test_a_period_file_on_file_that_is_not_text_is_refused_not_read(deal: Path):
+    (deal / "periods" / "2024-03.yaml").write_bytes(b"period: 2024-03\n\xff\xfe\n")
+    done = intake(deal)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{deal}/periods/2024-03.yaml: was written by hand: intake would replace it" in done.stderr
+    assert (deal / "periods" / "2024-03.yaml").read_bytes() == b"period: 2024-03\n\xff\xfe\n"
