@@ -231,8 +231,6 @@ def aggregate(frame: pl.DataFrame, headers: dict[str, str]) -> dict[str, Any]:
     weight = int(frame["beginning_balance"].sum())
     out: dict[str, Any] = {r.key: _value(r, v, weight) for r, v in zip(rules, row)}
     for path, (selection, items) in LISTS.items():
-        if path == ("reo", "new") and "status" not in headers:
-            continue
         picked = frame.filter(SELECTIONS[selection][0]).sort("loan_id")
         out[".".join(path)] = [{k: (r[c] if c == "loan_id" else Decimal(r[c]).scaleb(-2)) for k, c in items}
                                for r in picked.iter_rows(named=True)]
@@ -512,7 +510,7 @@ def _money(v: Decimal) -> str:
     return f"{v:.2f}"
 
 
-def _report_lines(figures: dict[str, Any], headers: dict[str, str], indent: str) -> list[str]:
+def _report_lines(figures: dict[str, Any], indent: str) -> list[str]:
     f = figures
     lines = [f"{indent}collections:",
              f"{indent}  interest: {_money(f['collections.interest'])}",
@@ -583,7 +581,7 @@ def period_text(intake: Intake) -> str:
         lines.append("groups:")
         for g in intake.figures:
             lines.append(f"  {g}:")
-            lines += _report_lines(intake.figures[g], t.headers, "    ")
+            lines += _report_lines(intake.figures[g], "    ")
         pool = intake.remittance.totals if intake.remittance is not None else None
         if pool is not None:
             totals = {"interest": pool.interest, "scheduled_principal": pool.scheduled_principal,
@@ -599,7 +597,7 @@ def period_text(intake: Intake) -> str:
             lines.append("shortfalls:")
             lines += [f"  {k.split('.', 1)[1]}: {_money(v)}" for k, v in shortfalls.items()]
     else:
-        lines += _report_lines(intake.figures[""], t.headers, "")
+        lines += _report_lines(intake.figures[""], "")
     return "\n".join(lines) + "\n"
 
 
