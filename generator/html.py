@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from . import collector
 from .formats import TemplateError
 from .pipeline import Computed
 from .render import TEMPLATES, _env, context, view
@@ -91,7 +92,8 @@ def pdf_from_page(text: str) -> bytes:
 
     out = io.BytesIO()
     # tagged (the structure a screen reader follows); no random identifier: the same page, the same bytes
-    weasyprint.HTML(string=text, base_url=None).write_pdf(out, pdf_identifier=False, **PDF_OPTIONS)
+    with collector.paused():
+        weasyprint.HTML(string=text, base_url=None).write_pdf(out, pdf_identifier=False, **PDF_OPTIONS)
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from typing import Any
 
+from . import collector
 from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
@@ -318,7 +319,11 @@ def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
 
     Raises :class:`InputErrors` (every problem found: the deal's and each period file's
     together) or :class:`ReconciliationError`."""
-    deal_dir = Path(deal_dir)
+    with collector.paused():
+        return _run(Path(deal_dir), spec, root)
+
+
+def _run(deal_dir: Path, spec: str, root: Path | None) -> list[Computed]:
     errors: list[InputError] = []
     try:
         loaded_deal: Loaded | None = load_deal(deal_dir, root)
