@@ -122,3 +122,28 @@ def test_the_pdf_is_tagged_for_screen_readers(tmp_path):
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert [line.split()[-1] for line in info.splitlines() if line.startswith("Tagged:")] == ["yes"]
     assert data == formats.pdf(computed)  # and still the same bytes every time
+
+
+def _plain(fragment: str) -> str:
+    """An HTML fragment's text as pdftotext gives it: no tags, entities decoded, one space."""
+    import html
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+@pytest.mark.parametrize("deal", sorted(p.name for p in (ROOT / "inputs").iterdir() if (p / "deal.yaml").exists()))
+def test_no_heading_or_caption_is_left_alone_at_the_foot_of_a_page(deal, tmp_path):
+    from generator import html
+
+    [computed] = run(ROOT / "inputs" / deal, "latest")
+    page = html.page(computed)
+    headings = {_plain(h) for h in re.findall(r"<h2>(.*?)</h2>", page, re.S)}
+    captions = [_plain(c) for c in re.findall(r"<caption>(.*?)</caption>", page, re.S)]
+    running = (f"{computed.deal.trust}, Series {computed.deal.series}", "Statement to Certificateholders Page")
+    pages = pdftotext(pdf_from_page(page), tmp_path)
+    assert len(pages) >= 3
+    for n, text in enumerate(pages, 1):
+        body = [line for line in text.splitlines() if line.strip() and not line.startswith(running)]
+        last = " ".join(body[-1].split())
+        assert last not in headings, f"page {n} of {deal} ends with the heading {last!r}"
+        assert not any(c.startswith(last) for c in captions), f"page {n} of {deal} ends with a caption: {last!r}"
