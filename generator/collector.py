@@ -8,7 +8,9 @@ holds (in a month end, the other deals' work too), again and again, to find almo
 nothing to free.  Reference counting frees nearly everything a statement leaves, as soon
 as it is left; the few reference cycles wait for the first collection after the pause.
 
-``scripts/bench_month_end.py`` and ``scripts/bench_engine.py`` print what the pause saves.
+``scripts/bench_engine.py`` prints what the pause saves a deal's run; in
+``scripts/bench_month_end.py``, PDF end to end against bare WeasyPrint (which runs with the
+collector) shows it for the PDF.
 """
 
 from __future__ import annotations
