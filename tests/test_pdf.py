@@ -147,3 +147,58 @@ def test_no_heading_or_caption_is_left_alone_at_the_foot_of_a_page(deal, tmp_pat
         last = " ".join(body[-1].split())
         assert last not in headings, f"page {n} of {deal} ends with the heading {last!r}"
         assert not any(c.startswith(last) for c in captions), f"page {n} of {deal} ends with a caption: {last!r}"
+
+
+#: Page geometry of the print style sheet: US letter, 0.6in side margins, 5pt cell padding.
+_LEFT, _WIDTH, _PADDING = 43.2, 612 - 2 * 43.2, 5.0
+
+
+def _words(pdf: bytes, tmp_path: Path) -> list[tuple[int, float, float, float, str]]:
+    """Each word of the PDF: its page, top, left and right edges (points) and its text."""
+    src = tmp_path / "words.pdf"
+    src.write_bytes(pdf)
+    out = subprocess.run([poppler("pdftotext"), "-bbox", str(src), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    words = []
+    for n, page in enumerate(out.split("<page ")[1:], 1):
+        for x0, y0, x1, text in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                           r'yMax="[\d.]+">([^<]*)</word>', page):
+            words.append((n, float(y0), float(x0), float(x1), text))
+    return words
+
+
+@pytest.mark.parametrize("kind, widest, width", [
+    ('pairs( summary)?', "999,999,999,999,999.99", 0.80),  # the largest amount a deal can hold
+    ("compact", "999,999,999,999,999.99", 0.75),
+    ("waterfall", "99,999,999,999.99", 1.00),  # a payment the size of a $100 billion pool
+])
+def test_fixed_layout_columns_hold_the_widest_amount(kind, widest, width, tmp_path):
+    """The print layout takes these tables' column widths from their first row, without
+    measuring the cells: every amount in them, made as wide as it can be, still ends at its
+    column's right edge, inside its table, and touches no other word."""
+    from decimal import Decimal
+
+    from generator import html
+    from generator.model import MAX_MONEY
+
+    assert Decimal(widest.replace(",", "")) <= MAX_MONEY
+    [computed] = run(REFERENCE_DEAL, "2002-05")
+    page = html.page(computed)
+
+    def widen(table: re.Match) -> str:
+        return re.sub(r'(<td class="num"[^>]*>)-?[\d,]+\.\d\d(</td>)', rf"\g<1>{widest}\g<2>", table.group(0))
+
+    page, tables = re.subn(rf'<table class="{kind}">.*?</table>', widen, page, flags=re.S)
+    assert tables >= 1 and page.count(widest) >= 4
+    words = _words(pdf_from_page(page), tmp_path)
+    right = _LEFT + width * _WIDTH - _PADDING
+    wide = [w for w in words if w[4] == widest]
+    assert len(wide) == page.count(widest)
+    assert all(x1 <= right + 0.5 for _, _, _, x1, _ in wide), max(w[3] for w in wide)
+    lines: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
+    for n, y0, x0, x1, text in words:
+        lines.setdefault((n, round(y0)), []).append((x0, x1, text))
+    for where, line in lines.items():
+        line.sort()
+        for (_, x1, a), (x0, _, b) in zip(line, line[1:]):
+            assert x1 <= x0 + 0.1, f"{a!r} runs into {b!r} on page {where[0]}"
