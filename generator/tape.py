@@ -172,6 +172,11 @@ def money_text(cents: int) -> str:
     return f"{Decimal(cents).scaleb(-2):,.2f}"
 
 
+def rate_text(billionths: int) -> str:
+    """A note rate kept in billionths, as a fraction: 101250000 -> "0.10125"."""
+    return f"{Decimal(billionths).scaleb(-9).normalize():f}"
+
+
 # --------------------------------------------------------------------------- reading a tape
 
 
@@ -368,21 +373,13 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
                                                            f"(expected a date such as "
                                                            f"{dt.date(2024, 1, 31).strftime(fmt.date)})"))
             parsed.append(day.alias(f))
-        elif kind == "status":
-            codes = dict(mapping.status_codes)
-            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
-                f"{shown(r['status'])} is not a status code of the mapping (expected one of: {', '.join(codes)})")))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
-        elif kind == "group":
-            codes = dict(mapping.groups)
-            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
-                f"{shown(r['group'])} is not a group code of the mapping (expected one of: {', '.join(codes)})")))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.String).alias(f))
-        elif kind == "flag":
-            codes = {k: bool(v) for k, v in mapping.flags.items()}
-            checks.append((f, ~col.is_in(list(codes)), lambda r, codes=codes: (
-                f"{shown(r['modified'])} is not a flag code of the mapping (expected one of: {', '.join(codes)})")))
-            parsed.append(col.replace_strict(codes, default=None, return_dtype=pl.Boolean).alias(f))
+        elif kind in ("status", "group", "flag"):  # a code of the mapping, for what it stands for
+            codes, dtype = {"status": (dict(mapping.status_codes), pl.String),
+                            "group": (dict(mapping.groups), pl.String),
+                            "flag": ({k: bool(v) for k, v in mapping.flags.items()}, pl.Boolean)}[kind]
+            checks.append((f, ~col.is_in(list(codes)), lambda r, f=f, kind=kind, codes=codes: (
+                f"{shown(r[f])} is not a {kind} code of the mapping (expected one of: {', '.join(codes)})")))
+            parsed.append(col.replace_strict(codes, default=None, return_dtype=dtype).alias(f))
     masks = frame.select([m.alias(f"bad_{i}") for i, (_, m, _) in enumerate(checks)])
     for i, (f, _, message) in enumerate(checks):
         bad = frame.filter(masks[f"bad_{i}"])
@@ -447,7 +444,7 @@ def _check_rows(tape: Tape, problems: Problems, max_note_rate: Decimal, max_term
         "repurchased)"))
     top = int(max_note_rate * RATE_SCALE)
     problems.rows(tape, f.filter((pl.col("note_rate") == 0) | (pl.col("note_rate") > top)), "note_rate",
-                  lambda r: f"note rate {Decimal(r['note_rate']).scaleb(-9).normalize():f} is out of range "
+                  lambda r: f"note rate {rate_text(r['note_rate'])} is out of range "
                             f"(expected more than 0 and at most {max_note_rate}, the deal's max_note_rate)")
     problems.rows(tape, f.filter(pl.col("remaining_term") > max_term), "remaining_term",
                   lambda r: f"remaining term {r['remaining_term']} is more than {max_term} months (expected at "
