@@ -242,13 +242,14 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
     from .load import period_path, written_by_intake
 
     traced = []
-    if written_by_intake(period_path(deal_dir, period)):  # only then is the tape reader (polars) loaded
-        from .intake import trace
+    header = written_by_intake(period_path(deal_dir, period))
+    if header:  # only then is the tape reader (polars) loaded
+        from .intake import trace as trace_tape  # (trace, here, is explain's)
 
         period_file = str(computed.source.file)
         fields = [i.field for i in explanation.inputs if i.where.rpartition(":")[0] == period_file]
         try:
-            traced = trace(deal_dir, period, fields)
+            traced = trace_tape(deal_dir, period, fields, header)
         except _EXPECTED as exc:
             _report(exc, errors_as == "json")
             sys.exit(1)

@@ -34,7 +34,8 @@ from .load import INTAKE_HEADER, load_deal, list_periods, period_path, validate,
 from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
 from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
-from .tape import MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, money_text, read_tape
+from .tape import (MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, money_text,
+                   rate_text, read_tape)
 
 
 # --------------------------------------------------------------------------- the remittance report
@@ -676,11 +677,21 @@ def _described(selection: str, method: str, as_of: dt.date) -> str:
     return SELECTIONS[selection][1].format(method=method, as_of=as_of, **words)
 
 
-def trace(deal_dir: Path, period: str, fields: list[str]) -> list[Traced]:
+def _loan_value(rule: Rule, column: str):
+    """What one loan adds to ``rule``'s figure, as explain --loans shows it beside the loan."""
+    if rule.op == "sum":
+        return lambda r: money_text(r[column])
+    if rule.op == "count":
+        return lambda r: ""
+    shown_ = rate_text if column == "note_rate" else str  # weighted by the beginning balance
+    return lambda r: f"{shown_(r[column])} on {money_text(r['beginning_balance'])}"
+
+
+def trace(deal_dir: Path, period: str, fields: list[str], header: dict[str, str]) -> list[Traced]:
     """The loans behind each of ``fields`` (input fields of the period file, as explain names them)
-    that intake added up from the tape the period file names.  The tape is read again, by the same
-    rules; one whose SHA-256 is no longer the header's is not traced (a message says so)."""
-    header = written_by_intake(period_path(deal_dir, period))
+    that intake added up from the tape the period file's ``header`` names (see
+    :func:`generator.load.written_by_intake`).  The tape is read again, by the same rules; one
+    whose SHA-256 is no longer the header's is not traced (a message says so)."""
     wanted = [(f, *_rule_for(f)) for f in fields]
     wanted = [w for w in wanted if w[2] is not None or w[3] is not None]
     if not header.get("tape") or not wanted:
@@ -717,10 +728,7 @@ def trace(deal_dir: Path, period: str, fields: list[str]) -> list[Traced]:
                 places = "4 places" if column == "note_rate" else "a whole month"
                 text = (f"{source} weighted by {headers['beginning_balance']} over {who}, rounded half-up to "
                         f"{places}")
-            value = (lambda r: money_text(r[column])) if rule.op == "sum" else (
-                (lambda r: f"{Decimal(r['note_rate']).scaleb(-9).normalize():f} on {money_text(r['beginning_balance'])}")
-                if column == "note_rate" else (lambda r: f"{r[column]} on {money_text(r['beginning_balance'])}")
-                if rule.op == "weighted" else (lambda r: ""))
+            value = _loan_value(rule, column)
         else:
             part, key, index = item
             selection, items = LISTS[key]
