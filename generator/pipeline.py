@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import collector
+from .calendar import add_months, period_month
 from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
@@ -301,15 +302,53 @@ class Computed:
 
 
 def select_periods(available: list[str], spec: str) -> list[str]:
-    """``2002-05``, ``all``, ``latest`` (the last on file), or a range ``2002-05..2004-12`` (inclusive)."""
+    """``2002-05``, ``all``, ``latest`` (the last on file), or a range ``2002-05..2004-12``: every
+    month in it, first and last included, each of which must be on file like a single month."""
     if spec == "all":
         return list(available)
     if spec == "latest":
         return list(available[-1:])
     if ".." in spec:
         first, last = spec.split("..", 1)
-        return [p for p in available if first <= p <= last]
+        months = [first] if first <= last else []
+        while months and months[-1] < last:
+            months.append(next_month(months[-1]))
+        return months
     return [spec]
+
+
+def next_month(key: str) -> str:
+    """``2002-06`` for ``2002-05``; ``2003-01`` for ``2002-12``."""
+    year, month = add_months(*period_month(key), 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def month_runs(keys: list[str]) -> str:
+    """Months, in order, said as runs: ``2002-05, 2002-07..2002-09``."""
+    runs: list[list[str]] = []
+    for key in keys:
+        if runs and next_month(runs[-1][-1]) == key:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+
+
+def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
+    """Each period on file up to ``last`` that does not follow the one before it on file, with the
+    months missing before it: every statement starts where the month before it ended."""
+    out = []
+    for before, key in zip(available, available[1:]):
+        if key > last:
+            break
+        missing = []
+        month = next_month(before)
+        while month < key:
+            missing.append(month)
+            month = next_month(month)
+        if missing:
+            out.append((key, missing))
+    return out
 
 
 def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
@@ -331,17 +370,28 @@ def _run(deal_dir: Path, spec: str, root: Path | None) -> list[Computed]:
         loaded_deal, errors = None, list(exc.errors)
     available = list_periods(deal_dir)
     wanted = select_periods(available, spec)
-    missing = [p for p in wanted if p not in available]
+    on_file = set(available)
+    missing = [p for p in wanted if p not in on_file]
+    where = str(deal_dir / "periods")
     if missing or not wanted:
-        where = str(deal_dir / "periods")
         if not available:
-            raise InputErrors(errors + [InputError(where, 0, "", "no period files (expected the servicer's reports "
-                                                                 "as periods/YYYY-MM.yaml)")])
-        raise InputErrors(errors + [InputError(where, 0, "", f"no period file for {p} (expected "
-                                                             f"{period_path(deal_dir, p)}; on file: "
-                                                             f"{', '.join(available)})")
-                                    for p in (missing or [spec])])
+            folder = deal_dir / "periods"
+            what = ("is not a folder (expected a folder of the servicer's reports, periods/YYYY-MM.yaml)"
+                    if folder.exists() and not folder.is_dir() else
+                    "no period files (expected the servicer's reports as periods/YYYY-MM.yaml)")
+            raise InputErrors(errors + [InputError(where, 0, "", what)])
+        asked = [[spec]] if not wanted else [[p] for p in missing] if ".." not in spec else [missing]
+        raise InputErrors(errors + [InputError(where, 0, "", f"no period file for {month_runs(months)} (expected "
+                                                             f"{period_path(deal_dir, months[0])}"
+                                                             f"{' and one for each of the others' if months[1:] else ''}"
+                                                             f"; on file: {month_runs(available)})")
+                                    for months in asked])
     last = max(wanted)
+    for key, months in gaps(available, last):
+        errors.append(InputError(str(period_path(deal_dir, key)), 0, "",
+                                 f"the servicer's report for {month_runs(months)} is missing (expected "
+                                 f"{period_path(deal_dir, months[0])}{' and one for each month after it' if len(months) > 1 else ''}"
+                                 f"): {key}'s statement starts from the balances {months[-1]}'s left"))
     periods: list[Loaded] = []
     for key in available:  # every period file the roll-forward reads, each checked on its own
         if key > last:

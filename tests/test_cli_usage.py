@@ -41,3 +41,68 @@ def test_version():
     done = remit("--version")
     assert done.returncode == 0 and done.stdout.strip().startswith("remit ")
     assert done.stdout.strip().split(" ")[1][0].isdigit()
+
+
+AUTO = INPUTS / "synthetic-auto-2025-1"
+
+
+def copy_of(deal, tmp_path):
+    import shutil
+
+    target = tmp_path / deal.name
+    shutil.copytree(deal, target)
+    return target
+
+
+@pytest.mark.parametrize("period", ["2026-03", "2026-08", "all", "2026-01..2026-09"])
+def test_a_month_missing_from_a_deals_history_is_an_error_not_a_bridge(tmp_path, period):
+    """Each statement starts from the balances the month before it left: with a month's report
+    missing, the next would start from two months back (March from January's closing pool, 60
+    days of interest); it is refused, every gap named, and nothing is written."""
+    deal = copy_of(AUTO, tmp_path)
+    for gone in ("2026-02", "2026-05", "2026-06"):
+        (deal / "periods" / f"{gone}.yaml").unlink()
+    out = tmp_path / "out"
+    done = remit("render", deal, "--period", period, "-f", "text", "-o", out)
+    assert done.returncode == 1, done.stderr
+    p = deal / "periods"
+    if ".." in period:  # every month of a range must be on file: the missing ones are named as such
+        assert done.stderr.splitlines()[0] == (
+            f"{p}: no period file for 2026-02, 2026-05..2026-06 (expected {p}/2026-02.yaml and one for each of "
+            "the others; on file: 2025-02..2026-01, 2026-03..2026-04, 2026-07..2029-01)")
+        return
+    assert (f"{p}/2026-03.yaml: the servicer's report for 2026-02 is missing (expected {p}/2026-02.yaml): "
+            "2026-03's statement starts from the balances 2026-02's left") in done.stderr.splitlines()
+    if period != "2026-03":
+        assert (f"{p}/2026-07.yaml: the servicer's report for 2026-05..2026-06 is missing (expected {p}/2026-05.yaml "
+                "and one for each month after it): 2026-07's statement starts from the balances 2026-06's left"
+                ) in done.stderr.splitlines()
+    assert not out.exists() or not any(out.iterdir())
+    # the months before the first gap still run
+    assert remit("check", deal, "--period", "2026-01").returncode == 0
+
+
+@pytest.mark.parametrize("period, missing", [("2030-01..2030-03", "2030-01..2030-03"),
+                                             ("2028-11..2029-06", "2029-02..2029-06")])
+def test_a_range_takes_every_month_in_it(tmp_path, period, missing):
+    """A range is every month from its first to its last, each of which must be on file, as a
+    single month must; one that runs past the reports on file says which months are not."""
+    out = tmp_path / "out"
+    done = remit("render", AUTO, "--period", period, "-o", out)
+    assert done.returncode == 1
+    p = AUTO / "periods"
+    assert done.stderr.splitlines()[0] == (
+        f"{p}: no period file for {missing} (expected {p}/{missing[:7]}.yaml and one for each of the others; "
+        "on file: 2025-02..2029-01)")
+    assert not out.exists()
+
+
+def test_a_periods_file_that_is_not_a_folder_is_said_to_be_one(tmp_path):
+    deal = tmp_path / "deal"
+    deal.mkdir()
+    (deal / "deal.yaml").write_bytes((REFERENCE_DEAL / "deal.yaml").read_bytes())
+    (deal / "periods").write_text("")
+    done = remit("check", deal, "--period", "2002-05")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (f"{deal}/periods: is not a folder (expected a folder of the servicer's "
+                                           "reports, periods/YYYY-MM.yaml)")
