@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from . import formula as f
 from .engine import Run, calendar_notes
 from .pipeline import Computed
@@ -183,6 +185,8 @@ def display(type_: str, value: Any) -> str:
         return _date_text(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(display(type_.partition(":")[2], v) for v in value) + "]"
+    if isinstance(value, BaseModel):
+        return _record(value, display)
     if isinstance(value, Decimal):
         if type_ in ("money", "amount") and value == value.quantize(Decimal("0.01")):
             return _money(value)
@@ -204,13 +208,24 @@ def _operand(type_: str, value: Any) -> str:
         return value.isoformat()
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_operand(type_.partition(":")[2], v) for v in value) + "]"
+    if isinstance(value, BaseModel):
+        return _record(value, _operand)
     if isinstance(value, Decimal):
         return _money(value) if type_ in ("money", "amount") and value == value.quantize(Decimal("0.01")) \
             else _exact(value)
     return str(value)
 
 
+def _record(value: BaseModel, show: Any) -> str:
+    """A reported record (a liquidated loan) as its fields: ``loan AU5012456 balance 30,075.49 ...``;
+    a field given in cents is shown as money."""
+    return " ".join(f"{name} {show('money' if isinstance(v, Decimal) and v.as_tuple().exponent == -2 else '', v)}"
+                    for name, v in ((name, getattr(value, name)) for name in type(value).model_fields))
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):
