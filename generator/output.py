@@ -147,14 +147,14 @@ class AlreadyPublished(Exception):
 
     def __init__(self, path: Path):
         self.path = path
-        super().__init__(f"{path}: published by another run while this one was writing; nothing of this "
-                         "statement was written")
+        super().__init__(f"{path}: published by another run while this one was writing; nothing was written")
 
 
 def publish(files: Sequence[tuple[Path, bytes]]) -> None:
-    """Create every file of one statement, or none of them.  ``files`` come in the order they
-    are named: the figures record first, so that a set interrupted by ``kill -9`` still has
-    the record that its missing files can be checked against.  No file is ever replaced:
+    """Create every file of a set of statements, or none of them.  ``files`` come in the order
+    they are named: each statement's figures record before its other formats, so that a set
+    interrupted by ``kill -9`` still has the record that a statement's missing files can be
+    checked against.  No file is ever replaced:
     a name that is taken raises :class:`AlreadyPublished`, and the files this call had named
     are removed again."""
     staged: list[_Staged] = []

@@ -295,16 +295,16 @@ def plan_all(computed: Sequence[Computed], requested: Sequence[str], out: Path,
 
 
 def write(outputs: Sequence[Output]) -> None:
-    """Publish what :func:`plan_all` planned: each statement's new files as one set (its figures
-    record named first), never replacing a file.  Raises :class:`generator.output.OutputError`
-    or :class:`generator.output.AlreadyPublished`, with nothing of that statement written."""
+    """Publish what :func:`plan_all` planned: the new files of every statement planned, as one
+    set (statement by statement, each one's figures record named first), never replacing a file.
+    Raises :class:`generator.output.OutputError` or :class:`generator.output.AlreadyPublished`,
+    with nothing written: a run of a deal's months is published whole or not at all."""
     sets: dict[str, list[Output]] = {}
     for o in outputs:
         if o.status != "unchanged":
             sets.setdefault(o.stem, []).append(o)
-    for members in sets.values():
-        ordered = sorted(members, key=lambda o: not o.record)
-        output.publish([(o.path, o.data) for o in ordered])
+    output.publish([(o.path, o.data) for members in sets.values()
+                    for o in sorted(members, key=lambda o: not o.record)])
 
 
 __all__ = ["Output", "PublishRefused", "plan", "plan_all", "write", "read_record", "figures", "changes", "latest_version",

@@ -490,6 +490,15 @@ def test_a_real_full_disk_and_a_read_only_mount(deal, mounted):
     assert files_in(full) == ["manifest.json"]  # the deal's failure, in the little room there was
     assert json.loads((full / "manifest.json").read_text())["failed"][0]["deal"] == str(deal)
 
+    # months of a run: the disk fills at the third of six statements, and none is published
+    two_group = ROOT / "inputs" / "synthetic-two-group-2025-1"
+    months = mounted("months", "size=100k")
+    done = remit("render", two_group, "-p", "2025-03..2025-08", "-f", "text", "-f", "json", "-o", months)
+    assert done.returncode == 1
+    [error, said] = done.stderr.splitlines()
+    assert error.endswith(".json: cannot write (No space left on device)") and said == "1 error; nothing written"
+    assert files_in(months) == [] and done.stdout == ""
+
     read_only = mounted("read-only", "ro,size=64k")
     for args in (["render", deal, "-p", "2002-05", "-o", read_only], ["batch", "--root", deal.parent, "-o", read_only],
                  ["schema", "--out", read_only]):
