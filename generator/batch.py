@@ -98,7 +98,7 @@ def _error_lines(exc: BaseException) -> list[str]:
         return str(exc).splitlines()
     if isinstance(exc, PublishRefused):
         return [line for p in exc.problems for line in p.splitlines()]
-    if isinstance(exc, (TemplateError, OutputError)):
+    if isinstance(exc, (TemplateError, OutputError, AlreadyPublished)):
         return [str(exc)]
     # anything else is a defect; the deal still fails alone, with where it happened
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -112,6 +112,13 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
     statements, files, errors, factors = 0, [], [], []
     try:
         computed = run(deal_dir, period)
+        named_for = [c for c in computed[:1] if c.deal.id != Path(deal_dir).name]
+        if named_for:
+            c = named_for[0]
+            raise InputErrors([c.deal_source.error(("id",), f"{c.deal.id!r} is not the name of its folder "
+                                                            f"{Path(deal_dir).name!r} (expected a month end's deal "
+                                                            "folders named by their deal ids, so that no two "
+                                                            "publish one deal's statements)")])
         outputs = plan_all(computed, formats, out)
         write(outputs)
         for o in outputs:
@@ -119,9 +126,6 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
                                  len(o.data), o.status))
         statements = len(computed)
         factors = [line for c in computed for line in factor_rows(c.statement)]
-    except AlreadyPublished as exc:  # the batch holds the lock: only another of its deals can have
-        errors = [f"{exc.path}: written by more than one deal directory of this run: deal ids must be unique"]
-        files = []
     except Exception as exc:  # noqa: BLE001 - every failure is reported against its deal
         errors = _error_lines(exc)
         files = []
@@ -198,6 +202,13 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
     """Render every deal; ``jobs`` worker processes (1: in this process).  Raises
     :class:`Interrupted` on Ctrl-C or SIGTERM, after the deals in hand are finished."""
     result = BatchResult(jobs=jobs)
+    total = len(deals)
+    result.outcomes += one_name_twice(deals)
+    for outcome in result.outcomes:
+        if progress:
+            progress(outcome)
+    refused = {o.deal for o in result.outcomes}
+    deals = [d for d in deals if str(d) not in refused]
     start = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -209,7 +220,7 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                     if progress:
                         progress(outcome)
             except KeyboardInterrupt:
-                raise Interrupted(result, len(deals)) from None
+                raise Interrupted(result, total) from None
         else:
             pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
             futures: list[Future] = []
@@ -228,7 +239,7 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 pool.shutdown(wait=True, cancel_futures=True)  # tasks in hand finish; the rest never start
                 result.outcomes += [o for f in futures if f not in taken and f.done() and not f.cancelled()
                                     for o in f.result()]
-                raise Interrupted(result, len(deals)) from None
+                raise Interrupted(result, total) from None
             pool.shutdown(wait=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -284,13 +295,17 @@ def retire_manifest(out: Path) -> None:
             raise OutputError(path, f"the earlier run's {what} cannot be removed: {exc.strerror or exc}") from None
 
 
-def duplicates(result: BatchResult) -> dict[str, list[str]]:
-    """Output paths that more than one deal produced (two deal directories with one deal id)."""
-    owners: dict[str, list[str]] = {}
-    for o in result.outcomes:
-        for w in o.files:
-            owners.setdefault(w.path, []).append(o.deal)
-    return {p: ds for p, ds in owners.items() if len(ds) > 1}
+def one_name_twice(deals: Sequence[Path]) -> list[DealOutcome]:
+    """The failures, found before anything is rendered, of deal folders that share a name (one
+    under each of two roots): a month end's deal folder is named by its deal's id, so both
+    would publish one deal's statements.  Neither is rendered."""
+    owners: dict[str, list[Path]] = {}
+    for d in deals:
+        owners.setdefault(d.name, []).append(d)
+    return [DealOutcome(str(d), 0, (), (f"{d}: a deal folder of this name is also under another root "
+                                        f"({', '.join(str(o) for o in same if o != d)}): deal ids must be unique; "
+                                        "neither is rendered",), 0, os.getpid())
+            for same in owners.values() if len(same) > 1 for d in same]
 
 
 def default_jobs() -> int:

@@ -162,10 +162,6 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     except OutputError as exc:
         click.echo(f"{exc}; no manifest written", err=True)
         sys.exit(1)
-    shared = month_end.duplicates(result)
-    for path, owners in shared.items():
-        click.echo(f"{path}: written by more than one deal directory ({', '.join(owners)}): deal ids must be "
-                   "unique", err=True)
     for o in result.failures:
         click.echo(f"FAILED {o.deal}", err=True)
         for line in o.errors:
@@ -174,7 +170,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     new = sum(1 for w in files if w.status != "unchanged")
     peak = max(result.peak_rss_kib().values(), default=0) / 1024
     rate = result.statements / result.seconds if result.seconds else 0.0
-    failed = len(result.failures) + len(shared)
+    failed = len(result.failures)
     click.echo(f"{len(result.outcomes)} deals, {result.statements} statements, {len(files)} files "
                f"({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
                f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "

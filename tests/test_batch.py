@@ -105,6 +105,41 @@ def test_a_month_every_deal_must_have(book, tmp_path):
     assert f"FAILED {SYNTHETIC}\n  {SYNTHETIC}/periods: no period file for 2002-05" in stderr
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_folders_of_one_deal_both_fail_and_neither_is_published(tmp_path, jobs):
+    """One deal id in two folders would publish one deal's statements twice over, the worker
+    that came first winning: a month end's deal folder must be named by its id, and folders
+    of one name under two roots are refused before anything is rendered, the same every run."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    a = copy_deal(REFERENCE_DEAL, first, "same-deal")
+    b = copy_deal(REFERENCE_DEAL, second, "same-deal")
+    edit(b / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18331.71")
+    other = copy_deal(REFERENCE_DEAL, first, "named-otherwise")
+    edit(other / "deal.yaml", "id: named-otherwise", "id: good-a")
+    good = copy_deal(REFERENCE_DEAL, second, "good-b")
+    manifests = []
+    for trial in range(2):
+        out = tmp_path / f"out-{trial}"
+        code, stdout, stderr = batch("--root", first, "--root", second, "-j", jobs, "-o", out)
+        assert code == 1
+        for d, o in ((a, b), (b, a)):
+            assert (f"FAILED {d}\n  {d}: a deal folder of this name is also under another root ({o}): deal ids "
+                    "must be unique; neither is rendered") in stderr
+        assert (f"FAILED {other}\n  {other}/deal.yaml:9: id: 'good-a' is not the name of its folder "
+                "'named-otherwise' (expected a month end's deal folders named by their deal ids, so that no two "
+                "publish one deal's statements)") in stderr
+        assert "4 deals, 1 statements" in stdout and "; 3 failed;" in stdout
+        assert sorted(p.name for p in out.iterdir()) == ["good-b_2002-05-28.json", "good-b_2002-05-28.txt",
+                                                         "manifest.json"]
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["failures"] == 3 and sorted(f["deal"] for f in manifest["failed"]) == sorted(
+            map(str, (a, b, other)))
+        assert [f["path"] for f in manifest["files"]] == ["good-b_2002-05-28.json", "good-b_2002-05-28.txt"]
+        manifests.append(manifest)
+    assert manifests[0] == manifests[1]
+    assert good.name == "good-b"
+
+
 def _book_of_synthetic_copies(root: Path, n: int) -> None:
     for i in range(n):
         copy_deal(SYNTHETIC, root, f"copy-{i:02d}")
