@@ -255,6 +255,7 @@ class Compiler:
             "all": self.classes,
             "certificates": [c.name for c in deal.classes if c.kind not in NOT_CERTIFICATES],
             "interest_classes": [c.name for c in deal.classes if c.kind in INTEREST_KINDS],
+            "balances": [c.name for c in deal.classes if c.kind != "interest_only"],  # a notional is no balance
             "fees": [f"fees.{key(fee.name)}" for fee in deal.fees],
             **{kind: [c.name for c in deal.classes if c.kind == kind] for kind in kinds}}
         self.kind_names = frozenset(self.groups)  # what total() takes besides the loan groups

@@ -5,6 +5,7 @@ here by hand from the period files and the deal's terms."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal as D
@@ -298,3 +299,26 @@ def test_a_principal_only_class(auto_deal):
     done = _check(auto_deal)
     assert done.returncode == 1 and "class A-1 (senior) needs a coupon (expected coupon: {margin: ..., cap: ...}, " \
                                    "or principal_only: true)" in done.stderr
+
+
+def amounts_of_table(text: str, header: str) -> tuple[dict[str, list[D]], list[D]]:
+    """The money columns of a text statement's class table: each class row's, and its Total row's."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header)) + 1
+    rows: dict[str, list[D]] = {}
+    for line in lines[start:]:
+        words = line.split()
+        money = [D(w.replace(",", "")) for w in words if re.fullmatch(r"-?[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}", w)]
+        if words[0] == "Total":
+            return rows, money
+        rows[words[0]] = money
+    raise AssertionError(f"no Total row after {header!r}")
+
+
+@pytest.mark.parametrize("month", sorted(GOLDEN_MONTHS))
+def test_the_notes_total_is_the_sum_of_the_notes_shown(story, month):
+    """The NOTES table lists the notes, not the certificates (whose notional is the OC, shown with
+    the pool); its Total row adds up the rows above it, column by column."""
+    rows, total = amounts_of_table(formats.text(story[month]).decode(), "Class   CUSIP")
+    assert list(rows) == ["A-1", "A-2", "A-3", "A-4", "B", "C"]
+    assert [sum(column) for column in zip(*rows.values())] == total and len(total) == 5

@@ -424,3 +424,19 @@ def test_an_account_no_action_touches_keeps_its_deposit(deal):
     done = _check(deal)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "does not reconcile: cash: available = paid out: " in done.stderr and "(off by 1.00)" in done.stderr
+
+
+def test_the_balance_totals_leave_out_the_interest_only_notional(story):
+    """A-IO's balance is a notional: shown in its row, it is no part of the trust's balance, so
+    the balance totals are the pool's (the certificates and CE's overcollateralization), while
+    its interest is in the interest and distribution totals."""
+    from .test_auto import amounts_of_table
+
+    for key, c in story.items():
+        s = c.statement
+        assert s.totals["beginning_balance"] == s.pool["beginning_balance"], key
+        assert s.totals["ending_balance"] == s.pool["ending_balance"], key
+        rows, total = amounts_of_table(formats.text(c).decode(), "Class  Group")
+        io = rows.pop("A-IO")
+        sums = [sum(column) for column in zip(*rows.values())]
+        assert total == [sums[0], sums[1] + io[1], sums[2] + io[2], sums[3] + io[3], sums[4], sums[5]], key
