@@ -311,19 +311,25 @@ def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
 def approve(outputs: tuple[Path, ...], golden: Path) -> None:
     """Approve rendered OUTPUTS: copy them into --golden (a PDF as its text), where remit diff
     and the tests hold every later rendering to them."""
-    from .golden import GoldenError, approve as promote
+    from .golden import GoldenError, approval, write_approval
 
-    problems = []
-    for output in outputs:
+    problems, approvals = [], []
+    for output in outputs:  # every output is checked before any is approved
         try:
-            target, status = promote(output, golden)
-            click.echo(f"{target} ({status})")
+            approvals.append(approval(output, golden))
         except GoldenError as exc:
             problems.append(str(exc))
-    for p in problems:
-        click.echo(p, err=True)
     if problems:
+        for p in problems:
+            click.echo(p, err=True)
+        click.echo("nothing approved", err=True)
         sys.exit(1)
+    for target, data, status in approvals:
+        try:
+            click.echo(f"{write_approval(target, data, status)} ({status})")
+        except GoldenError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
 
 
 def month_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:

@@ -140,9 +140,19 @@ def _unified(before: bytes, now: bytes, a: str, b: str) -> list[str]:
     return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
 
 
-def approve(output: Path, golden: Path) -> tuple[Path, str]:
-    """Copy a rendered output into ``golden`` (a PDF as its text).  Returns the golden path and
-    whether it was ``new``, ``changed`` or ``same``."""
+def write_approval(target: Path, data: bytes, status: str) -> Path:
+    """Write what :func:`approval` found to approve (nothing when it is the ``same``)."""
+    if status != "same":
+        try:
+            write_atomic(target, data)
+        except OutputError as exc:
+            raise GoldenError(str(exc)) from None
+    return target
+
+
+def approval(output: Path, golden: Path) -> tuple[Path, bytes, str]:
+    """What approving a rendered output would write, and where, without writing it: the golden
+    path, its bytes (a PDF's text) and whether it is ``new``, ``changed`` or the ``same``."""
     name = output.name
     if re.search(r"\.rev[0-9]+\.", name):
         raise GoldenError(f"{output}: a revision carries its REVISED mark; approve the statement as rendered "
@@ -161,13 +171,8 @@ def approve(output: Path, golden: Path) -> tuple[Path, str]:
                           ".html or .pdf)")
     target = golden / name
     status = "new" if not target.exists() else ("same" if target.read_bytes() == data else "changed")
-    if status != "same":
-        try:
-            write_atomic(target, data)
-        except OutputError as exc:
-            raise GoldenError(str(exc)) from None
-    return target, status
+    return target, data, status
 
 
-__all__ = ["compare", "approve", "parse", "pdf_text", "golden_bytes", "golden_name", "Difference", "GoldenError",
+__all__ = ["compare", "approval", "write_approval", "parse", "pdf_text", "golden_bytes", "golden_name", "Difference", "GoldenError",
            "KINDS"]

@@ -91,6 +91,18 @@ def test_approve_refuses_what_is_not_a_plain_statement(tmp_path):
     assert not (tmp_path / "golden").exists()
 
 
+def test_approve_checks_every_output_before_it_approves_any(tmp_path):
+    """One output that cannot be approved (a spreadsheet) and nothing is approved: the good ones
+    beside it are not copied into golden/ either."""
+    out, golden = tmp_path / "out", tmp_path / "golden"
+    assert remit("render", REFERENCE_DEAL, "-p", "2002-05", "-f", "text", "-f", "xlsx", "-o", out)[0] == 0
+    code, output = remit("approve", out / f"{STEM}.txt", out / f"{STEM}.xlsx", "--golden", golden)
+    assert code == 1
+    assert output.splitlines() == [f"{out / STEM}.xlsx: not a rendered statement (expected <deal-id>_<YYYY-MM-DD>"
+                                   ".txt, .json, .html or .pdf)", "nothing approved"]
+    assert not golden.exists()
+
+
 def test_diff_names_a_golden_file_it_cannot_place(tmp_path):
     golden = tmp_path / "golden"
     golden.mkdir()
