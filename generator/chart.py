@@ -16,7 +16,9 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
                percent: bool = False, chart_id: str = "") -> str:
     """An SVG chart of one or more series over the periods ``labels`` (none: a gap)."""
     values = [v for _, vs in series for v in vs if v is not None]
-    top = max(values, default=Decimal(1)) or Decimal(1)
+    top = max(values, default=Decimal(0))
+    if top <= 0:  # nothing above zero (no losses yet): a scale of 1% or 1, not 100%
+        top = Decimal("0.01") if percent else Decimal(1)
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / max(1, len(labels) - 1)
 
@@ -41,9 +43,10 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
              f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end" class="axis">0</text>']
     if labels:
         parts.append(f'<text x="{x(0):.1f}" y="{HEIGHT - 6}" class="axis">{html.escape(labels[0])}</text>')
+    if len(labels) > 1:
         parts.append(f'<text x="{x(len(labels) - 1):.1f}" y="{HEIGHT - 6}" text-anchor="end" class="axis">'
                      f'{html.escape(labels[-1])}</text>')
-    for n, (name, vs) in enumerate(series):
+    for n, (name, vs) in enumerate(s for s in series if any(v is not None for v in s[1])):  # no legend for nothing
         colour = COLOURS[n % len(COLOURS)]
         runs, current = [], []
         for i, v in enumerate(vs):
@@ -53,8 +56,13 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
                 current.append(f"{x(i):.1f},{y(v):.1f}")
         runs += [current] if current else []
         for points in runs:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}">'
-                         f'<title>{html.escape(name)}</title></polyline>')
+            if len(points) == 1:  # a month alone (the only one, or between gaps): a dot, as a line has no length
+                cx, cy = points[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"><title>{html.escape(name)}</title>'
+                             '</circle>')
+            else:
+                parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}">'
+                             f'<title>{html.escape(name)}</title></polyline>')
         parts.append(f'<text x="{WIDTH - PAD_RIGHT}" y="{16 + 14 * n}" text-anchor="end" fill="{colour}" '
                      f'class="legend">{html.escape(name)}</text>')
     parts.append("</svg>")

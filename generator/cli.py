@@ -392,12 +392,18 @@ def schema(out: Path) -> None:
 @main.command()
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("inputs"),
               show_default=True, help="Directory of deal directories.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
 def serve(root: Path, port: int) -> None:
     """Preview every deal's statements in a browser; pages reload when inputs or templates change."""
     from .serve import make_server
 
-    server = make_server(root, port)
+    try:
+        server = make_server(root, port)
+    except OSError as exc:  # the port is taken (another preview?) or not ours to listen on
+        click.echo(f"127.0.0.1:{port}: cannot listen ({exc.strerror or exc}; expected a free port, or --port 0 "
+                   "for any)", err=True)
+        sys.exit(1)
     click.echo(f"Previewing {root} at http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()

@@ -38,7 +38,7 @@ from . import formats as fmt
 from . import html as page_html
 from .chart import line_chart
 from .engine import distribution_date_for
-from .load import list_periods, load_deal, load_period
+from .load import list_periods, load_deal, load_period, period_path
 from .pipeline import Computed, ReconciliationError, output_name, run
 from .render import TEMPLATES
 from .source import InputErrors, read_input
@@ -76,18 +76,23 @@ class Previewer:
                       if p.is_dir() and DEAL.match(p.name) and (p / "deal.yaml").is_file())
 
     def version(self, deal: str | None = None) -> str:
-        """A hash of every input and template file a page depends on (names and contents)."""
+        """A hash of every input and template file a page depends on (names and contents); for
+        the index, every deal's and period file's name and the contents of what it shows (each
+        deal file and its latest period's)."""
         h = hashlib.sha256()
         if deal is None:
             folders = [(self.root, ("*/deal.yaml", "*/periods/*.yaml"))]
+            shown = {self.root / d / "deal.yaml" for d in self.deals()} | {
+                period_path(self.root / d, ps[-1]) for d in self.deals() if (ps := list_periods(self.root / d))}
         else:
             folders = [(self.root / deal, ("**/*",)), (self.templates, ("**/*",))]
+            shown = None
         for folder, patterns in folders:
             for pattern in patterns:
                 for path in sorted(folder.glob(pattern)):
                     if path.is_file():
                         h.update(str(path.relative_to(folder)).encode() + b"\0")
-                        if deal is not None:
+                        if shown is None or path in shown:
                             h.update(self._contents(path, folder) + b"\0")
         return h.hexdigest()[:16]
 
@@ -104,11 +109,15 @@ class Previewer:
     def handle(self, raw_path: str) -> Response:
         url = urlsplit(raw_path)
         path = unquote(url.path)
-        parts = path.split("/")[1:]
+        parts = [unquote(p) for p in url.path.split("/")[1:]]  # an encoded slash is no separator
         if any(p in ("..", ".") or "\\" in p or "\0" in p for p in parts) or not self._inside(path):
             return self._page(HTTPStatus.FORBIDDEN, "Refused", "<p>That path leaves the preview root.</p>")
+        if any("/" in p for p in parts):
+            return self._not_found(path)
         if path == "/":
             return self.index()
+        if len(parts) == 1 and parts[0] in self.deals():  # a deal's page is its folder: /deal/
+            return 301, TYPES["txt"], b"", {"Location": f"/{parts[0]}/"}
         if path == "/__version":
             deal = parse_qs(url.query).get("deal", [None])[0]
             if deal is not None and deal not in self.deals():
@@ -118,8 +127,8 @@ class Previewer:
             return self.deal_page(parts[0])
         if len(parts) == 2 and parts[0] in self.deals():
             deal, name = parts
-            period, _, ext = name.partition(".")
-            if PERIOD.match(period) and period in list_periods(self.root / deal) and (not ext or ext in TYPES):
+            period, dot, ext = name.partition(".")
+            if PERIOD.match(period) and period in list_periods(self.root / deal) and (ext in TYPES or not dot):
                 return self.statement(deal, period, ext)
         return self._not_found(path)
 
@@ -157,14 +166,15 @@ class Previewer:
         try:
             loaded = load_deal(self.root / deal, self.root).value
         except InputErrors:
-            return "(its deal file has errors)", "", periods[-1] if periods else None, periods[-1] if periods else ""
+            return ("(its deal file has errors)", "", periods[-1] if periods else None,
+                    f"{periods[-1]}: not rendered" if periods else "")
         if not periods:
             return loaded.trust, loaded.series, None, ""
         try:
             period = load_period(self.root / deal, periods[-1], self.root, grouped=bool(loaded.groups)).value
             date = distribution_date_for(loaded, period).isoformat()
         except InputErrors:
-            date = periods[-1]
+            date = f"{periods[-1]}: its report has errors"
         return loaded.trust, loaded.series, periods[-1], date
 
     def deal_page(self, deal: str) -> Response:
@@ -173,7 +183,10 @@ class Previewer:
             try:
                 computed = run(self.root / deal, "all", root=self.root)
             except (InputErrors, ReconciliationError) as exc:
-                return self._errors(deal, "history", exc, poll)
+                on_file = "".join(f'<li><a href="/{deal}/{p}">{p}</a></li>' for p in list_periods(self.root / deal))
+                return self._errors(deal, "history", exc, poll,
+                                    f'<section id="statements"><h2>Statements on file</h2><ul class="periods">'
+                                    f'{on_file}</ul></section>' if on_file else "")
         if not computed:
             return self._page(200, deal, "<p>No periods on file.</p>", poll=poll, version=self.version(deal))
         first = computed[0]
@@ -217,9 +230,9 @@ class Previewer:
                 **{k: f"/{deal}/{period}.{ext}" for k, ext in (("text", "txt"), ("pdf", "pdf"), ("json", "json"),
                                                                ("xlsx", "xlsx"), ("csv", "csv"))}}
 
-    def _errors(self, deal: str, period: str, exc: Exception, poll: str) -> Response:
-        if isinstance(exc, InputErrors):
-            lines = [str(e).replace(str(self.root.parent) + os.sep, "", 1) for e in exc.errors]
+    def _errors(self, deal: str, period: str, exc: Exception, poll: str, more: str = "") -> Response:
+        if isinstance(exc, InputErrors):  # paths as the preview's root names them
+            lines = [str(e).replace(str(self.root.parent) + os.sep, "") for e in exc.errors]
             what = "The inputs have errors"
         elif isinstance(exc, ReconciliationError):
             lines, what = str(exc).splitlines(), "The statement does not reconcile"
@@ -227,8 +240,11 @@ class Previewer:
             lines, what = [str(exc)], "The template could not render the statement"
         items = "".join(f"<li><code>{_html.escape(line)}</code></li>" for line in lines)
         n = len(lines)
-        body = (f'<p class="lead">{what} ({n} problem{"s" if n != 1 else ""}); fix the file and this page '
-                f'reloads.</p><ul class="errors">{items}</ul><p><a href="/{deal}/">Back to {deal}</a></p>')
+        crumbs = (f'<nav class="crumbs"><a href="/">All deals</a> / '
+                  + (_html.escape(deal) if period == "history" else f'<a href="/{deal}/">{_html.escape(deal)}</a>')
+                  + "</nav>")
+        body = (f'{crumbs}<p class="lead">{what} ({n} problem{"s" if n != 1 else ""}); fix the file and this page '
+                f'reloads.</p><ul class="errors">{items}</ul>{more}')
         return self._page(HTTPStatus.UNPROCESSABLE_ENTITY, f"{deal} {period}: not rendered", body, poll=poll,
                           version=self.version(deal))
 
@@ -263,9 +279,13 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
         return int(status), TYPES["html"], doc.encode(), {}
 
 
+ALLOW = "GET, HEAD, OPTIONS"
+
+
 def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remit-preview"
+        timeout = 60  # an idle connection is closed after a minute
 
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
             self._answer(with_body=True)
@@ -273,21 +293,36 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:  # noqa: N802
             self._answer(with_body=False)
 
+        def do_OPTIONS(self) -> None:  # noqa: N802
+            self._reply(HTTPStatus.NO_CONTENT, TYPES["txt"], b"", {"Allow": ALLOW}, with_body=False)
+
+        def _read_only(self) -> None:
+            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, TYPES["txt"], b"the preview is read-only: GET or HEAD\n",
+                        {"Allow": ALLOW}, with_body=True)
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = _read_only  # noqa: N815
+
         def _answer(self, with_body: bool) -> None:
             try:
                 status, ctype, body, headers = previewer.handle(self.path)
             except Exception:  # a bug must not stop the preview
                 traceback.print_exc()
                 status, ctype, body, headers = 500, TYPES["txt"], b"internal error; see the server's output\n", {}
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if with_body:
-                self.wfile.write(body)
+            self._reply(status, ctype, body, headers, with_body)
+
+        def _reply(self, status: int, ctype: str, body: bytes, headers: dict[str, str], with_body: bool) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the browser went away (a cancelled download)
+                self.close_connection = True
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002
             if not quiet:
@@ -296,9 +331,16 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up mid-request: nothing to tell
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(root: Path, port: int = 8000, templates: Path = TEMPLATES, quiet: bool = False) -> ThreadingHTTPServer:
     """A preview server on 127.0.0.1 (port 0: any free port); call ``serve_forever()``."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(Previewer(root, templates), quiet))
+    server = _Server(("127.0.0.1", port), _handler(Previewer(root, templates), quiet))
     server.daemon_threads = True
     return server
 

@@ -106,3 +106,16 @@ def test_a_periods_file_that_is_not_a_folder_is_said_to_be_one(tmp_path):
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == (f"{deal}/periods: is not a folder (expected a folder of the servicer's "
                                            "reports, periods/YYYY-MM.yaml)")
+
+
+def test_serve_on_a_port_that_is_taken_says_so(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = remit("serve", "--root", INPUTS, "--port", port)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (f"127.0.0.1:{port}: cannot listen (Address already in use; expected a free port, or "
+                           "--port 0 for any)\n")

@@ -6,6 +6,7 @@ import http.client
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,92 @@ def test_nothing_is_written(site):
                  f"/{DEAL}/2002-05.json", f"/{DEAL}/2002-05.html", f"/__version?deal={DEAL}", "/nope"):
         get(server, path)
     assert snapshot(root, templates) == before
+
+
+def request(server, method: str, path: str) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection(*server.server_address, timeout=60)
+    conn.request(method, path)
+    resp = conn.getresponse()
+    resp.body = resp.read()
+    conn.close()
+    return resp
+
+
+def test_the_index_reloads_when_what_it_shows_changes(site):
+    """The index shows each deal's trust and series and its latest distribution: editing those
+    files changes the version the open page polls, not only adding or removing a file."""
+    server, root, _ = site
+    before = get(server, "/__version")[2]
+    deal = root / DEAL / "deal.yaml"
+    deal.write_text(deal.read_text().replace("trust: New Century Home Equity Loan Trust", "trust: Renamed Trust"))
+    assert get(server, "/__version")[2] != before
+    assert "<td>Renamed Trust</td>" in get(server, "/")[2].decode()
+
+
+def test_one_address_for_each_page(site):
+    """A deal's page is its folder (/deal/, the bare name redirected there); a period with a
+    stray dot, or an encoded slash in a name, is no page at all."""
+    server, _, _ = site
+    resp = request(server, "GET", f"/{DEAL}")
+    assert (resp.status, resp.getheader("Location")) == (301, f"/{DEAL}/")
+    for path in (f"/{DEAL}/2002-05.", f"/{DEAL}%2f2002-05", f"/{DEAL}%2F", f"/{DEAL}/2002-05%2F"):
+        assert get(server, path)[0] == 404, path
+    assert get(server, f"/{DEAL}/2002-05")[0] == 200 and get(server, f"/{DEAL}/2002-05.txt")[0] == 200
+
+
+def test_the_preview_is_read_only_and_says_which_methods_it_takes(site):
+    server, _, _ = site
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        resp = request(server, method, "/")
+        assert (resp.status, resp.getheader("Allow")) == (405, "GET, HEAD, OPTIONS"), method
+    resp = request(server, "OPTIONS", "/")
+    assert (resp.status, resp.getheader("Allow"), resp.body) == (204, "GET, HEAD, OPTIONS", b"")
+
+
+def test_a_deal_that_cannot_be_computed_keeps_its_way_back_and_its_statements(site):
+    server, root, _ = site
+    period = root / DEAL / "periods" / "2002-05.yaml"
+    period.write_text(period.read_text().replace("wac: 0.0865983", "wac: [0.08"))
+    status, _, body = get(server, f"/{DEAL}/")
+    page = body.decode()
+    assert status == 422
+    assert f'<nav class="crumbs"><a href="/">All deals</a> / {DEAL}</nav>' in page
+    assert f'<li><a href="/{DEAL}/2002-05">2002-05</a></li>' in page
+    status, _, body = get(server, f"/{DEAL}/2002-05")
+    assert status == 422 and f'<a href="/">All deals</a> / <a href="/{DEAL}/">{DEAL}</a>' in body.decode()
+    assert f'<a href="/{DEAL}/2002-05">2002-05: its report has errors</a>' in get(server, "/")[2].decode()
+
+
+def test_a_client_that_hangs_up_is_no_error(site, capfd):
+    """A cancelled download (the browser closes the connection mid-answer) leaves no traceback
+    on the preview's console, and the preview goes on answering."""
+    import socket
+
+    server, _, _ = site
+    for _ in range(2):
+        with socket.create_connection(server.server_address, timeout=60) as s:
+            s.sendall(f"GET /{DEAL}/2002-05.pdf HTTP/1.0\r\n\r\n".encode())
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # reset
+    assert get(server, f"/{DEAL}/2002-05.pdf")[0] == 200  # after the two it waited for
+    time.sleep(0.5)  # their answers, written to the closed connections
+    assert get(server, "/")[0] == 200
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_one_month_history_is_drawn_as_dots_on_a_scale_that_fits(site):
+    """The reference deal has one month on file: each chart shows it as a dot (a line of one
+    point draws nothing), labels the month once, and with no losses yet scales its losses chart
+    to 1% rather than 100%, naming no loss trigger the deal does not have."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    server, _, _ = site
+    page = get(server, f"/{DEAL}/")[2].decode()
+    svg = "{http://www.w3.org/2000/svg}"
+    for chart in re.findall(r'<svg .*?</svg>', page):
+        tree = ET.fromstring(chart)
+        assert tree.findall(f"{svg}polyline") == [] and len(tree.findall(f"{svg}circle")) >= 1
+        assert [t.text for t in tree.findall(f"{svg}text")].count("2002-05") == 1
+    losses = ET.fromstring(re.search(r'<svg [^>]*id="chart-losses".*?</svg>', page).group(0))
+    texts = [t.text for t in losses.findall(f"{svg}text")]
+    assert "1.00%" in texts and "100.00%" not in texts and "loss trigger" not in texts
