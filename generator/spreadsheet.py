@@ -73,7 +73,7 @@ def _shown(cell: Cell) -> str:
     """About what a spreadsheet shows for the cell, for sizing its column."""
     if cell.value is None:
         return ""
-    if cell.kind == "money":
+    if cell.kind in ("money", "thousands"):
         return f"{Decimal(cell.value):,.2f}"
     if cell.kind in ("rate", "per1000", "factor", "number"):
         return f"{Decimal(cell.value):.8f}"[:12]

@@ -19,8 +19,8 @@ from .statement import Statement, to_plain
 from .view import ACCOUNT_FIELDS, GROUP_FIELDS
 
 #: How each kind of value is shown in a spreadsheet (an Excel number format).
-NUMBER_FORMATS = {"money": "#,##0.00", "rate": "0.00000%", "per1000": "0.000000", "factor": "0.00000000",
-                  "number": "0.00000000", "count": "0", "date": "yyyy-mm-dd"}
+NUMBER_FORMATS = {"money": "#,##0.00", "thousands": "#,##0.00", "rate": "0.00000%", "per1000": "0.000000",
+                  "factor": "0.00000000", "number": "0.00000000", "count": "0", "date": "yyyy-mm-dd"}
 
 RATE_FIELDS = {"index", "margin", "uncapped_rate", "rate", "next_rate"}
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -29,7 +29,7 @@ _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 @dataclass(frozen=True, slots=True)
 class Cell:
     value: Any  # the record's value: a decimal string, a whole number, a flag, text, an ISO date, or None
-    kind: str  # money, rate, per1000, factor, number, count, date, flag, text
+    kind: str  # money, thousands ($1,000s), rate, per1000, factor, number, count, date, flag, text
     figure: str  # its name in the record (remit explain FIGURE), or "" for a row's label
 
 
@@ -124,8 +124,8 @@ def tables(statement: Statement) -> list[Table]:
 
 def _class_cell(names: dict[str, Any], cls: str, field: str, value: Any) -> Cell:
     name = f"{cls}.{field}"
-    if field == "per_1000_basis":
-        return Cell(value, "number" if value is not None else "text", name if name in names else "")
+    if field == "per_1000_basis":  # how many $1,000s the per-$1,000 amounts are of, to the cent of one
+        return Cell(value, "thousands" if value is not None else "text", name if name in names else "")
     return _cell(names, name, value)
 
 

@@ -36,7 +36,7 @@ def _same(cell_value, kind: str, recorded: str) -> bool:
         return cell_value is (recorded == "True")
     if kind == "date":
         return cell_value.date().isoformat() == recorded
-    if kind == "money":
+    if kind in ("money", "thousands"):
         return Decimal(repr(cell_value)) == Decimal(recorded)  # to the cent, exactly
     if kind in ("rate", "per1000", "factor", "number"):
         expected = Decimal(recorded)
@@ -76,6 +76,8 @@ def test_money_is_a_number_with_a_money_format(computed):
     assert isinstance(first.value, float) and first.number_format == "#,##0.00"
     rate = classes.cell(2, header.index("rate") + 1)
     assert rate.value is None or rate.number_format == "0.00000%"
+    basis = classes.cell(2, header.index("per_1000_basis") + 1)  # $1,000s, as an amount is shown
+    assert isinstance(basis.value, float) and basis.number_format == "#,##0.00"
 
 
 def test_the_workbook_and_the_csv_are_the_same_bytes_every_time(computed):
