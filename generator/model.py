@@ -97,7 +97,8 @@ def _whole(low: int, high: int):
             elif isinstance(value, bool):
                 kind = str(value).lower()
             elif isinstance(value, Decimal):
-                kind = f"{value} (write a whole number without a decimal point)"
+                kind = f"the decimal number {value} (write a whole number as digits alone, without a decimal " \
+                       "point or an exponent)"
             else:
                 kind = shown(value)
             raise NumberError(f"expected a whole number, got {kind}")

@@ -182,11 +182,12 @@ LAX = [
      "schedule.distribution_day: expected a whole number, got text '25' (a number in quotes is text: write it "
      "without the quotes)"),
     ("deal.yaml", "distribution_day: 25 ", "distribution_day: 25.0",
-     "schedule.distribution_day: expected a whole number, got 25.0 (write a whole number without a decimal point)"),
+     "schedule.distribution_day: expected a whole number, got the decimal number 25.0 (write a whole number as "
+     "digits alone, without a decimal point or an exponent)"),
     ("period", "loan_count: 586", 'loan_count: "586"',
      "opening.loan_count: expected a whole number, got text '586'"),
     ("period", "payoffs: {count: 4,", "payoffs: {count: 4.0,",
-     "collections.payoffs.count: expected a whole number, got 4.0"),
+     "collections.payoffs.count: expected a whole number, got the decimal number 4.0"),
     ("deal.yaml", "include_unpaid: false}", 'include_unpaid: "on"}',
      "waterfall[3].include_unpaid: expected true or false, got 'on'"),
     ("deal.yaml", "include_unpaid: false}", "include_unpaid: yes}",
