@@ -430,7 +430,8 @@ def test_the_server_refuses_inputs_linked_from_outside_its_root(tmp_path):
     with served(root) as port:
         status, body = get(port, "/linked-deal/2002-05")
         assert status == 422
-        assert f"is a link to {outside / 'deal' / 'deal.yaml'}, outside {root.resolve()}" in body
+        # paths as the preview names them: under the folder that holds its root
+        assert "is a link to outside/deal/deal.yaml, outside root (expected a file under root)" in body
         status, body = get(port, "/new-century-2002-1/2002-05")
         assert status == 422 and "password_of_the_trust_account" not in body
         assert "outside" in body
