@@ -72,7 +72,11 @@ class Previewer:
     # -------------------------------------------------------------- what is on disk
 
     def deals(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir()
+        return [p.name for p in self._folders() if self._inside(p.name)]
+
+    def _folders(self) -> list[Path]:
+        """Every deal folder under the root, a link that leaves it too (listed, never read)."""
+        return sorted(p for p in self.root.iterdir()
                       if p.is_dir() and DEAL.match(p.name) and (p / "deal.yaml").is_file())
 
     def version(self, deal: str | None = None) -> str:
@@ -147,6 +151,11 @@ class Previewer:
             search = _html.escape(" ".join((deal, trust, series)).lower())
             rows.append(f'<tr data-search="{search}"><th scope="row">{link}</th><td>{_html.escape(trust)}</td>'
                         f'<td>{_html.escape(series)}</td><td>{last}</td></tr>')
+        for folder in self._folders():
+            if not self._inside(folder.name):
+                name = _html.escape(folder.name)
+                rows.append(f'<tr data-search="{name.lower()}"><th scope="row">{name}</th><td colspan="3">its folder '
+                            'is a link that leaves the preview root: not read</td></tr>')
         if not rows:
             return self._page(200, "Statements", f"<p>No deals under {_html.escape(str(self.root))}.</p>",
                               poll="/__version")

@@ -437,6 +437,12 @@ def test_the_server_refuses_inputs_linked_from_outside_its_root(tmp_path):
         assert "outside" in body
         assert get(port, "/new-century-2002-1/2002-05.json")[0] == 422
         assert get(port, "/%2e%2e/%2e%2e/etc/passwd")[0] == 403
+    (root / "linked-folder").symlink_to(outside / "deal")  # a whole deal folder that leaves the root
+    with served(root) as port:
+        status, body = get(port, "/")
+        assert status == 200 and ('<th scope="row">linked-folder</th><td colspan="3">its folder is a link that '
+                                  'leaves the preview root: not read</td>') in body
+        assert 'href="/linked-folder/' not in body and get(port, "/linked-folder/")[0] == 403
 
 
 # ------------------------------------------------------------------ 12. revisions
