@@ -112,9 +112,8 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
     statements, files, errors, factors = 0, [], [], []
     try:
         computed = run(deal_dir, period)
-        named_for = [c for c in computed[:1] if c.deal.id != Path(deal_dir).name]
-        if named_for:
-            c = named_for[0]
+        if computed and computed[0].deal.id != Path(deal_dir).name:
+            c = computed[0]
             raise InputErrors([c.deal_source.error(("id",), f"{c.deal.id!r} is not the name of its folder "
                                                             f"{Path(deal_dir).name!r} (expected a month end's deal "
                                                             "folders named by their deal ids, so that no two "

@@ -372,8 +372,8 @@ def _run(deal_dir: Path, spec: str, root: Path | None) -> list[Computed]:
     wanted = select_periods(available, spec)
     on_file = set(available)
     missing = [p for p in wanted if p not in on_file]
-    where = str(deal_dir / "periods")
     if missing or not wanted:
+        where = str(deal_dir / "periods")
         if not available:
             folder = deal_dir / "periods"
             what = ("is not a folder (expected a folder of the servicer's reports, periods/YYYY-MM.yaml)"
