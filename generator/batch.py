@@ -316,4 +316,4 @@ def default_jobs() -> int:
 
 __all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "retire_manifest",
            "BatchResult",
-           "DealOutcome", "Written", "Interrupted", "default_jobs", "duplicates", "MANIFEST"]
+           "DealOutcome", "Written", "Interrupted", "default_jobs", "one_name_twice", "MANIFEST"]

@@ -11,7 +11,7 @@ import click
 
 from . import formats as fmt
 from .model import printable_line
-from .output import AlreadyPublished, OutputError, locked, write_atomic
+from .output import AlreadyPublished, OutputError, locked, write_all_atomic, write_atomic
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, write
 from .source import InputErrors
@@ -311,25 +311,33 @@ def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
 def approve(outputs: tuple[Path, ...], golden: Path) -> None:
     """Approve rendered OUTPUTS: copy them into --golden (a PDF as its text), where remit diff
     and the tests hold every later rendering to them."""
-    from .golden import GoldenError, approval, write_approval
+    from .golden import GoldenError, approval
 
-    problems, approvals = [], []
+    problems, approvals, sources = [], [], {}
     for output in outputs:  # every output is checked before any is approved
         try:
-            approvals.append(approval(output, golden))
+            target, data, status = approval(output, golden)
         except GoldenError as exc:
             problems.append(str(exc))
+            continue
+        if target in sources and sources[target][1] != data:
+            problems.append(f"{output}: approves {target}, as {sources[target][0]} does, with other content "
+                            "(expected one output for each approved file)")
+        elif target not in sources:
+            sources[target] = (output, data)
+            approvals.append((target, data, status))
+    try:
+        if not problems:  # every file approved, or none
+            write_all_atomic([(target, data) for target, data, status in approvals if status != "same"])
+    except OutputError as exc:
+        problems.append(str(exc))
     if problems:
         for p in problems:
             click.echo(p, err=True)
         click.echo("nothing approved", err=True)
         sys.exit(1)
-    for target, data, status in approvals:
-        try:
-            click.echo(f"{write_approval(target, data, status)} ({status})")
-        except GoldenError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
+    for target, _, status in approvals:
+        click.echo(f"{target} ({status})")
 
 
 def month_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:

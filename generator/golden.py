@@ -25,7 +25,6 @@ from typing import Iterable
 from . import formats as fmt
 from .batch import find_deals
 from .load import load_deal
-from .output import OutputError, write_atomic
 from .pipeline import Computed, output_name, run
 from .render import TEMPLATES
 from .source import InputError, InputErrors
@@ -140,16 +139,6 @@ def _unified(before: bytes, now: bytes, a: str, b: str) -> list[str]:
     return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
 
 
-def write_approval(target: Path, data: bytes, status: str) -> Path:
-    """Write what :func:`approval` found to approve (nothing when it is the ``same``)."""
-    if status != "same":
-        try:
-            write_atomic(target, data)
-        except OutputError as exc:
-            raise GoldenError(str(exc)) from None
-    return target
-
-
 def approval(output: Path, golden: Path) -> tuple[Path, bytes, str]:
     """What approving a rendered output would write, and where, without writing it: the golden
     path, its bytes (a PDF's text) and whether it is ``new``, ``changed`` or the ``same``."""
@@ -174,5 +163,5 @@ def approval(output: Path, golden: Path) -> tuple[Path, bytes, str]:
     return target, data, status
 
 
-__all__ = ["compare", "approval", "write_approval", "parse", "pdf_text", "golden_bytes", "golden_name", "Difference", "GoldenError",
+__all__ = ["compare", "approval", "parse", "pdf_text", "golden_bytes", "golden_name", "Difference", "GoldenError",
            "KINDS"]

@@ -120,12 +120,29 @@ def _write_all(fd: int, data: bytes) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path``, replacing it: a reader sees the old file or the whole new
     one, and a process killed while writing leaves no partial file behind."""
-    path = Path(path)
-    make_dirs(path.parent)
+    write_all_atomic([(Path(path), data)])
+
+
+def write_all_atomic(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write each ``(path, data)``, replacing what is there, only once every one is written and
+    synced: a file that cannot be written (a full disk) leaves every path as it was."""
+    staged: list[_Staged] = []
     try:
-        staged = _stage(path, data)
-    except OSError as exc:
-        raise OutputError(path, _reason(exc)) from None
+        for path, data in files:
+            make_dirs(path.parent)
+            try:
+                staged.append(_stage(path, data))
+            except OSError as exc:
+                raise OutputError(path, _reason(exc)) from None
+        for s in staged:
+            _replace(s, s.target)
+    finally:
+        for s in staged:
+            s.close()
+
+
+def _replace(staged: _Staged, path: Path) -> None:
+    """Name a staged file ``path``, replacing what is there."""
     try:
         if staged.fd is not None:  # name it beside the target, then rename over the target
             tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"

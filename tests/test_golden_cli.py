@@ -128,3 +128,31 @@ def test_a_broken_deal_without_approved_files_does_not_stop_diff(tmp_path):
     code, output = remit("diff", "--root", roots, "--golden", golden)
     assert code == 1
     assert f"{broken / 'deal.yaml'}:3: YAML syntax error" in output
+
+
+def test_approve_is_all_or_nothing_on_a_full_disk_and_refuses_two_outputs_for_one_file(tmp_path):
+    import subprocess
+
+    out, other = tmp_path / "out", tmp_path / "other"
+    assert remit("render", REFERENCE_DEAL, "-p", "2002-05", "-f", "text", "-f", "json", "-o", out)[0] == 0
+    (other).mkdir()
+    (other / f"{STEM}.txt").write_text((out / f"{STEM}.txt").read_text().replace("Form 8-K", "Form 8-Q"))
+    golden = tmp_path / "golden"
+    code, output = remit("approve", out / f"{STEM}.txt", other / f"{STEM}.txt", "--golden", golden)
+    assert code == 1 and output.splitlines() == [
+        f"{other / STEM}.txt: approves {golden / STEM}.txt, as {out / STEM}.txt does, with other content (expected "
+        "one output for each approved file)", "nothing approved"]
+    assert not golden.exists()
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(small)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:  # room for the text (11 KB), not for the figures record (20 KB) beside it
+        code, output = remit("approve", out / f"{STEM}.txt", out / f"{STEM}.json", "--golden", small)
+        assert code == 1
+        assert output.splitlines() == [f"{small / STEM}.json: cannot write (No space left on device)",
+                                       "nothing approved"]
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)])
