@@ -84,10 +84,14 @@ class BatchResult:
 def find_deals(roots: Iterable[Path]) -> list[Path]:
     """Every directory directly under one of ``roots`` with an entry named ``deal.yaml``, in
     name order.  The entry need not be a readable file: a broken link or a FIFO fails its deal
-    with a message, rather than leaving it out of the month end unseen."""
+    with a message, rather than leaving it out of the month end unseen.  A root given twice
+    (``inputs`` and ``./inputs/``) is read once."""
     deals: list[Path] = []
+    seen: set[Path] = set()
     for root in roots:
-        deals += sorted(p for p in Path(root).iterdir() if p.is_dir() and os.path.lexists(p / "deal.yaml"))
+        if Path(root).resolve() not in seen:
+            seen.add(Path(root).resolve())
+            deals += sorted(p for p in Path(root).iterdir() if p.is_dir() and os.path.lexists(p / "deal.yaml"))
     return deals
 
 

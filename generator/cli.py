@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +16,9 @@ from .output import AlreadyPublished, OutputError, locked, write_all_atomic, wri
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, write
 from .source import InputErrors
+
+if TYPE_CHECKING:  # the month end is imported where it runs
+    from .batch import BatchResult
 
 
 def _report(exc: Exception, as_json: bool) -> None:
@@ -146,6 +150,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
         click.echo(f"no deal directories (with a deal.yaml) under {', '.join(map(str, roots))}", err=True)
         sys.exit(1)
     jobs = jobs or month_end.default_jobs()
+    result = manifest = factors = None
     try:
         with locked(out):  # one month end (or render) publishes into a directory at a time
             month_end.retire_manifest(out)
@@ -160,8 +165,23 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                    "complete); no manifest written", err=True)
         sys.exit(130)
     except OutputError as exc:
-        click.echo(f"{exc}; no manifest written", err=True)
+        if result is None:  # nothing was rendered
+            click.echo(f"{exc}; no manifest written", err=True)
+            sys.exit(1)
+        # the deals are done and their statements published: say what they did, then what failed
+        _batch_summary(result, out, jobs)
+        click.echo(f"{exc}; {'no manifest written' if manifest is None else f'manifest: {manifest}'}", err=True)
         sys.exit(1)
+    failed = _batch_summary(result, out, jobs)
+    click.echo(f"manifest: {manifest}")
+    if factors is not None:
+        click.echo(f"factor file: {factors}")
+    if failed:
+        sys.exit(1)
+
+
+def _batch_summary(result: BatchResult, out: Path, jobs: int) -> int:
+    """Each failed deal with its errors, then the run's totals; the number of failures."""
     for o in result.failures:
         click.echo(f"FAILED {o.deal}", err=True)
         for line in o.errors:
@@ -175,11 +195,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                f"({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
                f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "
                f"peak {peak:.0f} MiB per worker)")
-    click.echo(f"manifest: {manifest}")
-    if factors is not None:
-        click.echo(f"factor file: {factors}")
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 @main.command()

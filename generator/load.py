@@ -191,7 +191,8 @@ def check_period_fields(period: Period, src: SourceMap) -> list[InputError]:
     return errors
 
 
-_PERIOD = re.compile(r"^[0-9]{4}-[0-9]{2}$")
+#: A period file's name: a month, YYYY-MM (2024-13 or "2024-05\n" is no month, and no period file).
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def period_path(deal_dir: Path, key: str) -> Path:
@@ -204,7 +205,7 @@ def list_periods(deal_dir: Path) -> list[str]:
         names = os.listdir(Path(deal_dir) / "periods")
     except OSError:  # no periods folder (or one that cannot be read): none on file
         return []
-    return sorted(name[:-5] for name in names if name.endswith(".yaml") and _PERIOD.match(name[:-5]))
+    return sorted(name[:-5] for name in names if name.endswith(".yaml") and PERIOD.fullmatch(name[:-5]))
 
 
 #: How a period file that remit intake wrote begins; the comment lines after it name its sources.

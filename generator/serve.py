@@ -38,13 +38,12 @@ from . import formats as fmt
 from . import html as page_html
 from .chart import line_chart
 from .engine import distribution_date_for
-from .load import list_periods, load_deal, load_period, period_path
+from .load import PERIOD, list_periods, load_deal, load_period, period_path
 from .pipeline import Computed, ReconciliationError, output_name, run
 from .render import TEMPLATES
 from .source import InputErrors, read_input
 
-DEAL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+DEAL = re.compile(r"[a-z0-9][a-z0-9-]*")
 TYPES = {
     "html": "text/html; charset=utf-8",
     "txt": "text/plain; charset=utf-8",
@@ -77,7 +76,7 @@ class Previewer:
     def _folders(self) -> list[Path]:
         """Every deal folder under the root, a link that leaves it too (listed, never read)."""
         return sorted(p for p in self.root.iterdir()
-                      if p.is_dir() and DEAL.match(p.name) and (p / "deal.yaml").is_file())
+                      if p.is_dir() and DEAL.fullmatch(p.name) and (p / "deal.yaml").is_file())
 
     def version(self, deal: str | None = None) -> str:
         """A hash of every input and template file a page depends on (names and contents); for
@@ -132,7 +131,7 @@ class Previewer:
         if len(parts) == 2 and parts[0] in self.deals():
             deal, name = parts
             period, dot, ext = name.partition(".")
-            if PERIOD.match(period) and period in list_periods(self.root / deal) and (ext in TYPES or not dot):
+            if PERIOD.fullmatch(period) and period in list_periods(self.root / deal) and (ext in TYPES or not dot):
                 return self.statement(deal, period, ext)
         return self._not_found(path)
 

@@ -202,3 +202,11 @@ def test_an_interrupted_batch_finishes_the_deals_in_hand_and_says_so(tmp_path, s
     assert "Traceback" not in stderr.decode()
     files = _every_file_is_complete(out, tmp_path)
     assert files % 2 == 0  # each finished deal has both its files
+
+
+def test_a_root_given_twice_is_read_once(book, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, _ = batch("--root", book, "--root", f"{book}/", "-o", out, "-j", "1")
+    assert code == 1  # bad-c, as in one reading of the book
+    assert stdout.startswith("3 deals, 2 statements")
+    assert json.loads((out / "manifest.json").read_text())["deals"] == 3

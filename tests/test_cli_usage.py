@@ -119,3 +119,13 @@ def test_serve_on_a_port_that_is_taken_says_so(tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == (f"127.0.0.1:{port}: cannot listen (Address already in use; expected a free port, or "
                            "--port 0 for any)\n")
+
+
+@pytest.mark.parametrize("name", ["2026-13.yaml", "2026-00.yaml", "2026-05\n.yaml", "2026-5.yaml"])
+def test_a_file_named_as_no_month_is_no_period_file(tmp_path, name):
+    """A name like a period that is not a month is not taken for one: the months on file still
+    run, and none is said to be missing because of it."""
+    deal = copy_of(AUTO, tmp_path)
+    (deal / "periods" / name).write_bytes((deal / "periods" / "2026-04.yaml").read_bytes())
+    done = remit("check", deal, "--period", "2026-06")
+    assert done.returncode == 0, done.stderr

@@ -496,6 +496,18 @@ def test_a_real_full_disk_and_a_read_only_mount(deal, mounted):
     assert done.returncode == 1
     assert f"{full / STEM}.json: cannot write (No space left on device)" in done.stderr
     assert files_in(full) == ["manifest.json"]  # the deal's failure, in the little room there was
+
+    # statements published, then no room for the manifest: what the deals did is still said
+    two_group = ROOT / "inputs" / "synthetic-two-group-2025-1"
+    # room for the latest statement's text (13 KB) and record (27 KB), not for the manifest
+    tight = mounted("tight", "size=44k")
+    root = tight.parent / "one-deal"
+    root.mkdir()
+    (root / two_group.name).symlink_to(two_group)
+    done = remit("batch", "--root", root, "-f", "text", "-f", "json", "-o", tight)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and done.stdout.startswith("1 deals, 1 statements, 2 files (2 written"), done
+    assert lines[-1] == f"{tight / 'manifest.json'}: cannot write (No space left on device); no manifest written"
     assert json.loads((full / "manifest.json").read_text())["failed"][0]["deal"] == str(deal)
 
     # months of a run: the disk fills at the third of six statements, and none is published
