@@ -126,6 +126,17 @@ def write_atomic(path: Path, data: bytes) -> None:
 def write_all_atomic(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write each ``(path, data)``, replacing what is there, only once every one is written and
     synced: a file that cannot be written (a full disk) leaves every path as it was."""
+    staged = _stage_all(files)
+    try:
+        for s in staged:
+            _replace(s, s.target)
+    finally:
+        for s in staged:
+            s.close()
+
+
+def _stage_all(files: Sequence[tuple[Path, bytes]]) -> list[_Staged]:
+    """Every file staged (:func:`_stage`), or :class:`OutputError` with none left behind."""
     staged: list[_Staged] = []
     try:
         for path, data in files:
@@ -134,11 +145,11 @@ def write_all_atomic(files: Sequence[tuple[Path, bytes]]) -> None:
                 staged.append(_stage(path, data))
             except OSError as exc:
                 raise OutputError(path, _reason(exc)) from None
-        for s in staged:
-            _replace(s, s.target)
-    finally:
+    except BaseException:
         for s in staged:
             s.close()
+        raise
+    return staged
 
 
 def _replace(staged: _Staged, path: Path) -> None:
@@ -174,15 +185,9 @@ def publish(files: Sequence[tuple[Path, bytes]]) -> None:
     checked against.  No file is ever replaced:
     a name that is taken raises :class:`AlreadyPublished`, and the files this call had named
     are removed again."""
-    staged: list[_Staged] = []
+    staged = _stage_all(files)
     named: list[Path] = []
     try:
-        for path, data in files:
-            make_dirs(path.parent)
-            try:
-                staged.append(_stage(path, data))
-            except OSError as exc:
-                raise OutputError(path, _reason(exc)) from None
         for s in staged:
             try:
                 s.link()
