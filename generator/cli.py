@@ -329,22 +329,21 @@ def approve(outputs: tuple[Path, ...], golden: Path) -> None:
     and the tests hold every later rendering to them."""
     from .golden import GoldenError, approval
 
-    problems, approvals, sources = [], [], {}
+    problems: list[str] = []
+    approvals: dict[Path, tuple[Path, bytes, str]] = {}  # golden file -> the output, its bytes, its status
     for output in outputs:  # every output is checked before any is approved
         try:
             target, data, status = approval(output, golden)
         except GoldenError as exc:
             problems.append(str(exc))
             continue
-        if target in sources and sources[target][1] != data:
-            problems.append(f"{output}: approves {target}, as {sources[target][0]} does, with other content "
+        if target in approvals and approvals[target][1] != data:
+            problems.append(f"{output}: approves {target}, as {approvals[target][0]} does, with other content "
                             "(expected one output for each approved file)")
-        elif target not in sources:
-            sources[target] = (output, data)
-            approvals.append((target, data, status))
+        approvals.setdefault(target, (output, data, status))
     try:
         if not problems:  # every file approved, or none
-            write_all_atomic([(target, data) for target, data, status in approvals if status != "same"])
+            write_all_atomic([(target, data) for target, (_, data, status) in approvals.items() if status != "same"])
     except OutputError as exc:
         problems.append(str(exc))
     if problems:
@@ -352,7 +351,7 @@ def approve(outputs: tuple[Path, ...], golden: Path) -> None:
             click.echo(p, err=True)
         click.echo("nothing approved", err=True)
         sys.exit(1)
-    for target, _, status in approvals:
+    for target, (_, _, status) in approvals.items():
         click.echo(f"{target} ({status})")
 
 

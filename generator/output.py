@@ -166,8 +166,6 @@ def _replace(staged: _Staged, path: Path) -> None:
         staged.tmp = None
     except OSError as exc:
         raise OutputError(path, _reason(exc)) from None
-    finally:
-        staged.close()
 
 
 class AlreadyPublished(Exception):

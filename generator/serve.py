@@ -85,8 +85,9 @@ class Previewer:
         h = hashlib.sha256()
         if deal is None:
             folders = [(self.root, ("*/deal.yaml", "*/periods/*.yaml"))]
-            shown = {self.root / d / "deal.yaml" for d in self.deals()} | {
-                period_path(self.root / d, ps[-1]) for d in self.deals() if (ps := list_periods(self.root / d))}
+            deals = self.deals()
+            shown = {self.root / d / "deal.yaml" for d in deals} | {
+                period_path(self.root / d, ps[-1]) for d in deals if (ps := list_periods(self.root / d))}
         else:
             folders = [(self.root / deal, ("**/*",)), (self.templates, ("**/*",))]
             shown = None
