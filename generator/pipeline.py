@@ -418,9 +418,7 @@ def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str])
         first = previous is None
         errors = check_period(deal, Start.of(previous) if previous else None, period, loaded.source, charges)
         if first and period.opening is None:
-            errors.append(loaded.source.error(("opening",),
-                                              "the deal's first period on file needs an opening state "
-                                              "(balances after the previous distribution)"))
+            errors.append(loaded.source.error(("opening",), _no_opening(loaded_deal, loaded)))
         elif not first and period.opening is not None:
             errors += agree_with_opening(deal, previous, period, loaded.source)
         if errors:
@@ -435,6 +433,22 @@ def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str])
         if period.period in wanted:
             out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement, run=run))
     return out
+
+
+def _no_opening(loaded_deal: Loaded, loaded: Loaded) -> str:
+    """Why the first period on file cannot start: it has no opening state, and, when the deal
+    distributed before it, the reports of those months are not on file."""
+    message = "the deal's first period on file needs an opening state (balances after the previous distribution)"
+    first = loaded_deal.value.schedule.first_distribution_date
+    months = [f"{first.year:04d}-{first.month:02d}"]
+    if months[0] >= loaded.value.period:
+        return message
+    while next_month(months[-1]) < loaded.value.period:
+        months.append(next_month(months[-1]))
+    expected = Path(loaded.source.file).with_name(f"{months[0]}.yaml")
+    return (f"{message}, or the servicer's reports before it are missing: the deal's first distribution was "
+            f"{first.isoformat()} (expected {expected}{' and one for each month after it' if months[1:] else ''}, "
+            f"for {month_runs(months)})")
 
 
 def _all(actions: Any) -> Any:

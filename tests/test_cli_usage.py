@@ -82,6 +82,26 @@ def test_a_month_missing_from_a_deals_history_is_an_error_not_a_bridge(tmp_path,
     assert remit("check", deal, "--period", "2026-01").returncode == 0
 
 
+@pytest.mark.parametrize("gone", [["2025-02"], ["2025-02", "2025-03", "2025-04"]])
+def test_the_first_months_missing_are_named(tmp_path, gone):
+    """A deal whose first reports are not on file cannot start from the first one that is (it
+    has no opening state): the months missing since the deal's first distribution are named."""
+    deal = copy_of(AUTO, tmp_path)
+    for month in gone:
+        (deal / "periods" / f"{month}.yaml").unlink()
+    done = remit("check", deal, "--period", "latest")
+    assert done.returncode == 1, done.stderr
+    p = deal / "periods"
+    after = " and one for each month after it" if len(gone) > 1 else ""
+    months = gone[0] if len(gone) == 1 else f"{gone[0]}..{gone[-1]}"
+    first = f"{p}/2025-{len(gone) + 2:02d}.yaml"
+    assert done.stderr.splitlines()[0].startswith(f"{first}:")
+    assert done.stderr.splitlines()[0].endswith(
+        "opening: the deal's first period on file needs an opening state (balances after the previous distribution), "
+        "or the servicer's reports before it are missing: the deal's first distribution was 2025-02-18 "
+        f"(expected {p}/2025-02.yaml{after}, for {months})")
+
+
 @pytest.mark.parametrize("period, missing", [("2030-01..2030-03", "2030-01..2030-03"),
                                              ("2028-11..2029-06", "2029-02..2029-06")])
 def test_a_range_takes_every_month_in_it(tmp_path, period, missing):
