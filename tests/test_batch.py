@@ -140,6 +140,22 @@ def test_two_folders_of_one_deal_both_fail_and_neither_is_published(tmp_path, jo
     assert good.name == "good-b"
 
 
+def test_a_misnamed_folder_is_told_beside_its_input_errors(tmp_path):
+    """A deal folder not named by its deal's id, whose period file also has an error: both are
+    told in the one run, not the name only once the input is mended."""
+    deal = copy_deal(REFERENCE_DEAL, tmp_path / "root", "named-otherwise")
+    edit(deal / "deal.yaml", "id: named-otherwise", "id: good-a")
+    edit(deal / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18331.7x")
+    code, stdout, stderr = batch("--root", tmp_path / "root", "-j", "1", "-o", tmp_path / "out")
+    assert code == 1
+    lines = stderr.splitlines()
+    told = lines[lines.index(f"FAILED {deal}") + 1:]
+    assert any(line.startswith(f"  {deal}/periods/2002-05.yaml:") and "curtailments" in line for line in told), stderr
+    assert (f"  {deal}/deal.yaml:9: id: 'good-a' is not the name of its folder 'named-otherwise' (expected a month "
+            "end's deal folders named by their deal ids, so that no two publish one deal's statements)") in told
+    assert "1 deals, 0 statements" in stdout
+
+
 def _book_of_synthetic_copies(root: Path, n: int) -> None:
     for i in range(n):
         copy_deal(SYNTHETIC, root, f"copy-{i:02d}")
