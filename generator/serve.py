@@ -295,6 +295,9 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remit-preview"
         timeout = 60  # an idle connection is closed after a minute
+        # a request line without a version (garbage, or HTTP/0.9's "GET /") is answered with a
+        # status line and headers, not as HTTP/0.9's bare body
+        default_request_version = "HTTP/1.0"
 
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
             self._answer(with_body=True)

@@ -285,3 +285,20 @@ def test_a_one_month_history_is_drawn_as_dots_on_a_scale_that_fits(site):
     losses = ET.fromstring(re.search(r'<svg [^>]*id="chart-losses".*?</svg>', page).group(0))
     texts = [t.text for t in losses.findall(f"{svg}text")]
     assert "1.00%" in texts and "100.00%" not in texts and "loss trigger" not in texts
+
+
+@pytest.mark.parametrize("line, status", [(b"garbage", 400), (b"GET / HTTP/1.1 extra", 400), (b"POST /", 400),
+                                          (b"GET /", 200)])
+def test_a_malformed_request_line_gets_a_status_line_and_headers(site, line, status):
+    """Not HTTP/0.9's bare body, which a client cannot tell from an answer."""
+    import socket
+
+    server, _, _ = site
+    with socket.create_connection(server.server_address, timeout=60) as s:
+        s.sendall(line + b"\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert head[0].startswith(f"HTTP/1.0 {status} ".encode()), answer[:200]
+    assert any(h.startswith(b"Content-Type: ") for h in head[1:]), head
