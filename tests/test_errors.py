@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-from .conftest import REFERENCE_DEAL
+from .conftest import INPUTS, REFERENCE_DEAL
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -56,6 +56,13 @@ CASES = [
     ("a class the deal lacks", "period", "    R: 0\n", "    R: 0\n    B-1: 5.00\n",
      ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
       "(expected one of: A, M-1, M-2, M-3, M-4, CE, P, R)"]),
+    ("a class left out of the opening state (it would start at nothing)", "period", "    M-4: 497000.00\n", "",
+     ["{p}:17: opening.class_balances: no balance given for class M-4 (expected each certificate class's "
+      "balance after the previous distribution, 0.00 for one paid off)"]),
+    ("an opening account the deal does not carry", "period", "  cumulative_realized_losses: 0\n",
+     "  cumulative_realized_losses: 0\n  accounts: {reserve: 5.00}\n",
+     ["{p}:26: opening.accounts.reserve: deal new-century-2002-1 carries no account from one distribution to "
+      "the next (expected no opening accounts)"]),
     ("delinquency larger than the pool", "period", "stated_balance: 1597528.80", "stated_balance: 296206894.00",
      ["{p}:43: delinquency: delinquent and REO stated balances add up to 299,622,838.20, more than the ending "
       "pool balance 196,206,894.82",
@@ -181,3 +188,24 @@ def test_an_output_directory_that_cannot_be_written_is_an_error_not_a_traceback(
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "cannot write" in result.stderr
+
+
+def test_a_carried_account_left_out_or_misspelt_in_the_opening_state(tmp_path: Path):
+    """A reserve account must not silently start empty: a misspelt name is not a carried
+    account, and a carried account left out of the first opening state is said to be."""
+    import shutil
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    period = deal / "periods" / "2025-02.yaml"
+    edit(period, "accounts: {reserve: 2500000.00}", "accounts: {reserv: 2500000.00}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(deal), "-p", "2025-02", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{period}:14: opening.accounts.reserv: 'reserv' is not a carried account of deal synthetic-auto-2025-1 "
+        "(expected one of: reserve)",
+        f"{period}:14: opening.accounts: no balance given for the reserve account (expected what each carried "
+        "account held after the previous distribution under opening.accounts, 0.00 for one empty)",
+        "2 errors; nothing written"]
+    assert not out.exists()
