@@ -142,7 +142,7 @@ class Rule:
         if self.op == "count":
             return pl.col("row").filter(where).count().cast(pl.Int64)
         if self.op == "sum":
-            return pl.col(self.column).filter(where).sum()
+            return pl.col(self.column).filter(where).cast(pl.Int128).sum()  # a 64-bit sum would wrap around
         return (pl.col(self.column).cast(pl.Int128) * pl.col("beginning_balance").cast(pl.Int128)).sum()
 
     @property
@@ -229,7 +229,7 @@ def aggregate(frame: pl.DataFrame, headers: dict[str, str]) -> dict[str, Any]:
     lists of loans, and the tape's own totals."""
     rules = _rules_for(headers) + list(TAPE_TOTALS.values())
     row = frame.select([r.expr().alias(f"r{i}") for i, r in enumerate(rules)]).row(0)
-    weight = int(frame["beginning_balance"].sum())
+    weight = int(frame["beginning_balance"].cast(pl.Int128).sum())
     out: dict[str, Any] = {r.key: _value(r, v, weight) for r, v in zip(rules, row)}
     for path, (selection, items) in LISTS.items():
         picked = frame.filter(SELECTIONS[selection][0]).sort("loan_id")
@@ -368,6 +368,15 @@ def _pool(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _unprintable_names(*paths: Path | None) -> list[InputError]:
+    """The files whose names the period file's header cannot hold: a line break in a name would
+    end the header's comment line and start fields of its own."""
+    return [InputError(repr(str(p)), 0, "", "the file's name holds a line break or another control character "
+                                             "(expected a name of printable characters: the period file's header "
+                                             "names the files it was made from)")
+            for p in paths if p is not None and not str(p).isprintable()]
+
+
 def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None) -> Intake:
     """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem."""
     deal_dir = Path(deal_dir)
@@ -387,7 +396,9 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
                                                           f"(expected: {', '.join(groups) or 'none, it has one pool'})")])
     read = lambda path, name: read_tape(path, mapping, name, groups, spec.max_note_rate,  # noqa: E731
                                         spec.max_remaining_term)
-    errors: list[InputError] = []
+    errors: list[InputError] = _unprintable_names(tape_path, remittance_path)
+    if errors:
+        raise InputErrors(errors)
     try:
         tape = read(tape_path, str(tape_path))
     except InputErrors as exc:

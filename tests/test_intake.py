@@ -449,3 +449,28 @@ def test_a_period_file_on_file_that_is_not_text_is_refused_not_read(deal: Path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"{deal}/periods/2024-03.yaml: was written by hand: intake would replace it" in done.stderr
     assert (deal / "periods" / "2024-03.yaml").read_bytes() == b"period: 2024-03\n\xff\xfe\n"
+
+
+def test_totals_of_the_largest_amounts_do_not_wrap_around(deal: Path):
+    """Each cell may hold up to 15 digits before the point; 200 such loans add up to more than a
+    64-bit integer holds in cents.  The weighted averages over them stay right."""
+    big = "999,999,999,999,999.99"
+    rows = [(f"2{i:05d}", big, "0.00", "0.00", "0.00", "0.00", "0.00", big, big, "875.00", "0.00", "0.00", "0.00",
+             "0.00", "0.00", "10.500", "356", "03/01/2024", "C", "0.00", "N") for i in range(200)]
+    (deal / T).write_text(tape_text(rows))
+    (deal / "tapes" / "2024-02.csv").unlink()
+    done = intake(deal)
+    assert done.returncode == 0, done.stderr
+    written = (deal / "periods" / "2024-03.yaml").read_text()
+    assert "\nwac: 0.1050\nremaining_term: 356\n" in written
+    assert "\n  interest: 175000.00\n" in written
+
+
+def test_a_file_name_with_a_line_break_is_refused(deal: Path):
+    """The period file's header names the tape: a line break in its name would start a field."""
+    odd = deal / "tapes" / "2024-03\nextraordinary_expenses: 1000000.00\n#.csv"
+    (deal / T).rename(odd)
+    lines = refused(deal, tape=odd.relative_to(deal).as_posix())
+    assert lines == ["'tapes/2024-03\\nextraordinary_expenses: 1000000.00\\n#.csv': the file's name holds a line "
+                     "break or another control character (expected a name of printable characters: the period "
+                     "file's header names the files it was made from)"]
