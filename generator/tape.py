@@ -321,6 +321,17 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
         raise InputErrors(problems.errors)
 
 
+#: The earliest year a tape's date may have: a year written in two digits (``06/01/24`` read by
+#: ``%Y``) would otherwise be the year 24, and a current loan 2,000 years delinquent.
+MIN_YEAR = 1900
+
+
+def _date_problem(text: str | None, fmt: TapeFormat) -> str:
+    four = ", its year in four digits" if "%Y" in fmt.date else ""
+    return (f"{shown(text)} is not a date written {fmt.date} (expected a date such as "
+            f"{dt.date(2024, 1, 31).strftime(fmt.date)}{four})")
+
+
 def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
               max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
     """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
@@ -369,9 +380,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             parsed.append(col.cast(pl.Int64).alias(f))
         elif kind == "date":
             day = col.str.strptime(pl.Date, fmt.date, strict=False)
-            checks.append((f, day.is_null(), lambda r, f=f: f"{shown(r[f])} is not a date written {fmt.date} "
-                                                           f"(expected a date such as "
-                                                           f"{dt.date(2024, 1, 31).strftime(fmt.date)})"))
+            checks.append((f, day.is_null() | (day.dt.year() < MIN_YEAR), lambda r, f=f: _date_problem(r[f], fmt)))
             parsed.append(day.alias(f))
         elif kind in ("status", "group", "flag"):  # a code of the mapping, for what it stands for
             codes, dtype = {"status": (dict(mapping.status_codes), pl.String),

@@ -192,7 +192,11 @@ BAD_CELLS = [
     ("a status code the mapping lacks", ",C,0.00,N", ",X,0.00,N",
      f"{T}:2:STATUS: 'X' is not a status code of the mapping (expected one of: C, 3, 6, 9, F, R, B, P, L, U)"),
     ("a date that is not one", "356,03/01/2024,C", "356,2024-03-01,C",
-     f"{T}:2:NEXT_DUE: '2024-03-01' is not a date written %m/%d/%Y (expected a date such as 01/31/2024)"),
+     f"{T}:2:NEXT_DUE: '2024-03-01' is not a date written %m/%d/%Y (expected a date such as 01/31/2024, its year "
+     "in four digits)"),
+    ("a year in two digits", "356,03/01/2024,C", "356,03/01/24,C",
+     f"{T}:2:NEXT_DUE: '03/01/24' is not a date written %m/%d/%Y (expected a date such as 01/31/2024, its year in "
+     "four digits)"),
     ("a balance that does not roll", '"99,400.00","99,400.00"', '"99,500.00","99,400.00"',
      f"{T}:2:END_SCHED_BAL: ending balance 99,500.00 does not roll from the beginning balance: 100,000.00 - "
      "scheduled 100.00 - curtailment 500.00 - payoff 0.00 - liquidated 0.00 - repurchased 0.00 = 99,400.00 "
