@@ -14,7 +14,7 @@ INTERNAL = "excess cash flow"  # the payee of transfers into the excess account 
 from generator.pipeline import run
 from generator.render import render_json
 
-from .conftest import REFERENCE_DEAL
+from .conftest import INPUTS, REFERENCE_DEAL
 
 NUMBER = re.compile(r"^-?[0-9][0-9,]*(\.[0-9]+)?%?$")
 
@@ -248,3 +248,26 @@ def test_a_label_value_parser_finds_the_distribution_summary(reference):
         assert pairs[label] == value, label
     assert Decimal(pairs["Pool Factor"]) == (Decimal(data["pool"]["ending_balance"])
                                              / Decimal(data["pool"]["cutoff_balance"])).quantize(Decimal("1e-8"))
+
+
+def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
+    """A deal may report any figure: a date or a yes/no one too, each with the record's field."""
+    import shutil
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    assert "\nreport: [pool.factor, " in text
+    (deal / "deal.yaml").write_text(text.replace("\nreport: [pool.factor, ",
+                                                 "\nreport: [distribution_date, performance.trigger, pool.factor, "))
+    (computed,) = run(deal, "2025-02")
+    parsed = Cells()
+    parsed.feed(formats.FORMATS["html"][1](computed, formats.TEMPLATES).decode("utf-8"))
+    data = json.loads(render_json(computed.statement))
+    cells = {f["attrs"]["data-field"]: f["text"] for f in parsed.figures if "data-field" in f["attrs"]}
+    assert data["extra"]["figures"]["distribution_date"] == "2025-02-18"
+    assert data["extra"]["figures"]["performance.trigger"] is False
+    assert cells["extra.figures.distribution_date"] == "2025-02-18"
+    assert cells["extra.figures.performance.trigger"] == "NO"
+    number, expected = shown(cells["extra.figures.pool.factor"], resolve(data, "extra.figures.pool.factor"))
+    assert number == expected
