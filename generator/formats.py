@@ -12,7 +12,7 @@ import jinja2
 from pydantic import BaseModel
 
 from .pipeline import Computed
-from .render import TEMPLATES, ColumnOverflow, Later, render_json, render_template
+from .render import TEMPLATES, ColumnOverflow, Later, NoValue, render_json, render_template
 from .source import InputErrors, shown
 
 
@@ -70,7 +70,7 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
     try:
         return render_template(template, computed.statement, computed.deal, templates, computed.revision,
                                Later(computed.previous_statement))
-    except ColumnOverflow as exc:
+    except (ColumnOverflow, NoValue) as exc:
         raise TemplateError(*_template_line(exc, template), str(exc)) from None
     except jinja2.TemplateNotFound as exc:
         named = [k for k, v in computed.deal.templates.items() if v == template]

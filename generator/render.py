@@ -90,10 +90,19 @@ def _field(value: Any) -> str:
 # ------------------------------------------------------------------ filters
 
 
+class NoValue(TypeError):
+    """A filter given a figure that has no value this period."""
+
+
 def _defined(value: Any) -> None:
-    """A filter given nothing (a figure the template names but the statement lacks) says so, by name."""
+    """A filter given nothing (a figure the template names but the statement lacks) says so, by
+    name; one given a figure with no value this period says what to write instead."""
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
+    if value is None:
+        raise NoValue("a figure with no value this period (a fixed-rate class's index, the rate cap of a deal "
+                      "without one, ...) is given to a number filter (expected the template to show it only when "
+                      "it has one: {% if figure is not none %})")
 
 
 def dollars(value: Decimal) -> NamedStr:
@@ -117,6 +126,7 @@ def fixed(value: Decimal, n: int) -> NamedStr:
 def per1000(value: Decimal, n: int = 6, wide_places: int = 2, wide_from: int = 100000) -> NamedStr:
     """A per-$1,000 amount to ``n`` places; from ``wide_from`` up (a class with a tiny basis,
     such as P's $100) to ``wide_places`` places, as the filed statement prints them."""
+    _defined(value)
     shown = wide_places if abs(Decimal(value)) >= wide_from else n
     return fixed(value, shown)
 

@@ -322,3 +322,34 @@ def test_the_notes_total_is_the_sum_of_the_notes_shown(story, month):
     rows, total = amounts_of_table(formats.text(story[month]).decode(), "Class   CUSIP")
     assert list(rows) == ["A-1", "A-2", "A-3", "A-4", "B", "C"]
     assert [sum(column) for column in zip(*rows.values())] == total and len(total) == 5
+
+
+def test_the_plain_layout_takes_fixed_rate_notes_and_no_index(auto_deal):
+    """The plain statement (statement.txt.j2), which a new deal may start from, shows a deal
+    with fixed-rate notes, no index and no rate cap, and a fee name longer than its column."""
+    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: statement.txt.j2")
+    (c,) = run(auto_deal, "2026-03")
+    text = formats.text(c).decode()
+    lines = text.splitlines()
+    assert "LIBOR" not in text and "Net WAC Cap" not in text
+    assert "Indenture Trustee Fee                                           417" in lines
+    assert max(len(line) for line in lines if "Fee" in line) == 67
+    a2 = next(line for line in lines if line.startswith("A-2 ") and "fixed" in line)
+    assert a2.split()[1:] == ["fixed", "4.68000%", "4.68000%"]
+
+
+def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, tmp_path):
+    """Not Python's "conversion from NoneType to Decimal is not supported"."""
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(formats.TEMPLATES, templates)
+    (templates / "mine.txt.j2").write_text("Cap {{ s.net_wac_cap|pct(5) }}\n")
+    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: mine.txt.j2")
+    (c,) = run(auto_deal, "2026-03")
+    with pytest.raises(formats.TemplateError) as caught:
+        formats.text(c, templates)
+    assert str(caught.value) == (
+        "templates/mine.txt.j2:1: a figure with no value this period (a fixed-rate class's index, the rate cap of a "
+        "deal without one, ...) is given to a number filter (expected the template to show it only when it has one: "
+        "{% if figure is not none %})")
