@@ -271,3 +271,20 @@ def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
     assert cells["extra.figures.performance.trigger"] == "NO"
     number, expected = shown(cells["extra.figures.pool.factor"], resolve(data, "extra.figures.pool.factor"))
     assert number == expected
+
+
+@pytest.mark.parametrize("deal", sorted(p.name for p in INPUTS.iterdir() if (p / "deal.yaml").exists()))
+def test_the_sources_add_up_to_the_available_funds(deal):
+    """Every source of the month's cash is listed: a reserve account's draw, a swap's receipt
+    and a policy's draw too, not only the remittances, in every month of every bundled deal."""
+    months = 0
+    for c in run(INPUTS / deal, "all"):
+        page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+        sources = page.split('<tbody class="sources">', 1)[1].split("</tbody>", 1)[0]
+        rows = re.findall(r'<tr( class="subtotal")?>.*?<td class="num"[^>]*>([-0-9,.]+)</td>', sources)
+        *parts, (subtotal, available) = rows
+        assert subtotal and not any(s for s, _ in parts)
+        total = sum((Decimal(v.replace(",", "")) for _, v in parts), Decimal(0))
+        assert total == Decimal(available.replace(",", "")) == Decimal(c.statement.cash["available"]), c.period.period
+        months += 1
+    assert months >= 1
