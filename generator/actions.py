@@ -57,6 +57,7 @@ class Ledger:
     dues: list[tuple[int, str]] = field(default_factory=list)  # (step, what was due), for the checks
     origin: dict[str, tuple] = field(default_factory=dict)  # figure -> the action (its path) that computed it
     payees: dict[str, tuple] = field(default_factory=dict)  # flow[n].payee -> the action that names it
+    running: dict[str, dict[str, str]] = field(default_factory=dict)  # figure -> {accounts.X.balance: what it held then}
     current: tuple = ()  # the action running
     because: tuple[tuple[str, bool], ...] = ()  # the conditions it runs under (condition, its value)
 
@@ -76,7 +77,10 @@ class Ledger:
         values = []
         for dep in d.deps:
             if dep.startswith("accounts.") and dep.endswith(".balance"):
-                dep = self.balance[dep.split(".")[1]]
+                now = self.balance[dep.split(".")[1]]
+                if now != dep:  # explain shows what the account held then, not after the waterfall
+                    self.running.setdefault(name, {})[dep] = now
+                dep = now
             values.append(self.values[dep])
         self.values[name] = d.fn(values)
         return self.values[name]

@@ -333,13 +333,19 @@ class _Walk:
         if d.kind == "constant":
             self.steps[d.name] = Step(d.name, d.label, "", "", d.value, d.type)
             return None
+        # an action's own figure read the accounts' balances as they stood when it ran
+        running = self.run.ledger.running.get(d.name, {})
+        values = {**self.values, **{dep: self.values[now] for dep, now in running.items()}} if running else self.values
         for dep in d.deps:
-            self.visit(dep)
-        shown = d.formula(lambda n: _operand(self.type_of(n), self.values.get(n))) if d.expr is not None else ""
+            self.visit(running.get(dep, dep))
+        shown = d.formula(lambda n: _operand(self.type_of(n), values.get(n))) if d.expr is not None else ""
         formula = d.formula() if d.expr is not None else ("the list of " + ", ".join(d.deps))
         rounding = "; ".join(f.rounds(d.expr)) if d.expr is not None else ""
+        notes = [_note(d, values)] + [f"{dep} is what the account held when the action ran: {now}"
+                                      for dep, now in running.items()]
         self.steps[d.name] = Step(d.name, d.label, formula, shown, self.values.get(d.name), d.type or
-                                  self.type_of(d.name), rounding, _note(d, self.values), self.program.where(d))
+                                  self.type_of(d.name), rounding, "; ".join(n for n in notes if n),
+                                  self.program.where(d))
         return None
 
     def _carried(self, d: Definition) -> None:

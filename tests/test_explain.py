@@ -16,7 +16,7 @@ from generator.pipeline import Computed, run
 from generator.publish import figures as record_figures
 from generator.statement import to_plain
 
-from .conftest import ROOT, REFERENCE_DEAL, SYNTHETIC
+from .conftest import INPUTS, ROOT, REFERENCE_DEAL, SYNTHETIC
 from .test_errors import edit
 
 #: Synthetic months whose story exercises a rule (see tests/test_synthetic.py).
@@ -383,3 +383,17 @@ def test_a_30_360_accrual_explains_its_30_days():
     balance = c.statement.cls("A-2").beginning_balance
     assert accrued.value == (balance * D("0.0468") * 30 / 360).quantize(D("0.01"), rounding="ROUND_HALF_UP")
     assert accrued.substituted == f"cents({balance:,} * 0.0468 * 30 / 360)"
+
+
+def test_an_action_reading_an_account_shows_what_it_held_then():
+    """The reserve deposit reads the reserve's balance as it stood when the action ran, not after
+    the whole waterfall: the values substituted into its formula give the amount it paid."""
+    (c,) = run(INPUTS / "synthetic-auto-2025-1", "2026-04")
+    e = explain(c, "accounts.reserve.balance")
+    step = item(e, "waterfall[9].amount")
+    assert step.formula == "max(0.00, accounts.reserve.target - accounts.reserve.balance)"
+    assert step.substituted == "max(0.00, 4,891,598.95 - 4,727,528.77)"
+    assert step.value == D("164070.18") == D("4891598.95") - D("4727528.77")
+    assert step.note == "accounts.reserve.balance is what the account held when the action ran: flow[15].remaining"
+    assert item(e, "flow[15].remaining").value == D("4727528.77")
+    assert c.run.values["accounts.reserve.balance"] == D("4891598.95")  # after the waterfall
