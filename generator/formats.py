@@ -61,6 +61,11 @@ def _unreported(computed: Computed, template: str, exc: jinja2.UndefinedError) -
     if not m or computed.run is None or m.group(1) not in computed.run.values:
         return None
     name = m.group(1)
+    if name == "determination_date" and computed.run.values[name] is None:
+        return InputErrors([computed.deal_source.error(
+            ("schedule",), f"template {template} shows the determination date, which the deal's schedule does not "
+                           "give (expected determination_business_days: N, the business days before the "
+                           "distribution date it falls)")])
     return InputErrors([computed.deal_source.error(
         ("report",), f"template {template} shows the figure {name}, which is not listed here (expected {name} "
                      "under report:, so that the statement and its record carry it)")])

@@ -353,3 +353,15 @@ def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, 
         "templates/mine.txt.j2:1: a figure with no value this period (a fixed-rate class's index, the rate cap of a "
         "deal without one, ...) is given to a number filter (expected the template to show it only when it has one: "
         "{% if figure is not none %})")
+
+
+def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_schedule(auto_deal):
+    """Listing it under report: would not help: the schedule's rule gives the date."""
+    edit(auto_deal / "deal.yaml", "  determination_business_days: 4\n", "")
+    done = subprocess.run([sys.executable, "-m", "generator", "check", str(auto_deal), "--period", "2025-02"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{auto_deal}/deal.yaml:17: schedule: template auto-abs.txt.j2 shows the determination date, which the "
+        "deal's schedule does not give (expected determination_business_days: N, the business days before the "
+        "distribution date it falls)", "1 error; nothing written"]
