@@ -199,6 +199,9 @@ class Tape:
 
 def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
     """The tape's bytes as UTF-8 (what polars reads)."""
+    if not name.endswith(".gz") and raw.startswith(b"\x1f\x8b"):
+        raise InputErrors([TapeError(name, 0, "", "is compressed with gzip but its name does not end .gz (expected "
+                                                  "a name ending .csv.gz for a compressed tape)")])
     if name.endswith(".gz"):
         try:  # read at most the limit and a byte: a small file that inflates to terabytes is refused early
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
@@ -217,8 +220,11 @@ def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
         header_end = raw.find(b"\n")
         header = raw[:header_end if header_end >= 0 else len(raw)].decode(fmt.encoding, "replace")
         before = raw[line_start:exc.start].decode(fmt.encoding, "replace")
-        column_no = len(next(csv.reader([before + "x"], delimiter=fmt.delimiter), [""])) - 1
-        columns = next(csv.reader([header.lstrip("\ufeff")], delimiter=fmt.delimiter), [])
+        try:
+            column_no = len(next(csv.reader([before + "x"], delimiter=fmt.delimiter), [""])) - 1
+            columns = next(csv.reader([header.lstrip("\ufeff")], delimiter=fmt.delimiter), [])
+        except csv.Error:  # a header or row that is not CSV either (a carriage return in it): no column to name
+            column_no, columns = 0, []
         column = columns[column_no] if column_no < len(columns) else f"column {column_no + 1}"
         raise InputErrors([TapeError(name, row, column, f"byte {raw[exc.start:exc.end]!r} is not {fmt.encoding} "
                                                         f"text (expected the mapping's encoding, {fmt.encoding})")])
@@ -227,23 +233,29 @@ def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
     return text.lstrip("\ufeff").encode("utf-8")
 
 
-def _records(data: bytes, fmt: TapeFormat):
+def _records(data: bytes, name: str, fmt: TapeFormat):
     """The header, then each data row with the line it starts on (the header is line 1), read
     by Python's csv module: for what polars does not say (looked for only when needed)."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=fmt.delimiter)
-    header = next(reader, [])
-    last = reader.line_num
     rows = []
-    for cells in reader:
-        if cells:
-            rows.append((last + 1, cells))
+    last = 0
+    try:
+        header = next(reader, [])
         last = reader.line_num
+        for cells in reader:
+            if cells:
+                rows.append((last + 1, cells))
+            last = reader.line_num
+    except csv.Error as exc:  # a cell over the csv module's limit, a stray carriage return, ...
+        raise InputErrors([TapeError(name, last + 1, "", f"is not a CSV row that can be read ({exc}) (expected "
+                                                         "cells separated by the mapping's delimiter, one row a "
+                                                         "line)")]) from None
     return header, rows
 
 
 def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
     """Rows whose number of cells is not the header's (looked for only when polars refuses)."""
-    header, rows = _records(data, fmt)
+    header, rows = _records(data, name, fmt)
     out = [TapeError(name, line, "", f"has {len(cells)} cells (expected {len(header)}, one per column of the "
                                      "header)") for line, cells in rows if len(cells) != len(header)]
     return out[:MAX_LISTED]
@@ -349,7 +361,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     frame = frame.with_row_index("row", offset=2)
     if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1:
         # a quoted cell holds a line break: rows are no longer lines, so number each by its first line
-        lines = [line for line, _ in _records(data, fmt)[1]]
+        lines = [line for line, _ in _records(data, name, fmt)[1]]
         frame = frame.with_columns(pl.Series("row", lines, dtype=pl.Int64)[:frame.height])
     tape = Tape(name, sha, frame, headers, mapping)
     parsed: list[pl.Expr] = [pl.col("row"), pl.col("loan_id")]

@@ -478,3 +478,18 @@ def test_a_file_name_with_a_line_break_is_refused(deal: Path):
     assert lines == ["'tapes/2024-03\\nextraordinary_expenses: 1000000.00\\n#.csv': the file's name holds a line "
                      "break or another control character (expected a name of printable characters: the period "
                      "file's header names the files it was made from)"]
+
+
+def test_tapes_the_csv_module_cannot_read_are_errors_not_tracebacks(deal: Path):
+    import gzip
+
+    (deal / T).write_bytes(b"LOAN_NO\rX\n\xff\n")  # a carriage return in the header, then a byte not UTF-8
+    assert refused(deal) == [f"{T}:2:column 1: byte b'\\xff' is not utf-8 text (expected the mapping's encoding, "
+                             "utf-8)"]
+    (deal / T).write_bytes(gzip.compress(tape_text(ROWS).encode(), mtime=0))
+    assert refused(deal) == [f"{T}: is compressed with gzip but its name does not end .gz (expected a name ending "
+                             ".csv.gz for a compressed tape)"]
+    # a cell larger than the csv module's limit, in a tape whose rows polars cannot count
+    (deal / T).write_text(tape_text(ROWS) + '"' + "x" * 200_000 + '\n"\n' + "1,2\n")
+    [line] = refused(deal)
+    assert line.startswith(f"{T}:10: is not a CSV row that can be read (field larger than field limit (131072))")
