@@ -243,7 +243,7 @@ def _records(data: bytes, name: str, fmt: TapeFormat):
         header = next(reader, [])
         last = reader.line_num
         for cells in reader:
-            if cells:
+            if any(c.strip() for c in cells):  # a row with no value in any cell is no loan's
                 rows.append((last + 1, cells))
             last = reader.line_num
     except csv.Error as exc:  # a cell over the csv module's limit, a stray carriage return, ...
@@ -357,9 +357,16 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     headers = dict(mapping.columns)
     problems = Problems()
 
-    frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()])
+    # a row with no value in any cell (a blank line, one at the end of the file) holds no loan: skipped
+    blank = pl.all_horizontal([pl.col(c).fill_null("").str.strip_chars() == "" for c in text_frame.columns])
+    frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()] + [blank.alias("_blank")])
     frame = frame.with_row_index("row", offset=2)
-    if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1:
+    quoted_breaks = data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1
+    frame = frame.filter(~pl.col("_blank")).drop("_blank")
+    if not frame.height:
+        raise InputErrors([TapeError(name, 2, "", "the tape has no loans (expected a header row, then one row per "
+                                                  "loan)")])
+    if quoted_breaks:
         # a quoted cell holds a line break: rows are no longer lines, so number each by its first line
         lines = [line for line, _ in _records(data, name, fmt)[1]]
         frame = frame.with_columns(pl.Series("row", lines, dtype=pl.Int64)[:frame.height])

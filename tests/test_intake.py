@@ -493,3 +493,16 @@ def test_tapes_the_csv_module_cannot_read_are_errors_not_tracebacks(deal: Path):
     (deal / T).write_text(tape_text(ROWS) + '"' + "x" * 200_000 + '\n"\n' + "1,2\n")
     [line] = refused(deal)
     assert line.startswith(f"{T}:10: is not a CSV row that can be read (field larger than field limit (131072))")
+
+
+def test_blank_lines_hold_no_loan_and_keep_the_line_numbers(deal: Path):
+    lines = tape_text(ROWS).splitlines()
+    (deal / T).write_text("\n".join(lines[:2] + ["", "  "] + lines[2:]) + "\n\n\n")
+    done = intake(deal)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("(8 loans)")
+    (deal / "periods" / "2024-03.yaml").unlink()
+    rewrite(deal / T, "100002,", "100001,")  # the third loan, two blank lines further down: line 5
+    assert f"{T}:5:LOAN_NO: loan 100001 is also on row 2 (expected each loan once)" in refused(deal)
+    (deal / T).write_text(HEADER + "\n\n\n")
+    assert refused(deal) == [f"{T}:2: the tape has no loans (expected a header row, then one row per loan)"]
