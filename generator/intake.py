@@ -321,6 +321,37 @@ def _tie_to_previous(tape: Tape, previous: Tape, substitutions: bool, problems: 
         "row for it: a loan leaves the pool only paid in full, liquidated or repurchased)"))
 
 
+def _tie_to_statement(deal_dir: Path, before: str, period: str, tape: Tape, groups: tuple[str, ...],
+                      problems: Problems) -> None:
+    """The tape starts where the statement before it ended: its loans' beginning balances add up
+    to the pool's (each group's) ending balance, and there are as many of them as loans left.
+    Without this, a tape missing a loan matches a previous tape that misses it too, or none."""
+    from .pipeline import run  # noqa: PLC0415 (the pipeline reads period files; intake writes them)
+
+    if before != _month(period, -1):
+        problems.add(TapeError(tape.name, 0, "", f"the period file of {_month(period, -1)} is not on file (expected "
+                                                 f"{period_path(deal_dir, _month(period, -1))}: the tape starts where "
+                                                 "its statement ended)"))
+        return
+    try:
+        (statement,) = [c.statement for c in run(deal_dir, before)]
+    except InputErrors as exc:
+        problems.errors += exc.errors
+        return
+    frame = tape.frame.filter(pl.col("beginning_balance") > 0)
+    scopes = [("the pool", frame, statement.pool)]
+    if groups:
+        scopes += [(f"group {g}", frame.filter(pl.col("group") == g), statement.extra["groups"][g]) for g in groups]
+    for scope, loans, ended in scopes:
+        balance = Decimal(int(loans["beginning_balance"].cast(pl.Int128).sum())).scaleb(-2)
+        if (balance, loans.height) != (ended["ending_balance"], ended["ending_count"]):
+            problems.add(TapeError(tape.name, 0, "", (
+                f"{scope}: the tape's loans begin the month with {balance:,.2f} ({loans.height:,} loans), but the "
+                f"{before} statement left {ended['ending_balance']:,.2f} ({ended['ending_count']:,} loans) (expected "
+                f"the tape to start where that statement ended: is a loan missing, or was {before} taken from "
+                "another tape?)")))
+
+
 def _tie_to_remittance(intake: Intake, src: SourceMap, problems: Problems) -> None:
     report = intake.remittance
     assert report is not None
@@ -453,6 +484,8 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
                                                       f"tape of the {period} distribution: is it another month's?)")
     if previous is not None:
         _tie_to_previous(tape, previous, spec.substitutions, problems)
+    if earlier and not first:
+        _tie_to_statement(deal_dir, earlier[-1], period, tape, groups, problems)
     frame = _classify(tape.frame, as_of, spec.delinquency_method, previous.frame if previous is not None else None)
     if previous is None and frame.filter(pl.col("status") == "reo").height and not first:
         problems.add(TapeError(tape.name, 0, "", f"the tape has REO loans but the previous month's tape is not on "

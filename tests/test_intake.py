@@ -7,9 +7,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+
+from generator.intake import _classify, aggregate, as_of_date
+from generator.load import validate
+from generator.source import load_yaml
+from generator.tape import Mapping, read_tape
 
 from .conftest import SYNTHETIC
 
@@ -65,6 +71,38 @@ def previous_rows():
     return out
 
 
+#: The deal's first month, as small as the tapes: its pool ends where the tapes' loans begin
+#: (680,000.00 in 8 loans), as intake checks.
+FIRST_PERIOD = """\
+period: 2024-02
+opening:
+  previous_distribution_date: 2024-01-30
+  pool_balance: 680000.00
+  loan_count: 8
+  class_balances: {A: 600000.00, M-1: 0.00, M-2: 0.00, M-3: 0.00, M-4: 0.00, P: 100.00, R: 0.00}
+index: {current: 0.0411, next: 0.0410}
+collections:
+  interest: 5950.00
+  scheduled_principal: 0.00
+  curtailments: 0.00
+  payoffs: {count: 0, amount: 0.00}
+  liquidations: []
+  prepayment_charges: 0.00
+advances: 0.00
+wac: 0.1050
+remaining_term: 357
+delinquency:
+  days_30_59: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  days_60_89: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  days_90_plus: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  foreclosure: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  bankruptcy: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+  bankruptcy_60_plus: {count: 0, unpaid_balance: 0.00, stated_balance: 0.00}
+reo: {stated_balance: 0.00, book_value: 0.00}
+shortfalls: {prepayment_interest: 0.00, covered_by_servicer: 0.00, relief_act: 0.00}
+"""
+
+
 @pytest.fixture
 def deal(tmp_path: Path) -> Path:
     return make_deal(tmp_path / "deal")
@@ -76,7 +114,7 @@ def make_deal(target: Path) -> Path:
     shutil.copy(SYNTHETIC / "deal.yaml", target / "deal.yaml")
     shutil.copy(SYNTHETIC / "servicer.yaml", target / "servicer.yaml")
     (target / "periods").mkdir()
-    shutil.copy(SYNTHETIC / "periods" / "2024-02.yaml", target / "periods" / "2024-02.yaml")
+    (target / "periods" / "2024-02.yaml").write_text(FIRST_PERIOD)
     text = (target / "deal.yaml").read_text()
     if "\nintake:" not in text:
         (target / "deal.yaml").write_text(text + INTAKE.format(method="MBA"))
@@ -236,7 +274,26 @@ def test_a_vanished_loan_is_named_on_the_previous_tape(deal: Path):
     assert refused(deal) == [
         "tapes/2024-02.csv:9:LOAN_NO: loan 100008 had 110,000.00 outstanding and is not on "
         f"{deal}/{T} (expected a row for it: a loan leaves the pool only paid in full, liquidated or "
-        "repurchased)".replace(f"{deal}/", "")]
+        "repurchased)".replace(f"{deal}/", ""),
+        f"{T}: the pool: the tape's loans begin the month with 570,000.00 (7 loans), but the 2024-02 statement left "
+        "680,000.00 (8 loans) (expected the tape to start where that statement ended: is a loan missing, or was "
+        "2024-02 taken from another tape?)"]
+
+
+def test_the_tape_starts_where_the_last_statement_ended(deal: Path):
+    """Without last month's tape to compare loan by loan, the pool's totals still tie: a tape
+    missing a loan is refused, when the previous tape misses it too."""
+    lines = (deal / T).read_text().splitlines(keepends=True)
+    (deal / T).write_text("".join(lines[:-1]))  # 100008 is on neither tape, but on the 2024-02 statement
+    previous = (deal / "tapes" / "2024-02.csv").read_text().splitlines(keepends=True)
+    (deal / "tapes" / "2024-02.csv").write_text("".join(previous[:-1]))
+    assert refused(deal) == [
+        f"{T}: the pool: the tape's loans begin the month with 570,000.00 (7 loans), but the 2024-02 statement left "
+        "680,000.00 (8 loans) (expected the tape to start where that statement ended: is a loan missing, or was "
+        "2024-02 taken from another tape?)"]
+    (deal / T).write_text("".join(lines))
+    (deal / "tapes" / "2024-02.csv").write_text("".join(previous))
+    assert intake(deal).returncode == 0
 
 
 def test_a_new_loan_and_a_beginning_balance_that_is_not_last_months(deal: Path):
@@ -463,11 +520,16 @@ def test_totals_of_the_largest_amounts_do_not_wrap_around(deal: Path):
              "0.00", "0.00", "10.500", "356", "03/01/2024", "C", "0.00", "N") for i in range(200)]
     (deal / T).write_text(tape_text(rows))
     (deal / "tapes" / "2024-02.csv").unlink()
-    done = intake(deal)
-    assert done.returncode == 0, done.stderr
-    written = (deal / "periods" / "2024-03.yaml").read_text()
-    assert "\nwac: 0.1050\nremaining_term: 356\n" in written
-    assert "\n  interest: 175000.00\n" in written
+    # no statement holds such a pool: the tie to the month before says so, with the exact sum
+    assert refused(deal) == [
+        f"{T}: the pool: the tape's loans begin the month with 199,999,999,999,999,998.00 (200 loans), but the "
+        "2024-02 statement left 680,000.00 (8 loans) (expected the tape to start where that statement ended: is a "
+        "loan missing, or was 2024-02 taken from another tape?)"]
+    mapping = validate(Mapping, *load_yaml(deal / "servicer.yaml"))
+    tape = read_tape(deal / T, mapping)
+    figures = aggregate(_classify(tape.frame, as_of_date("2024-03"), "MBA", None), tape.headers)
+    assert (figures["wac"], figures["remaining_term"]) == (D("0.1050"), 356)
+    assert figures["collections.interest"] == D("175000.00")
 
 
 def test_a_file_name_with_a_line_break_is_refused(deal: Path):
