@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark servicer tape intake (not a test): a 10,000-loan tape of the home-equity
-deal's servicer, read, tied out against the previous month's 10,000-loan tape, aggregated
+deal's servicer, read, tied out against the previous month's 10,000-loan tape and statement, aggregated
 and written as the period file, against a bare polars read of the same CSV.
 
 Prints rows per second, the ratio to the bare read, whether one tape is under its 0.5 s
@@ -46,13 +46,22 @@ def money(cents: int) -> str:
     return f'"{text}"' if "," in text else text
 
 
+#: The deal's cut-off balance, in cents: the first tape's loans add up to it, as intake checks.
+CUTOFF = 500_000_000_00
+
+
 def tapes(n: int, seed: int) -> tuple[str, str]:
-    """The 2024-02 and 2024-03 tapes of ``n`` loans: the second starts where the first ends."""
+    """The 2024-02 and 2024-03 tapes of ``n`` loans: the first adds up to the cut-off balance,
+    the second starts where the first ends."""
     rng = random.Random(seed)
+    weights = [rng.randint(4, 45) for _ in range(n)]
+    begins = [CUTOFF * w // sum(weights) for w in weights]
+    for i in range(CUTOFF - sum(begins)):  # the cents the division left, one each to the first loans
+        begins[i] += 1
     before, after = [HEADER], [HEADER]
     for i in range(n):
         loan = f"{200000 + i}"
-        begin = rng.randint(4_000_000, 45_000_000)
+        begin = begins[i]
         sched = begin // 800
         end = begin - sched
         rate = rng.choice(("9.750", "10.125", "10.500", "11.000"))
@@ -81,11 +90,12 @@ def make_deal(where: Path, loans: int, seed: int) -> Path:
     (deal / "tapes").mkdir()
     (deal / "deal.yaml").write_text((DEAL / "deal.yaml").read_text().split("\nintake:")[0] + INTAKE)
     shutil.copy(DEAL / "servicer.yaml", deal / "servicer.yaml")
-    shutil.copy(DEAL / "periods" / "2024-02.yaml", deal / "periods" / "2024-02.yaml")
-    (deal / "fixings.yaml").write_text("2024-03: 0.0500\n2024-04: 0.0510\n")
+    (deal / "fixings.yaml").write_text("2024-02: 0.0411\n2024-03: 0.0500\n2024-04: 0.0510\n")
     first, second = tapes(loans, seed)
     (deal / "tapes" / "2024-02.csv").write_text(first)
     (deal / "tapes" / "2024-03.csv").write_text(second)
+    # the first month is taken from its tape too, so that the measured month ties to its statement
+    write_period(deal, run_intake(deal, "2024-02", deal / "tapes" / "2024-02.csv"))
     return deal
 
 
