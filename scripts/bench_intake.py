@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark servicer tape intake (not a test): a 10,000-loan tape of the home-equity
-deal's servicer, read, tied out against the previous month's 10,000-loan tape and statement, aggregated
-and written as the period file, against a bare polars read of the same CSV.
+deal's servicer, read, tied out against the previous month's 10,000-loan tape and
+statement, aggregated and written as the period file, against a bare polars read of the
+same CSV.
 
 Prints rows per second, the ratio to the bare read, whether one tape is under its 0.5 s
 target, and a month end of 1,000 such deals (10 million rows) on this machine's cores,
