@@ -297,6 +297,27 @@ def _number_problem(text: str | None, fmt: TapeFormat, places: int, what: str) -
     return f"{shown(text)} is not a number (expected {what}, written with {sep})"
 
 
+#: The most columns a tape's header may have, and the longest a line may be on average: a
+#: tape row is a few hundred bytes.  Past them a file is no tape (a header of 100,000 empty
+#: columns, a gigabyte on one line), refused before it is parsed into gigabytes of memory.
+MAX_COLUMNS = 1_000
+MAX_LINE = 1 << 16
+
+
+def _check_shape(data: bytes, name: str, fmt: TapeFormat) -> None:
+    end = data.find(b"\n")
+    header = data[:end if end >= 0 else MAX_LINE + 1]
+    columns = header.count(fmt.delimiter.encode("utf-8")) + 1
+    if columns > MAX_COLUMNS:
+        raise InputErrors([TapeError(name, 1, "", f"the header has {columns:,} columns (expected a tape's, at most "
+                                                  f"{MAX_COLUMNS:,})")])
+    lines = data.count(b"\n") + 1
+    if len(data) > lines * MAX_LINE:  # some line is longer than that
+        raise InputErrors([TapeError(name, 0, "", f"has lines longer than {MAX_LINE:,} bytes ({len(data):,} bytes "
+                                                  f"in {lines:,} lines; expected a row per line, each a few "
+                                                  "hundred bytes)")])
+
+
 def _read_text(data: bytes, name: str, fmt: TapeFormat) -> pl.DataFrame:
     """Every cell of the tape as text (no type guessed), or every reason it cannot be read."""
     try:
@@ -318,10 +339,12 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
     headers = dict(mapping.columns)
     present = list(frame.columns)
     known = set(headers.values()) | set(mapping.ignore)
-    for header in present:
-        if header not in known:
-            problems.add(TapeError(name, 1, header, "unknown column (expected one the mapping reads, under "
-                                                    "columns:, or lists under ignore:)"))
+    unknown = [h for h in present if h not in known]
+    for header in unknown[:MAX_LISTED]:
+        problems.add(TapeError(name, 1, header, "unknown column (expected one the mapping reads, under "
+                                                "columns:, or lists under ignore:)"))
+    if len(unknown) > MAX_LISTED:
+        problems.add(TapeError(name, 1, "", f"... and {len(unknown) - MAX_LISTED:,} more unknown columns"))
     for f, header in headers.items():
         if header not in present:
             problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
@@ -352,6 +375,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
     sha = hashlib.sha256(raw).hexdigest()
     data = _decode(raw, name, fmt)
+    _check_shape(data, name, fmt)
     text_frame = _read_text(data, name, fmt)
     _check_header(text_frame, mapping, name, groups)
     headers = dict(mapping.columns)
