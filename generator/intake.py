@@ -262,7 +262,8 @@ class Intake:
 
 
 def _relative(path: Path, deal_dir: Path) -> str:
-    return Path(os.path.relpath(Path(path).resolve(), Path(deal_dir).resolve())).as_posix()
+    # as named, links not followed: the period file names the tape the user gave
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(deal_dir))).as_posix()
 
 
 def _month(key: str, step: int) -> str:
@@ -274,7 +275,7 @@ def tape_on_file(deal_dir: Path, key: str) -> Path | None:
     """The month's tape kept in the deal's tapes/ folder, if there is one."""
     for suffix in (".csv", ".csv.gz"):
         path = Path(deal_dir) / "tapes" / f"{key}{suffix}"
-        if path.is_file():
+        if os.path.lexists(path):  # whatever it is: a FIFO, a folder or a broken link is refused when read
             return path
     return None
 
@@ -357,6 +358,10 @@ def _tie_to_remittance(intake: Intake, src: SourceMap, problems: Problems) -> No
     assert report is not None
     if report.period != intake.period:
         problems.add(src.error(("period",), f"is {report.period} (expected {intake.period}, the month of the tape)"))
+    stated = [t for t in (report.totals, *report.groups.values()) if t.model_dump(exclude_none=True)]
+    if not stated:  # the period file would say it was tied to a report that ties nothing
+        problems.add(src.error(("totals",), "states no totals (expected at least one of: "
+                                            f"{', '.join(RemittanceTotals.model_fields)})"))
     scopes: list[tuple[tuple[str, ...], RemittanceTotals, dict[str, Any]]] = []
     if intake.deal.groups:
         scopes.append((("totals",), report.totals, _pool(intake.figures)))

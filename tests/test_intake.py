@@ -4,6 +4,7 @@ month's tape beside it.  Every expected figure below is added up here from the r
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -578,3 +579,31 @@ def test_a_file_of_no_tapes_shape_is_refused_before_it_is_parsed(deal: Path):
     size = len(HEADER) + 1 + 300_001
     assert refused(deal) == [f"{T}: has lines longer than 65,536 bytes ({size:,} bytes in 3 lines; expected a row "
                              "per line, each a few hundred bytes)"]
+
+
+def test_a_remittance_report_that_states_nothing_ties_nothing(deal: Path):
+    report = deal / "tapes" / "2024-03.remittance.yaml"
+    report.write_text("period: 2024-03\ntotals: {}\n")
+    assert refused(deal, "--remittance", str(report)) == [
+        "tapes/2024-03.remittance.yaml:2: totals: states no totals (expected at least one of: loans, "
+        "beginning_balance, scheduled_principal, curtailments, payoffs, liquidations, repurchases, interest, "
+        "advances, prepayment_charges, ending_balance)"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "folder", "broken link"])
+def test_a_previous_tape_that_is_not_a_file_is_said_to_be_one(deal: Path, kind):
+    """Not skipped: the loan-by-loan tie to last month would be left out without a word."""
+    previous = deal / "tapes" / "2024-02.csv"
+    previous.unlink()
+    {"fifo": os.mkfifo, "folder": os.mkdir, "broken link": lambda p: os.symlink(deal / "nowhere.csv", p)}[kind](previous)
+    [line] = refused(deal)
+    assert line.startswith("tapes/2024-02.csv: "), line
+
+
+def test_a_linked_tape_is_named_as_given(deal: Path, tmp_path: Path):
+    outside = tmp_path / "elsewhere.csv"
+    (deal / T).rename(outside)
+    (deal / T).symlink_to(outside)
+    assert intake(deal).returncode == 0
+    assert "\n# tape: tapes/2024-03.csv\n" in (deal / "periods" / "2024-03.yaml").read_text()
