@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import formula as f
 from . import model as m
 from .catalog import InputSpec, deal_inputs, key, period_inputs
-from .source import InputError, InputErrors, SourceMap, load_yaml
+from .source import InputError, InputErrors, SourceMap, dotted, load_yaml
 
 PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
 
@@ -748,10 +748,13 @@ class Compiler:
                                      "how with cents(...) (half-up) or cents_down(...), or declare type: amount")
         except f.FormulaError as exc:
             self.failed.add(d.name)
-            if source.where[0] == "prelude":  # a standard figure: what the deal must give it
+            if any(dep in self.failed for dep in source.deps):
+                pass  # it reads a figure whose own formula is reported: not reported again for it
+            elif source.where[0] == "prelude":  # a standard figure: what the deal must give it
                 self.needs.setdefault((exc.unknown, str(exc)), []).append(d.name)
             else:
-                self.report(source.where, f"{d.name}: {_shown(_source_text(source))}: {exc}")
+                named = "" if dotted(source.where[1]) == d.name else f"{d.name}: "  # the field names it already
+                self.report(source.where, f"{named}{_shown(_source_text(source))}: {exc}")
             got = d.type or f.NONE
         finally:
             self.checking.discard(d.name)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.pipeline import run
 
-from .conftest import REFERENCE_DEAL
+from .conftest import INPUTS, REFERENCE_DEAL
 from .test_errors import edit
 
 SEQUENTIAL = "  - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}\n"
@@ -116,7 +116,7 @@ CASES = [
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: a cycle: oc.floor -> oc.target -> oc.floor (a figure cannot "
       "depend on itself)"]),
     ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
-     [f"{D_}:142: waterfall[0].when: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
+     [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
     ("fees paid twice", "  - {pay: fees, from: interest}\n", "  - {pay: fees, from: interest}\n" * 2,
      [f"{D_}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
@@ -169,3 +169,21 @@ def test_the_schema_describes_every_field(tmp_path):
                 if "description" not in prop:
                     missing.append(f"{name}: {model}.{field}")
     assert missing == []
+
+
+def test_a_formula_reading_a_figure_whose_formula_is_wrong_is_not_reported_for_it(tmp_path):
+    """One misspelt name is one error: not a second one, "- with none", for each figure and
+    action target that reads the figure it broke."""
+    import shutil
+
+    deal = tmp_path / "synthetic-two-group-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    old = "cents(insurer.owed_before * 0.06"  # insurer.interest, which two figures and an action read
+    assert old in text and "insurer.owed_before + insurer.interest" in text
+    (deal / "deal.yaml").write_text(text.replace(old, "cents(insurer.owed_befor * 0.06", 1))
+    result = CliRunner().invoke(main, ["check", str(deal), "--period", "2025-03"])
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 2 and errors[-1] == "1 error; nothing written", errors
+    assert "insurer.interest" in errors[0] and "unknown name 'insurer.owed_befor'" in errors[0]
