@@ -261,6 +261,22 @@ def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
     return out[:MAX_LISTED]
 
 
+def _short_or_long_rows(data: bytes, name: str, fmt: TapeFormat, rows: int) -> list[InputError]:
+    """Rows whose number of cells is not the header's.  Each line's separators outside quotes are
+    counted at once (by polars); a tape whose quoted cells hold line breaks is read by the csv
+    module instead, row by row."""
+    if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != rows + 1:
+        return _ragged(data, name, fmt)
+    lines = pl.Series(data.decode("utf-8").split("\n"))
+    cells = lines.str.replace_all('"[^"]*"', "").str.count_matches(fmt.delimiter, literal=True) + 1
+    frame = pl.DataFrame({"line": pl.int_range(1, len(lines) + 1, eager=True), "cells": cells,
+                          "blank": lines.str.strip_chars() == ""})
+    expected = frame["cells"][0]
+    bad = frame.filter(~pl.col("blank") & (pl.col("cells") != expected) & (pl.col("line") > 1)).head(MAX_LISTED)
+    return [TapeError(name, line, "", f"has {n} cells (expected {expected}, one per column of the header)")
+            for line, n in bad.select("line", "cells").iter_rows()]
+
+
 #: The most digits before the decimal point: an amount up to the model's largest (15 digits),
 #: a rate up to 100 (percent); more is refused before it could overflow a 64-bit integer.
 WHOLE_DIGITS = {2: 15, 7: 3, 9: 3}
@@ -377,6 +393,11 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     data = _decode(raw, name, fmt)
     _check_shape(data, name, fmt)
     text_frame = _read_text(data, name, fmt)
+    # polars pads a short row with empty cells: a row missing one would have the ones after it
+    # read from the wrong columns (a payoff as a curtailment).  Every row's cells are counted.
+    ragged = _short_or_long_rows(data, name, fmt, text_frame.height)
+    if ragged:
+        raise InputErrors(ragged)
     _check_header(text_frame, mapping, name, groups)
     headers = dict(mapping.columns)
     problems = Problems()

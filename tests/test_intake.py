@@ -607,3 +607,13 @@ def test_a_linked_tape_is_named_as_given(deal: Path, tmp_path: Path):
     (deal / T).symlink_to(outside)
     assert intake(deal).returncode == 0
     assert "\n# tape: tapes/2024-03.csv\n" in (deal / "periods" / "2024-03.yaml").read_text()
+
+
+def test_a_row_with_a_cell_too_few_is_refused(deal: Path):
+    """polars pads a short row with empty cells: a row missing an ignored last cell was taken,
+    and one missing a cell in the middle would have the cells after it read from the wrong
+    columns."""
+    rewrite(deal / T, ",N,CA\n", ",N\n")  # loan 100001, its last cell (ignored)
+    rewrite(deal / T, '100003,"80,000.00",80.00,', '100003,"80,000.00",')  # its scheduled principal
+    assert refused(deal) == [f"{T}:2: has 21 cells (expected 22, one per column of the header)",
+                             f"{T}:4: has 21 cells (expected 22, one per column of the header)"]
