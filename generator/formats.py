@@ -34,9 +34,12 @@ def _template_line(exc: BaseException, template: str) -> tuple[str, int]:
     return where
 
 
-def template_names(templates: Path = TEMPLATES) -> list[str]:
-    """The templates a deal may name (``_name.j2`` files are parts that others include)."""
-    return sorted(p.name for p in Path(templates).glob("*.j2") if not p.name.startswith("_"))
+def template_names(templates: Path = TEMPLATES, kind: str | None = None) -> list[str]:
+    """The templates a deal may name (``_name.j2`` files are parts that others include); of one
+    kind, ``text`` (``*.txt.j2``) or ``html`` (``*.html.j2``), when it is given."""
+    names = sorted(p.name for p in Path(templates).glob("*.j2") if not p.name.startswith("_"))
+    suffix = {"text": ".txt.j2", "html": ".html.j2"}.get(kind or "")
+    return [n for n in names if suffix is None or n.endswith(suffix)]
 
 
 def _missing_section(computed: Computed, template: str, exc: jinja2.UndefinedError) -> InputErrors | None:
@@ -83,7 +86,7 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
             raise TemplateError(*_template_line(exc, template), f"no template {exc.name!r} to include") from None
         raise InputErrors([computed.deal_source.error(
             ("templates", named[0]), f"no template {shown(template)} in {templates} "
-                                     f"(expected one of: {', '.join(template_names(templates))})")]) from None
+                                     f"(expected one of: {', '.join(template_names(templates, named[0]))})")]) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc)) from None
     except jinja2.UndefinedError as exc:
@@ -101,7 +104,7 @@ def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     if not name:
         raise InputErrors([computed.deal_source.error(
             ("templates",), f"no text template is named (expected text: NAME, one of: "
-                            f"{', '.join(template_names(templates))})")])
+                            f"{', '.join(template_names(templates, 'text'))})")])
     return render_with(name, computed, templates).encode("utf-8")
 
 

@@ -97,17 +97,18 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
     names = [c.name for c in deal.classes]
     known = set(names)
 
-    def unknown_classes(path: tuple, mapping: dict) -> None:
+    def unknown_classes(path: tuple, mapping: dict, choices: list[str]) -> None:
         for name in mapping:
             if name not in known:
                 errors.append(src.error(path + (name,), f"class {name!r} is not a class of deal {deal.id} "
-                                                        f"(expected one of: {', '.join(names)})"))
+                                                        f"(expected one of: {', '.join(choices)})"))
 
     op = period.opening
     if op is not None:
-        for key in ("class_balances", "unpaid_interest", "net_wac_carryover", "unpaid_realized_losses"):
-            unknown_classes(("opening", key), getattr(op, key))
         excess = [c.name for c in deal.classes if c.kind in ("excess", "interest_only")]
+        for key in ("class_balances", "unpaid_interest", "net_wac_carryover", "unpaid_realized_losses"):
+            unknown_classes(("opening", key), getattr(op, key),
+                            [n for n in names if n not in excess] if key == "class_balances" else names)
         for name in excess:
             if name in op.class_balances:
                 errors.append(src.error(("opening", "class_balances", name),

@@ -55,7 +55,7 @@ CASES = [
       "(expected on or after it)"]),
     ("a class the deal lacks", "period", "    R: 0\n", "    R: 0\n    B-1: 5.00\n",
      ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
-      "(expected one of: A, M-1, M-2, M-3, M-4, CE, P, R)"]),
+      "(expected one of: A, M-1, M-2, M-3, M-4, P, R)"]),
     ("a class left out of the opening state (it would start at nothing)", "period", "    M-4: 497000.00\n", "",
      ["{p}:17: opening.class_balances: no balance given for class M-4 (expected each certificate class's "
       "balance after the previous distribution, 0.00 for one paid off)"]),
