@@ -262,8 +262,12 @@ class Intake:
 
 
 def _relative(path: Path, deal_dir: Path) -> str:
-    # as named, links not followed: the period file names the tape the user gave
-    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(deal_dir))).as_posix()
+    # as named, links not followed: the period file names the tape the user gave; but through the
+    # links when only they put it in the deal (a deal folder reached through a link)
+    named = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(deal_dir)))
+    if named.parts[:1] != ("..",):
+        return named.as_posix()
+    return Path(os.path.relpath(Path(path).resolve(), Path(deal_dir).resolve())).as_posix()
 
 
 def _month(key: str, step: int) -> str:
@@ -413,8 +417,11 @@ def _unprintable_names(*paths: Path | None) -> list[InputError]:
             for p in paths if p is not None and not str(p).isprintable()]
 
 
-def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None) -> Intake:
-    """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem."""
+def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None,
+               to_statement: bool = True) -> Intake:
+    """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem.
+    ``to_statement``: tie the tape to the previous month's statement too (not when tracing a
+    period file intake already wrote back to its loans)."""
     deal_dir = Path(deal_dir)
     loaded = load_deal(deal_dir)
     deal = loaded.value
@@ -477,6 +484,19 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution
+    if first:  # the opening state intake writes gives what each carried account held at closing
+        carried = [a.name for a in deal.accounts if a.carried]
+        for name in spec.opening_accounts:
+            if name not in carried:
+                problems.add(loaded.source.error(("intake", "opening_accounts", name), (
+                    f"{name!r} is not a carried account of the deal (expected one of: {', '.join(carried)})"
+                    if carried else "the deal carries no account from one distribution to the next (expected none)")))
+        left_out = [n for n in carried if n not in spec.opening_accounts]
+        if left_out:
+            problems.add(loaded.source.error(("intake", "opening_accounts") if spec.opening_accounts else ("intake",),
+                                             f"no closing balance given for the {', '.join(left_out)} account "
+                                             "(expected opening_accounts: with what each carried account held at "
+                                             "closing, 0.00 for one empty)"))
     if not first and not earlier:
         problems.add(InputError(str(target), 0, "opening", (
             f"{period} would be the deal's first period on file, but it is not its first distribution "
@@ -489,7 +509,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
                                                       f"tape of the {period} distribution: is it another month's?)")
     if previous is not None:
         _tie_to_previous(tape, previous, spec.substitutions, problems)
-    if earlier and not first:
+    if earlier and not first and to_statement:
         _tie_to_statement(deal_dir, earlier[-1], period, tape, groups, problems)
     frame = _classify(tape.frame, as_of, spec.delinquency_method, previous.frame if previous is not None else None)
     if previous is None and frame.filter(pl.col("status") == "reo").height and not first:
@@ -753,7 +773,7 @@ def trace(deal_dir: Path, period: str, fields: list[str], header: dict[str, str]
     if digest != header.get("sha256"):
         return [Traced(f, header["tape"], f"not traced: the tape's SHA-256 is now {digest}, not the {header.get('sha256')} "
                                           "it had when intake read it", ()) for f, *_ in wanted]
-    done = run_intake(deal_dir, period, tape_file)
+    done = run_intake(deal_dir, period, tape_file, to_statement=False)
     frame, headers = done.frame, done.tape.headers
     method, as_of = done.deal.intake.delinquency_method, as_of_date(period)
     out = []

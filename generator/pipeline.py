@@ -282,6 +282,9 @@ def agree_with_opening(deal: Deal, previous: Run, period: Period, src: SourceMap
     for c in deal.classes:
         if c.name in op.class_balances:
             pairs.append((("opening", "class_balances", c.name), op.class_balances[c.name], v[f"{c.name}.ending_balance"]))
+    for name, value in op.accounts.items():  # a carried account's (an unknown one is reported by check_period)
+        if f"accounts.{name}.balance" in v:
+            pairs.append((("opening", "accounts", name), value, v[f"accounts.{name}.balance"]))
     for key, figure in (("unpaid_interest", "unpaid_interest_after"), ("net_wac_carryover", "carryover_after"),
                         ("unpaid_realized_losses", "unpaid_losses_after")):
         for name, value in getattr(op, key).items():

@@ -209,3 +209,22 @@ def test_a_carried_account_left_out_or_misspelt_in_the_opening_state(tmp_path: P
         "account held after the previous distribution under opening.accounts, 0.00 for one empty)",
         "2 errors; nothing written"]
     assert not out.exists()
+
+
+def test_a_later_opening_states_account_must_agree(tmp_path: Path):
+    """An opening state given after the first period is checked against the computed one, its
+    carried accounts too: a reserve given as 9,999,999.00 was not, and 2,500,000.00 was used."""
+    import shutil
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    period = deal / "periods" / "2025-03.yaml"
+    edit(period, "period: 2025-03\n", "period: 2025-03\nopening:\n  previous_distribution_date: 2025-02-18\n"
+                                      "  pool_balance: 487115243.88\n  loan_count: 24707\n"
+                                      "  class_balances: {A-1: 80822999.81}\n  cumulative_realized_losses: 52569.32\n"
+                                      "  accounts: {reserve: 9999999.00}\n")
+    result = CliRunner().invoke(main, ["check", str(deal), "-p", "2025-03"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{period}:14: opening.accounts.reserve: does not agree with the previous period's closing state: given "
+        "9,999,999.00, computed 2,500,000.00 (7,499,999.00 apart)", "1 error; nothing written"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,54 @@ def test_a_loan_that_changes_group(tmp_path):
     # and neither group's tape starts where its group ended on the 2025-03 statement
     assert [t.split(": the tape's loans begin the month")[0] for t in ties] == [
         "tapes/2025-04.csv: group fixed", "tapes/2025-04.csv: group adjustable"]
+
+
+def remit(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_first_month_gives_every_carried_accounts_closing_balance(tmp_path):
+    """Intake writes the opening state at closing: without the reserve's balance it would write a
+    period file that check then refuses, under a header that says to regenerate, not edit, it."""
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    line = next(x for x in text.splitlines() if "opening_accounts:" in x)
+    (deal / "deal.yaml").write_text(text.replace(line + "\n", ""))
+    before = (deal / "periods" / "2025-02.yaml").read_bytes()
+    done = remit("intake", deal, "--period", "2025-02", deal / "tapes" / "2025-02.csv.gz")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0].endswith(
+        ": intake: no closing balance given for the reserve account (expected opening_accounts: with what each "
+        "carried account held at closing, 0.00 for one empty)")
+    assert (deal / "periods" / "2025-02.yaml").read_bytes() == before
+
+
+def test_a_deal_folder_reached_through_a_link_names_its_tape_inside_it(tmp_path):
+    deal = tmp_path / "synthetic-home-equity-2024-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    (deal / "periods" / "2024-03.yaml").unlink()
+    for p in (deal / "periods").glob("*.yaml"):
+        if p.stem > "2024-03":
+            p.unlink()
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "deal").symlink_to(deal)
+    done = remit("intake", tmp_path / "links" / "deal", "--period", "2024-03", deal / "tapes" / "2024-03.csv.gz")
+    assert done.returncode == 0, done.stderr
+    assert (deal / "periods" / "2024-03.yaml").read_text().splitlines()[1] == "# tape: tapes/2024-03.csv.gz"
+
+
+def test_explain_traces_a_month_whose_statement_before_no_longer_ties(tmp_path):
+    """Tracing a period file back to its loans reads its tape again, without the tie to the
+    statement before (a later edit to that month is the render's to judge, not the trace's)."""
+    deal = tmp_path / "synthetic-home-equity-2024-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    may = deal / "periods" / "2024-05.yaml"
+    text = may.read_text()
+    line = next(x for x in text.splitlines() if x.startswith("  curtailments: "))
+    may.write_text(text.replace(line, "  curtailments: " + str(Decimal(line.split(": ")[1]) + 1000000), 1))
+    assert remit("check", deal, "--period", "2024-06").returncode == 0
+    done = remit("explain", deal, "collections.payoffs.count", "--period", "2024-06")
+    assert done.returncode == 0, done.stderr
+    assert "From the servicer's tape" in done.stdout
