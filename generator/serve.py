@@ -295,9 +295,17 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "remit-preview"
         timeout = 60  # an idle connection is closed after a minute
-        # a request line without a version (garbage, or HTTP/0.9's "GET /") is answered with a
-        # status line and headers, not as HTTP/0.9's bare body
-        default_request_version = "HTTP/1.0"
+        # every answer has a status line and headers: a request line without a version (garbage,
+        # HTTP/0.9's "GET /") or one naming HTTP/0.9 is answered as HTTP/1.0, not with a bare body
+        default_request_version = _version = "HTTP/1.0"
+
+        @property
+        def request_version(self) -> str:
+            return self._version
+
+        @request_version.setter
+        def request_version(self, version: str) -> None:
+            self._version = "HTTP/1.0" if version == "HTTP/0.9" else version
 
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
             self._answer(with_body=True)

@@ -288,7 +288,8 @@ def test_a_one_month_history_is_drawn_as_dots_on_a_scale_that_fits(site):
 
 
 @pytest.mark.parametrize("line, status", [(b"garbage", 400), (b"GET / HTTP/1.1 extra", 400), (b"POST /", 400),
-                                          (b"GET /", 200)])
+                                          (b"GET /", 200), (b"GET /nope HTTP/0.9", 404), (b"POST / HTTP/0.9", 405),
+                                          (b"GET / x HTTP/0.9", 400)])
 def test_a_malformed_request_line_gets_a_status_line_and_headers(site, line, status):
     """Not HTTP/0.9's bare body, which a client cannot tell from an answer."""
     import socket
