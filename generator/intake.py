@@ -411,9 +411,10 @@ def _pool(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def _unprintable_names(*paths: Path | None) -> list[InputError]:
     """The files whose names the period file's header cannot hold: a line break in a name would
     end the header's comment line and start fields of its own."""
-    return [InputError(repr(str(p)), 0, "", "the file's name holds a line break or another control character "
-                                             "(expected a name of printable characters: the period file's header "
-                                             "names the files it was made from)")
+    return [InputError(repr(str(p)), 0, "", "the file's name holds a character that is not printable (a line "
+                                             "break, a control character, a non-breaking space, ...) (expected a "
+                                             "name of printable characters: the period file's header names the "
+                                             "files it was made from)")
             for p in paths if p is not None and not str(p).isprintable()]
 
 

@@ -199,10 +199,11 @@ class Tape:
 
 def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
     """The tape's bytes as UTF-8 (what polars reads)."""
-    if not name.endswith(".gz") and raw.startswith(b"\x1f\x8b"):
+    gz = name.lower().endswith(".gz")
+    if not gz and raw.startswith(b"\x1f\x8b"):
         raise InputErrors([TapeError(name, 0, "", "is compressed with gzip but its name does not end .gz (expected "
                                                   "a name ending .csv.gz for a compressed tape)")])
-    if name.endswith(".gz"):
+    if gz:
         try:  # read at most the limit and a byte: a small file that inflates to terabytes is refused early
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
                 raw = unzipped.read(MAX_TAPE_BYTES + 1)
@@ -327,11 +328,15 @@ def _check_shape(data: bytes, name: str, fmt: TapeFormat) -> None:
     if columns > MAX_COLUMNS:
         raise InputErrors([TapeError(name, 1, "", f"the header has {columns:,} columns (expected a tape's, at most "
                                                   f"{MAX_COLUMNS:,})")])
-    lines = data.count(b"\n") + 1
-    if len(data) > lines * MAX_LINE:  # some line is longer than that
-        raise InputErrors([TapeError(name, 0, "", f"has lines longer than {MAX_LINE:,} bytes ({len(data):,} bytes "
-                                                  f"in {lines:,} lines; expected a row per line, each a few "
-                                                  "hundred bytes)")])
+    if b"\n" not in data and b"\r" in data:
+        raise InputErrors([TapeError(name, 0, "", "its lines end in a carriage return alone (expected lines ending "
+                                                  "in a line feed, or a carriage return and a line feed)")])
+    if len(data) > MAX_LINE:  # a file shorter than that has no line longer
+        longest = max(map(len, data.split(b"\n")))
+        if longest > MAX_LINE:
+            line = next(i for i, x in enumerate(data.split(b"\n"), 1) if len(x) == longest)
+            raise InputErrors([TapeError(name, line, "", f"is a line of {longest:,} bytes (expected a row per line, "
+                                                         f"each a few hundred bytes, at most {MAX_LINE:,})")])
 
 
 def _read_text(data: bytes, name: str, fmt: TapeFormat) -> pl.DataFrame:

@@ -538,9 +538,10 @@ def test_a_file_name_with_a_line_break_is_refused(deal: Path):
     odd = deal / "tapes" / "2024-03\nextraordinary_expenses: 1000000.00\n#.csv"
     (deal / T).rename(odd)
     lines = refused(deal, tape=odd.relative_to(deal).as_posix())
-    assert lines == ["'tapes/2024-03\\nextraordinary_expenses: 1000000.00\\n#.csv': the file's name holds a line "
-                     "break or another control character (expected a name of printable characters: the period "
-                     "file's header names the files it was made from)"]
+    assert lines == ["'tapes/2024-03\\nextraordinary_expenses: 1000000.00\\n#.csv': the file's name holds a "
+                     "character that is not printable (a line break, a control character, a non-breaking space, ...) "
+                     "(expected a name of printable characters: the period file's header names the files it was made "
+                     "from)"]
 
 
 def test_tapes_the_csv_module_cannot_read_are_errors_not_tracebacks(deal: Path):
@@ -552,8 +553,13 @@ def test_tapes_the_csv_module_cannot_read_are_errors_not_tracebacks(deal: Path):
     (deal / T).write_bytes(gzip.compress(tape_text(ROWS).encode(), mtime=0))
     assert refused(deal) == [f"{T}: is compressed with gzip but its name does not end .gz (expected a name ending "
                              ".csv.gz for a compressed tape)"]
+    upper = deal / "tapes" / "2024-03.CSV.GZ"
+    (deal / T).rename(upper)
+    assert intake(deal, tape="tapes/2024-03.CSV.GZ").returncode == 0
+    (deal / "periods" / "2024-03.yaml").unlink()
+    upper.rename(deal / T)
     # a cell larger than the csv module's limit, in a tape whose rows polars cannot count
-    (deal / T).write_text(tape_text(ROWS) + '"' + "x" * 200_000 + '\n"\n' + "1,2\n")
+    (deal / T).write_text(tape_text(ROWS) + '"' + ("x" * 50_000 + "\n") * 4 + '"\n' + "1,2\n")
     [line] = refused(deal)
     assert line.startswith(f"{T}:10: is not a CSV row that can be read (field larger than field limit (131072))")
 
@@ -575,10 +581,12 @@ def test_a_file_of_no_tapes_shape_is_refused_before_it_is_parsed(deal: Path):
     """A header of 100,000 empty columns took 30 s and 4.6 GB; a gigabyte on one line, 9 GB."""
     (deal / T).write_text(HEADER + "," * 100_000 + "\n" + tape_text(ROWS).split("\n", 1)[1])
     assert refused(deal) == [f"{T}:1: the header has 100,022 columns (expected a tape's, at most 1,000)"]
-    (deal / T).write_text(HEADER + "\n" + "1" * 300_000 + "\n")
-    size = len(HEADER) + 1 + 300_001
-    assert refused(deal) == [f"{T}: has lines longer than 65,536 bytes ({size:,} bytes in 3 lines; expected a row "
-                             "per line, each a few hundred bytes)"]
+    (deal / T).write_text(HEADER + "\n" + "1" * 300_000 + "\n" * 20_000)  # blank lines do not hide it
+    assert refused(deal) == [f"{T}:2: is a line of 300,000 bytes (expected a row per line, each a few hundred "
+                             "bytes, at most 65,536)"]
+    (deal / T).write_bytes(tape_text(ROWS).replace("\n", "\r").encode())
+    assert refused(deal) == [f"{T}: its lines end in a carriage return alone (expected lines ending in a line feed, "
+                             "or a carriage return and a line feed)"]
 
 
 def test_a_remittance_report_that_states_nothing_ties_nothing(deal: Path):
