@@ -408,6 +408,45 @@ def _pool(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _read_fixings(deal_dir: Path, deal: Deal, period: str,
+                  errors: list[InputError]) -> tuple[Decimal, Decimal] | None:
+    """The index fixings of the month and the next, for a deal with an index (problems to ``errors``)."""
+    spec = deal.intake
+    if deal.index is None:
+        return None
+    if spec.fixings is None:
+        errors.append(InputError(f"{deal_dir}/deal.yaml", 0, "intake.fixings", "the deal has an index but names no "
+                                 "fixings file (expected intake: fixings: fixings.yaml)"))
+        return None
+    try:
+        data, src = load_yaml(deal_dir / spec.fixings, f"{deal_dir}/{spec.fixings}")
+    except InputErrors as exc:
+        errors += exc.errors
+        return None
+    fixings, more = _fixings(data, src, period)
+    errors += more
+    return fixings
+
+
+def _closing_accounts(deal: Deal, source: SourceMap) -> list[InputError]:
+    """The opening state intake writes at closing gives what each carried account held then."""
+    errors = []
+    carried = [a.name for a in deal.accounts if a.carried]
+    given = deal.intake.opening_accounts
+    for name in given:
+        if name not in carried:
+            errors.append(source.error(("intake", "opening_accounts", name), (
+                f"{name!r} is not a carried account of the deal (expected one of: {', '.join(carried)})"
+                if carried else "the deal carries no account from one distribution to the next (expected none)")))
+    left_out = [n for n in carried if n not in given]
+    if left_out:
+        errors.append(source.error(("intake", "opening_accounts") if given else ("intake",),
+                                   f"no closing balance given for the {', '.join(left_out)} account (expected "
+                                   "opening_accounts: with what each carried account held at closing, 0.00 for "
+                                   "one empty)"))
+    return errors
+
+
 def _unprintable_names(*paths: Path | None) -> list[InputError]:
     """The files whose names the period file's header cannot hold: a line break in a name would
     end the header's comment line and start fields of its own."""
@@ -461,19 +500,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
             remittance, remittance_src = _load(Remittance, remittance_path, str(remittance_path))
         except InputErrors as exc:
             errors += exc.errors
-    fixings = None
-    if deal.index is not None:
-        if spec.fixings is None:
-            errors.append(InputError(f"{deal_dir}/deal.yaml", 0, "intake.fixings", "the deal has an index but "
-                                     "names no fixings file (expected intake: fixings: fixings.yaml)"))
-        else:
-            name = f"{deal_dir}/{spec.fixings}"
-            try:
-                data, src = load_yaml(deal_dir / spec.fixings, name)
-                fixings, more = _fixings(data, src, period)
-                errors += more
-            except InputErrors as exc:
-                errors += exc.errors
+    fixings = _read_fixings(deal_dir, deal, period, errors)
     if errors or tape is None:
         raise InputErrors(errors)
 
@@ -485,19 +512,8 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution
-    if first:  # the opening state intake writes gives what each carried account held at closing
-        carried = [a.name for a in deal.accounts if a.carried]
-        for name in spec.opening_accounts:
-            if name not in carried:
-                problems.add(loaded.source.error(("intake", "opening_accounts", name), (
-                    f"{name!r} is not a carried account of the deal (expected one of: {', '.join(carried)})"
-                    if carried else "the deal carries no account from one distribution to the next (expected none)")))
-        left_out = [n for n in carried if n not in spec.opening_accounts]
-        if left_out:
-            problems.add(loaded.source.error(("intake", "opening_accounts") if spec.opening_accounts else ("intake",),
-                                             f"no closing balance given for the {', '.join(left_out)} account "
-                                             "(expected opening_accounts: with what each carried account held at "
-                                             "closing, 0.00 for one empty)"))
+    if first:
+        problems.errors += _closing_accounts(deal, loaded.source)
     if not first and not earlier:
         problems.add(InputError(str(target), 0, "opening", (
             f"{period} would be the deal's first period on file, but it is not its first distribution "

@@ -187,3 +187,18 @@ def test_a_formula_reading_a_figure_whose_formula_is_wrong_is_not_reported_for_i
     errors = result.stderr.splitlines()
     assert len(errors) == 2 and errors[-1] == "1 error; nothing written", errors
     assert "insurer.interest" in errors[0] and "unknown name 'insurer.owed_befor'" in errors[0]
+
+
+def test_no_function_of_the_engine_is_over_100_lines():
+    """The engine reads as small actions, not one long procedure: no function in generator/ is
+    over 100 lines."""
+    import ast
+
+    from .conftest import ROOT
+
+    long = []
+    for path in sorted((ROOT / "generator").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 100:
+                long.append(f"{path.name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert long == []
