@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.pipeline import run
 
-from .conftest import INPUTS, REFERENCE_DEAL
+from .conftest import INPUTS, REFERENCE_DEAL, ROOT
 from .test_errors import edit
 
 SEQUENTIAL = "  - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}\n"
@@ -193,8 +193,6 @@ def test_no_function_of_the_engine_is_over_100_lines():
     """The engine reads as small actions, not one long procedure: no function in generator/ is
     over 100 lines."""
     import ast
-
-    from .conftest import ROOT
 
     long = []
     for path in sorted((ROOT / "generator").glob("*.py")):
