@@ -273,18 +273,44 @@ def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
     assert number == expected
 
 
+def sources_add_up(c) -> list[str]:
+    """The Sources rows of the statement page, checked to add up to its available funds."""
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    sources = page.split('<tbody class="sources">', 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r'<tr( class="subtotal")?>(.*?)<td class="num"[^>]*>([-0-9,.]+)</td>', sources)
+    *parts, (subtotal, _, available) = rows
+    assert subtotal and not any(s for s, _, _ in parts)
+    total = sum((Decimal(v.replace(",", "")) for _, _, v in parts), Decimal(0))
+    assert total == Decimal(available.replace(",", "")) == Decimal(c.statement.cash["available"]), c.period.period
+    return [label for _, label, _ in parts]
+
+
 @pytest.mark.parametrize("deal", sorted(p.name for p in INPUTS.iterdir() if (p / "deal.yaml").exists()))
 def test_the_sources_add_up_to_the_available_funds(deal):
     """Every source of the month's cash is listed: a reserve account's draw, a swap's receipt
     and a policy's draw too, not only the remittances, in every month of every bundled deal."""
     months = 0
     for c in run(INPUTS / deal, "all"):
-        page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
-        sources = page.split('<tbody class="sources">', 1)[1].split("</tbody>", 1)[0]
-        rows = re.findall(r'<tr( class="subtotal")?>.*?<td class="num"[^>]*>([-0-9,.]+)</td>', sources)
-        *parts, (subtotal, available) = rows
-        assert subtotal and not any(s for s, _ in parts)
-        total = sum((Decimal(v.replace(",", "")) for _, v in parts), Decimal(0))
-        assert total == Decimal(available.replace(",", "")) == Decimal(c.statement.cash["available"]), c.period.period
+        sources_add_up(c)
         months += 1
     assert months >= 1
+
+
+def test_a_deposit_of_the_deals_own_kind_is_among_the_sources(tmp_path):
+    import shutil
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    for old, new in (("  - {name: excess, payee: excess cash flow}\n",
+                      "  - {name: excess, payee: excess cash flow}\n  - {name: supplement, label: yield supplement, "
+                      "deposit: \"cents(pool.beginning_balance * 0.0001)\"}\n"),
+                     ("  - {pay: extra_principal, from: excess}\n",
+                      "  - {transfer: remaining, from: supplement, to: excess, description: Yield supplement}\n"
+                      "  - {pay: extra_principal, from: excess}\n")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    (deal / "deal.yaml").write_text(text)
+    (c,) = run(deal, "2025-06")
+    labels = sources_add_up(c)
+    assert any("Other deposits to the deal" in label for label in labels)
