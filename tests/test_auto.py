@@ -230,11 +230,11 @@ def test_the_layout_shows_last_months_pool_factor_from_the_previous_statement(st
     before = story["2026-02"].statement.extra["figures"]["pool.factor"]
     now = story["2026-03"].statement.extra["figures"]["pool.factor"]
     [line] = [x for x in formats.text(story["2026-03"]).decode().splitlines() if x.startswith("Pool Factor")]
-    assert line.split()[2:] == [str(before.quantize(D("1e-7"), rounding=ROUND_HALF_UP)),
-                                str(now.quantize(D("1e-7"), rounding=ROUND_HALF_UP))]
+    assert line.split()[2:] == [str(before.quantize(D("1e-8"), rounding=ROUND_HALF_UP)),
+                                str(now.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]
     [first] = [x for x in formats.text(story["2025-02"]).decode().splitlines() if x.startswith("Pool Factor")]
     factor = story["2025-02"].statement.extra["figures"]["pool.factor"]
-    assert first.split()[2:] == [str(factor.quantize(D("1e-7"), rounding=ROUND_HALF_UP))]  # no statement before
+    assert first.split()[2:] == [str(factor.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]  # no statement before
 
 
 def test_an_accrual_class_adds_its_interest_to_its_balance_and_pays_the_notes_ahead_of_it(auto_deal):
