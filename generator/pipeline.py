@@ -332,11 +332,18 @@ def select_periods(available: list[str], spec: str) -> list[str]:
         return list(available[-1:])
     if ".." in spec:
         first, last = spec.split("..", 1)
-        months = [first] if first <= last else []
-        while months and months[-1] < last:
-            months.append(next_month(months[-1]))
-        return months
+        return months_from(first, next_month(last))
     return [spec]
+
+
+def months_from(first: str, stop: str) -> list[str]:
+    """Every month from ``first`` up to, not including, ``stop`` (none when ``stop`` is not after it)."""
+    out = []
+    month = first
+    while month < stop:
+        out.append(month)
+        month = next_month(month)
+    return out
 
 
 def next_month(key: str) -> str:
@@ -363,11 +370,7 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
     for before, key in zip(available, available[1:]):
         if key > last:
             break
-        missing = []
-        month = next_month(before)
-        while month < key:
-            missing.append(month)
-            month = next_month(month)
+        missing = months_from(next_month(before), key)
         if missing:
             out.append((key, missing))
     return out
@@ -462,11 +465,9 @@ def _no_opening(loaded_deal: Loaded, loaded: Loaded) -> str:
     distributed before it, the reports of those months are not on file."""
     message = "the deal's first period on file needs an opening state (balances after the previous distribution)"
     first = loaded_deal.value.schedule.first_distribution_date
-    months = [f"{first.year:04d}-{first.month:02d}"]
-    if months[0] >= loaded.value.period:
+    months = months_from(f"{first.year:04d}-{first.month:02d}", loaded.value.period)
+    if not months:
         return message
-    while next_month(months[-1]) < loaded.value.period:
-        months.append(next_month(months[-1]))
     expected = Path(loaded.source.file).with_name(f"{months[0]}.yaml")
     return (f"{message}, or the servicer's reports before it are missing: the deal's first distribution was "
             f"{first.isoformat()} (expected {expected}{' and one for each month after it' if months[1:] else ''}, "

@@ -255,18 +255,24 @@ def _records(data: bytes, name: str, fmt: TapeFormat):
 
 
 def _ragged(data: bytes, name: str, fmt: TapeFormat) -> list[InputError]:
-    """Rows whose number of cells is not the header's (looked for only when polars refuses)."""
+    """Rows whose number of cells is not the header's, read by the csv module (when polars refuses
+    the tape, or a quoted cell holds a line break)."""
     header, rows = _records(data, name, fmt)
     out = [TapeError(name, line, "", f"has {len(cells)} cells (expected {len(header)}, one per column of the "
                                      "header)") for line, cells in rows if len(cells) != len(header)]
     return out[:MAX_LISTED]
 
 
+def _quoted_breaks(data: bytes, rows: int) -> bool:
+    """Whether a quoted cell holds a line break: the tape has more lines than polars read rows."""
+    return data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != rows + 1
+
+
 def _short_or_long_rows(data: bytes, name: str, fmt: TapeFormat, rows: int) -> list[InputError]:
     """Rows whose number of cells is not the header's.  Each line's separators outside quotes are
     counted at once (by polars); a tape whose quoted cells hold line breaks is read by the csv
     module instead, row by row."""
-    if data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != rows + 1:
+    if _quoted_breaks(data, rows):
         return _ragged(data, name, fmt)
     lines = pl.Series(data.decode("utf-8").split("\n"))
     cells = lines.str.replace_all('"[^"]*"', "").str.count_matches(fmt.delimiter, literal=True) + 1
@@ -411,12 +417,11 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     blank = pl.all_horizontal([pl.col(c).fill_null("").str.strip_chars() == "" for c in text_frame.columns])
     frame = text_frame.select([pl.col(h).str.strip_chars().alias(f) for f, h in headers.items()] + [blank.alias("_blank")])
     frame = frame.with_row_index("row", offset=2)
-    quoted_breaks = data.count(b"\n") - (0 if data.endswith(b"\n") else -1) != text_frame.height + 1
     frame = frame.filter(~pl.col("_blank")).drop("_blank")
     if not frame.height:
         raise InputErrors([TapeError(name, 2, "", "the tape has no loans (expected a header row, then one row per "
                                                   "loan)")])
-    if quoted_breaks:
+    if _quoted_breaks(data, text_frame.height):
         # a quoted cell holds a line break: rows are no longer lines, so number each by its first line
         lines = [line for line, _ in _records(data, name, fmt)[1]]
         frame = frame.with_columns(pl.Series("row", lines, dtype=pl.Int64)[:frame.height])
