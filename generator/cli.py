@@ -32,7 +32,7 @@ def _report(exc: Exception, as_json: bool) -> None:
         items = [{"file": "", "line": 0, "field": "", "message": m} for m in exc.problems]
         lines = exc.problems
     elif isinstance(exc, fmt.TemplateError):
-        items = [{"file": f"templates/{exc.template}", "line": exc.line, "field": "", "message": exc.message}]
+        items = [{"file": exc.file, "line": exc.line, "field": "", "message": exc.message}]
         lines = [str(exc)]
     elif isinstance(exc, (OutputError, AlreadyPublished)):
         items = [{"file": str(exc.path), "line": 0, "field": "", "message": str(exc).split(": ", 1)[1]}]

@@ -17,14 +17,17 @@ from .source import InputErrors, shown
 
 
 class TemplateError(Exception):
-    """A template could not render a statement (a value too wide for its column, ...)."""
+    """A template could not render a statement (a value too wide for its column, ...).  ``file``
+    names it as the user gave its folder: ``templates/NAME``, or under ``--templates DIR``,
+    ``DIR/NAME``."""
 
-    def __init__(self, template: str, line: int, message: str):
+    def __init__(self, template: str, line: int, message: str, templates: Path = TEMPLATES):
         self.template, self.line, self.message = template, line, message
-        super().__init__(f"templates/{template}:{line}: {message}" if line else f"templates/{template}: {message}")
+        self.file = f"templates/{template}" if Path(templates) == TEMPLATES else str(Path(templates) / template)
+        super().__init__(f"{self.file}:{line}: {message}" if line else f"{self.file}: {message}")
 
 
-def _template_line(exc: BaseException, template: str) -> tuple[str, int]:
+def template_line(exc: BaseException, template: str) -> tuple[str, int]:
     """The innermost template (an included one, if any) and line where ``exc`` was raised."""
     where = (template, 0)
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
@@ -74,29 +77,45 @@ def _unreported(computed: Computed, template: str, exc: jinja2.UndefinedError) -
                      "under report:, so that the statement and its record carry it)")])
 
 
+def _on_line(exc: NoValue, path: Path, line: int) -> str:
+    """``exc``'s message with the template line it was raised on, which names the figure (a
+    value with no value carries no name of its own)."""
+    try:
+        source = path.read_text(encoding="utf-8").splitlines()[line - 1].strip() if line else ""
+    except (OSError, UnicodeDecodeError, IndexError):
+        source = ""
+    if not source:
+        return str(exc)
+    shown = source if len(source) <= 100 else source[:97] + "..."
+    return str(exc).replace(" (expected", f", on the line `{shown}` (expected", 1)
+
+
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     try:
         return render_template(template, computed.statement, computed.deal, templates, computed.revision,
                                Later(computed.previous_statement))
-    except (ColumnOverflow, NoValue) as exc:
-        raise TemplateError(*_template_line(exc, template), str(exc)) from None
+    except ColumnOverflow as exc:
+        raise TemplateError(*template_line(exc, template), str(exc), templates) from None
+    except NoValue as exc:
+        name, line = template_line(exc, template)
+        raise TemplateError(name, line, _on_line(exc, templates / name, line), templates) from None
     except jinja2.TemplateNotFound as exc:
         named = [k for k, v in computed.deal.templates.items() if v == template]
         if exc.name != template or not named:  # an include of the template itself is missing
-            raise TemplateError(*_template_line(exc, template), f"no template {exc.name!r} to include") from None
+            raise TemplateError(*template_line(exc, template), f"no template {exc.name!r} to include", templates) from None
         raise InputErrors([computed.deal_source.error(
             ("templates", named[0]), f"no template {shown(template)} in {templates} "
                                      f"(expected one of: {', '.join(template_names(templates, named[0]))})")]) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc)) from None
+        raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc), templates) from None
     except jinja2.UndefinedError as exc:
         missing = _missing_section(computed, template, exc) or _unreported(computed, template, exc)
         if missing:
             raise missing from None
-        raise TemplateError(*_template_line(exc, template), f"{type(exc).__name__}: {exc}") from None
+        raise TemplateError(*template_line(exc, template), f"{type(exc).__name__}: {exc}", templates) from None
     except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, KeyError) as exc:
         # a bug in a template or in what the statement gives it: still an error, not a traceback
-        raise TemplateError(*_template_line(exc, template), f"{type(exc).__name__}: {exc}") from None
+        raise TemplateError(*template_line(exc, template), f"{type(exc).__name__}: {exc}", templates) from None
 
 
 def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:

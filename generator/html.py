@@ -11,14 +11,13 @@ from __future__ import annotations
 import functools
 import io
 import re
-import traceback
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from . import collector
-from .formats import TemplateError
+from .formats import TemplateError, template_line
 from .pipeline import Computed
 from .render import TEMPLATES, _env, context, view
 
@@ -31,15 +30,6 @@ FUND_SOURCES = {
     "excess": "Net monthly excess cash flow",
     "prepayment charges": "Prepayment charges",
 }
-
-
-def _where(exc: BaseException, name: str) -> tuple[str, int]:
-    """The innermost template and line that ``exc`` passed through."""
-    where = (name, 0)
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename.endswith(".j2"):
-            where = (Path(frame.f_code.co_filename).name, lineno)
-    return where
 
 
 def template_name(computed: Computed) -> str:
@@ -76,9 +66,9 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     try:
         return _env(templates).get_template(name).render(data)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(exc.name or name, exc.lineno or 0, exc.message or str(exc)) from None
+        raise TemplateError(exc.name or name, exc.lineno or 0, exc.message or str(exc), templates) from None
     except (jinja2.TemplateError, ValueError, TypeError, KeyError) as exc:
-        raise TemplateError(*_where(exc, name), str(exc)) from None
+        raise TemplateError(*template_line(exc, name), str(exc), templates) from None
 
 
 def html(computed: Computed, templates: Path = TEMPLATES) -> bytes:

@@ -350,9 +350,9 @@ def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, 
     with pytest.raises(formats.TemplateError) as caught:
         formats.text(c, templates)
     assert str(caught.value) == (
-        "templates/mine.txt.j2:1: a figure with no value this period (a fixed-rate class's index, the rate cap of a "
-        "deal without one, ...) is given to a number filter (expected the template to show it only when it has one: "
-        "{% if figure is not none %})")
+        f"{templates / 'mine.txt.j2'}:1: a figure with no value this period (a fixed-rate class's index, the rate cap "
+        "of a deal without one, ...) is given to a number filter, on the line `Cap {{ s.net_wac_cap|pct(5) }}` "
+        "(expected the template to show it only when it has one: {% if figure is not none %})")
 
 
 def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_schedule(auto_deal):

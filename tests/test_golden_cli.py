@@ -33,6 +33,20 @@ def test_diff_is_quiet_when_everything_matches():
     assert output == f"{len(approved)} approved files: {len(approved)} unchanged, 0 changed\n"
 
 
+def test_a_broken_template_under_templates_is_named_in_its_folder(tmp_path):
+    """Not as ``templates/NAME``, which would send the author to the project's own copy."""
+    templates = tmp_path / "layouts"
+    shutil.copytree(ROOT / "templates", templates)
+    body = templates / "_statement-body.txt.j2"
+    lines = body.read_text().splitlines(keepends=True)
+    lines[2] = "{{ s.pool.no_such_figure|money }}\n" + lines[2]
+    body.write_text("".join(lines))
+    code, output = remit("diff", "--root", INPUTS, "--golden", GOLDEN, "--templates", templates)
+    assert code == 1
+    assert f"{templates / '_statement-body.txt.j2'}:3: " in output
+    assert "templates/_statement-body" not in output
+
+
 def test_diff_shows_a_template_change(tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
