@@ -226,15 +226,35 @@ def test_every_month_renders_as_html_and_a_stressed_month_as_pdf(story, tmp_path
     assert "reserve.draw 820,195.94" in text
 
 
-def test_the_layout_shows_last_months_pool_factor_from_the_previous_statement(story):
+def test_the_layout_shows_the_beginning_pool_factor_which_is_last_months_pool_factor(story):
     before = story["2026-02"].statement.extra["figures"]["pool.factor"]
     now = story["2026-03"].statement.extra["figures"]["pool.factor"]
+    assert story["2026-03"].statement.extra["figures"]["pool.beginning_factor"] == before
     [line] = [x for x in formats.text(story["2026-03"]).decode().splitlines() if x.startswith("Pool Factor")]
     assert line.split()[2:] == [str(before.quantize(D("1e-8"), rounding=ROUND_HALF_UP)),
                                 str(now.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]
+    # the first month has no statement before it: it begins at the cut-off balance
     [first] = [x for x in formats.text(story["2025-02"]).decode().splitlines() if x.startswith("Pool Factor")]
     factor = story["2025-02"].statement.extra["figures"]["pool.factor"]
-    assert first.split()[2:] == [str(factor.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]  # no statement before
+    assert first.split()[2:] == ["1.00000000", str(factor.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]
+
+
+def test_a_template_may_read_the_previous_statement(story, tmp_path):
+    """``previous`` is the deal's statement before this one, none for its first."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "with-previous.txt.j2").write_text(
+        "{{ s.distribution_date }} after {{ previous.distribution_date if previous else 'none' }}:"
+        " {{ previous.extra.figures['reserve.draw']|money if previous else '' }}\n")
+    story["2026-04"].deal.templates["text"] = "with-previous.txt.j2"
+    try:
+        first, later = (formats.text(story[m], templates).decode() for m in ("2025-02", "2026-04"))
+    finally:
+        story["2026-04"].deal.templates["text"] = "auto-abs.txt.j2"
+    draw = story["2026-03"].statement.extra["figures"]["reserve.draw"]
+    assert draw > 0  # the month the reserve paid the notes
+    assert first == "2025-02-18 after none: \n"
+    assert later == f"2026-04-15 after 2026-03-16: {cents(draw):,}\n"
 
 
 def test_an_accrual_class_adds_its_interest_to_its_balance_and_pays_the_notes_ahead_of_it(auto_deal):
