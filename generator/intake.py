@@ -30,7 +30,8 @@ import polars as pl
 from pydantic import Field
 
 from .calendar import add_months, period_month
-from .load import INTAKE_HEADER, load_deal, list_periods, period_path, validate, written_by_intake
+from .load import (INTAKE_HEADER, carried_accounts_given, list_periods, load_deal, period_path, validate,
+                   written_by_intake)
 from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
 from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
@@ -428,25 +429,6 @@ def _read_fixings(deal_dir: Path, deal: Deal, period: str,
     return fixings
 
 
-def _closing_accounts(deal: Deal, source: SourceMap) -> list[InputError]:
-    """The opening state intake writes at closing gives what each carried account held then."""
-    errors = []
-    carried = [a.name for a in deal.accounts if a.carried]
-    given = deal.intake.opening_accounts
-    for name in given:
-        if name not in carried:
-            errors.append(source.error(("intake", "opening_accounts", name), (
-                f"{name!r} is not a carried account of the deal (expected one of: {', '.join(carried)})"
-                if carried else "the deal carries no account from one distribution to the next (expected none)")))
-    left_out = [n for n in carried if n not in given]
-    if left_out:
-        errors.append(source.error(("intake", "opening_accounts") if given else ("intake",),
-                                   f"no closing balance given for the {', '.join(left_out)} account (expected "
-                                   "opening_accounts: with what each carried account held at closing, 0.00 for "
-                                   "one empty)"))
-    return errors
-
-
 def _unprintable_names(*paths: Path | None) -> list[InputError]:
     """The files whose names the period file's header cannot hold: a line break in a name would
     end the header's comment line and start fields of its own."""
@@ -513,7 +495,8 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution
     if first:
-        problems.errors += _closing_accounts(deal, loaded.source)
+        problems.errors += carried_accounts_given(deal, deal.intake.opening_accounts, loaded.source,
+                                                  ("intake", "opening_accounts"), "at closing")
     if not first and not earlier:
         problems.add(InputError(str(target), 0, "opening", (
             f"{period} would be the deal's first period on file, but it is not its first distribution "

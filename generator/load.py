@@ -177,6 +177,25 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     return errors
 
 
+def carried_accounts_given(deal: Deal, given: Any, src: SourceMap, at: tuple[str, ...], held: str,
+                           complete: bool = True) -> list[InputError]:
+    """The rule for a state that gives the deal's carried accounts (a period's opening, intake's
+    closing balances at ``at``): each is one the deal carries, and with ``complete``, every one
+    it carries is given.  ``held``: when the balances stand (``after the previous distribution``)."""
+    carried = [a.name for a in deal.accounts if a.carried]
+    where = ".".join(at)
+    errors = [src.error(at + (name,), (
+        f"{name!r} is not a carried account of deal {deal.id} (expected one of: {', '.join(carried)})"
+        if carried else f"deal {deal.id} carries no account from one distribution to the next (expected no "
+                        f"accounts under {where})")) for name in given if name not in carried]
+    left_out = [n for n in carried if n not in given]
+    if complete and left_out:
+        errors.append(src.error(at if given else at[:-1], (
+            f"no balance given for the {', '.join(left_out)} account (expected what each carried account held "
+            f"{held} under {where}, 0.00 for one empty)")))
+    return errors
+
+
 def check_period_fields(period: Period, src: SourceMap) -> list[InputError]:
     """Rules that tie fields of one period file together."""
     errors: list[InputError] = []

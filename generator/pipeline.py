@@ -16,7 +16,7 @@ from typing import Any
 from . import collector
 from .calendar import add_months, period_month
 from .engine import FigureError, Run, distribution_date_for, run_period
-from .load import Loaded, list_periods, load_deal, load_period, period_path
+from .load import Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
 from .number import ZERO
 from .source import InputError, InputErrors, SourceMap
@@ -119,24 +119,15 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
             errors.append(src.error(("opening", "class_balances"),
                                     f"opening class balances add up to {fmt(certificates)}, more than the pool "
                                     f"balance {fmt(op.pool_balance)} (expected at most the pool balance)"))
-        carried = [a.name for a in deal.accounts if a.carried]
-        for name in op.accounts:
-            if name not in carried:
-                errors.append(src.error(("opening", "accounts", name), (
-                    f"{name!r} is not a carried account of deal {deal.id} (expected one of: {', '.join(carried)})"
-                    if carried else f"deal {deal.id} carries no account from one distribution to the next "
-                                    "(expected no opening accounts)")))
-        if start is None:  # the deal starts from this opening: every balance it carries is given
+        # the deal starts from this opening (no start before it): every balance it carries is given
+        errors += carried_accounts_given(deal, op.accounts, src, ("opening", "accounts"),
+                                         "after the previous distribution", complete=start is None)
+        if start is None:
             left_out = [n for n in names if n not in excess and n not in op.class_balances]
             if left_out:
                 errors.append(src.error(("opening", "class_balances"), (
                     f"no balance given for class {', '.join(left_out)} (expected each certificate class's balance "
                     "after the previous distribution, 0.00 for one paid off)")))
-            left_out = [n for n in carried if n not in op.accounts]
-            if left_out:
-                errors.append(src.error(("opening", "accounts") if op.accounts else ("opening",), (
-                    f"no balance given for the {', '.join(left_out)} account (expected what each carried account "
-                    "held after the previous distribution under opening.accounts, 0.00 for one empty)")))
         for c in deal.classes:
             if c.name in op.class_balances and op.class_balances[c.name] > c.original_balance:
                 errors.append(src.error(("opening", "class_balances", c.name),

@@ -62,7 +62,7 @@ CASES = [
     ("an opening account the deal does not carry", "period", "  cumulative_realized_losses: 0\n",
      "  cumulative_realized_losses: 0\n  accounts: {reserve: 5.00}\n",
      ["{p}:26: opening.accounts.reserve: deal new-century-2002-1 carries no account from one distribution to "
-      "the next (expected no opening accounts)"]),
+      "the next (expected no accounts under opening.accounts)"]),
     ("delinquency larger than the pool", "period", "stated_balance: 1597528.80", "stated_balance: 296206894.00",
      ["{p}:43: delinquency: delinquent and REO stated balances add up to 299,622,838.20, more than the ending "
       "pool balance 196,206,894.82",

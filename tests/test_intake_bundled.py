@@ -155,8 +155,8 @@ def test_the_first_month_gives_every_carried_accounts_closing_balance(tmp_path):
     done = remit("intake", deal, "--period", "2025-02", deal / "tapes" / "2025-02.csv.gz")
     assert done.returncode == 1
     assert done.stderr.splitlines()[0].endswith(
-        ": intake: no closing balance given for the reserve account (expected opening_accounts: with what each "
-        "carried account held at closing, 0.00 for one empty)")
+        ": intake: no balance given for the reserve account (expected what each carried account held at closing "
+        "under intake.opening_accounts, 0.00 for one empty)")
     assert (deal / "periods" / "2025-02.yaml").read_bytes() == before
 
 
@@ -187,3 +187,23 @@ def test_explain_traces_a_month_whose_statement_before_no_longer_ties(tmp_path):
     done = remit("explain", deal, "collections.payoffs.count", "--period", "2024-06")
     assert done.returncode == 0, done.stderr
     assert "From the servicer's tape" in done.stdout
+
+
+def test_a_closing_balance_of_an_account_the_deal_does_not_carry_is_named(tmp_path):
+    """The same rule as a period's opening accounts: a misspelt reserve is named with the
+    accounts the deal carries, and the reserve is then missing."""
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    (deal / "deal.yaml").write_text(text.replace("opening_accounts: {reserve: 2500000.00}",
+                                                 "opening_accounts: {reserv: 2500000.00}"))
+    line = text.splitlines().index("  opening_accounts: {reserve: 2500000.00}") + 1
+    before = (deal / "periods" / "2025-02.yaml").read_bytes()
+    done = remit("intake", deal, "--period", "2025-02", deal / "tapes" / "2025-02.csv.gz")
+    assert done.returncode == 1
+    errors = done.stderr.splitlines()
+    assert f"{deal / 'deal.yaml'}:{line}: intake.opening_accounts.reserv: 'reserv' is not a carried account of deal " \
+           "synthetic-auto-2025-1 (expected one of: reserve)" in errors
+    assert f"{deal / 'deal.yaml'}:{line}: intake.opening_accounts: no balance given for the reserve account (expected " \
+           "what each carried account held at closing under intake.opening_accounts, 0.00 for one empty)" in errors
+    assert (deal / "periods" / "2025-02.yaml").read_bytes() == before
