@@ -11,6 +11,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 #: Zero as a cash amount (two places), so sums of cash keep whole cents.
 ZERO = Decimal("0.00")
+_NO_QUOTIENT = Decimal(0)
 ONE = Decimal("1")
 CENT = Decimal("0.01")
 THOUSAND = Decimal("1000")
@@ -56,9 +57,10 @@ RATIO_CONTEXT = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN)
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """Exact-enough quotient (34 significant digits); zero when the denominator is zero."""
+    """Exact-enough quotient (34 significant digits); zero when the denominator is zero (a
+    plain 0, as a quotient is written, not the cent-valued 0.00 of an amount)."""
     if not denominator:
-        return ZERO
+        return _NO_QUOTIENT
     return RATIO_CONTEXT.divide(numerator, denominator)
 
 
