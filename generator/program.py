@@ -119,6 +119,16 @@ class Program:
     #: shared by every deal whose program this is, as the rules are.
     derived: dict[str, Any] = field(default_factory=dict)
 
+    def type_of(self, name: str) -> str | None:
+        """The declared type of a figure (a reported one, for how it is shown), None if unknown."""
+        if name in BUILTINS:
+            return BUILTINS[name]
+        if name in self.defs:
+            return self.defs[name].type
+        if name in self.deal_values:
+            return self.deal_values[name][0]
+        return getattr(self.period_inputs.get(name), "type", None)
+
     def from_deal(self, name: str) -> Any:
         """The value of a figure that reads only the deal file (a cut-off balance, with the deal's
         own rule for it if it has one), without a period; None if it reads any period's figures."""

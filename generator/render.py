@@ -155,14 +155,17 @@ def date_as(value: dt.date, style: str) -> str:
     return value.strftime(style)
 
 
-def shown(value: Any) -> str:
-    """A figure whatever its kind: cash (two places) as money, another number to 8 places, a
-    flag as YES or NO, a date in ISO form, none as a dash."""
+def shown(value: Any, kind: str | None = None) -> str:
+    """A figure whatever its kind: a rate (``kind``, the figure's declared type, says so) as a
+    percentage to 5 places, cash (two places) as money, another number to 8 places, a flag as
+    YES or NO, a date in ISO form, none as a dash."""
     if value is None:
         return "\u2014"
     if isinstance(value, bool):
         return yesno(value)
     if isinstance(value, Decimal):
+        if kind == "rate":
+            return pct(value, 5)
         return money(value) if value.as_tuple().exponent == -2 else fixed(value, 8)
     return str(value)
 

@@ -119,6 +119,10 @@ class Statement:
     #: its deal file lists under report:, the determination date.  Left out of the record when
     #: the deal has none.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The declared type (money, rate, number, count, flag, date, text) of each figure under
+    #: ``extra.figures``, which a value alone does not tell (a rate of 0.0133 from a number):
+    #: how the web page and the workbook show it.  Not part of the record.
+    kinds: dict[str, str] = field(default_factory=dict, metadata={"record": False})
 
     def cls(self, name: str) -> ClassResult:
         for c in self.classes:
@@ -185,7 +189,7 @@ def to_plain(value: Any) -> Any:
     try:
         names = _FIELDS[kind]
     except KeyError:
-        names = _FIELDS[kind] = (tuple(f.name for f in fields(value))
+        names = _FIELDS[kind] = (tuple(f.name for f in fields(value) if f.metadata.get("record", True))
                                  if is_dataclass(value) and not isinstance(value, type) else None)
     if names is not None:
         out = {name: to_plain(getattr(value, name)) for name in names

@@ -41,7 +41,11 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
 
 
-def _kind(name: str, value: Any) -> str:
+def _kind(name: str, value: Any, declared: str | None = None) -> str:
+    """How a spreadsheet shows a value of the record: as its figure's declared type when the
+    statement gives it (a reported figure), else by the record field it is."""
+    if declared in ("rate", "money", "count", "date", "flag", "text") and value is not None:
+        return declared
     if isinstance(value, bool):
         return "flag"
     if isinstance(value, int):
@@ -55,9 +59,10 @@ def _kind(name: str, value: Any) -> str:
         return "text"
     if leaf in ("loan", "cusip", "deal_id", "period"):  # identifiers, whatever their characters
         return "text"
-    if leaf in RATE_FIELDS or leaf.endswith(("_pct", "rate", "wac", "severity", "net_wac_cap")):
+    if leaf in RATE_FIELDS or leaf.endswith(("_pct", "rate", "wac", "severity", "net_wac_cap")) \
+            or name.endswith(".coupon.floor"):
         return "rate"
-    if leaf == "factor":
+    if leaf.endswith("factor"):
         return "factor"
     decimals = value.partition(".")[2]
     return "money" if len(decimals) == 2 else "number"
@@ -118,7 +123,7 @@ def tables(statement: Statement) -> list[Table]:
          Cell(t["threshold"], "rate", f"triggers.{t['name']}.threshold"),
          Cell(t["breached"], "flag", f"triggers.{t['name']}.breached"))
         for t in record["triggers"])))
-    out += _extra(record.get("extra", {}), names)
+    out += _extra(record.get("extra", {}), names, statement.kinds)
     return out
 
 
@@ -144,7 +149,7 @@ def _waterfall(steps: list[dict[str, Any]], names: dict[str, Any]) -> Table:
                  tuple(rows))
 
 
-def _extra(extra: dict[str, Any], names: dict[str, Any]) -> list[Table]:
+def _extra(extra: dict[str, Any], names: dict[str, Any], kinds: dict[str, str]) -> list[Table]:
     out = []
     coupons = extra.get("coupons", {})
     if coupons:
@@ -177,7 +182,8 @@ def _extra(extra: dict[str, Any], names: dict[str, Any]) -> list[Table]:
     figures = extra.get("figures", {})
     if figures:
         out.append(Table("figures", "Other figures", ("figure", "value"), tuple(
-            (Cell(k, "text", ""), _cell(names, k, v)) for k, v in figures.items())))
+            (Cell(k, "text", ""), Cell(v, _kind(k, v, kinds.get(k)), k if k in names else ""))
+            for k, v in figures.items())))
     return out
 
 

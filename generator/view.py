@@ -82,6 +82,7 @@ def statement(run: Any) -> Statement:
         cash={k: v[f"cash.{k}"] for k in CASH},
         waterfall=tuple(run.ledger.steps), checks=(), advances=v["advances"],
         extraordinary_expenses=v["extraordinary_expenses"], deficiencies=v["deficiencies"], extra=_extra(run),
+        kinds={name: program.type_of(name) or "" for name in deal.report},
     )
     return _with_checks(s, run)
 

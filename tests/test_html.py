@@ -257,8 +257,8 @@ def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
     deal = tmp_path / "synthetic-auto-2025-1"
     shutil.copytree(INPUTS / deal.name, deal)
     text = (deal / "deal.yaml").read_text()
-    assert "\nreport: [pool.factor, " in text
-    (deal / "deal.yaml").write_text(text.replace("\nreport: [pool.factor, ",
+    assert "\nreport: [pool.beginning_factor, pool.factor, " in text
+    (deal / "deal.yaml").write_text(text.replace("\nreport: [pool.beginning_factor, pool.factor, ",
                                                  "\nreport: [distribution_date, performance.trigger, pool.factor, "))
     (computed,) = run(deal, "2025-02")
     parsed = Cells()
@@ -271,6 +271,16 @@ def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
     assert cells["extra.figures.performance.trigger"] == "NO"
     number, expected = shown(cells["extra.figures.pool.factor"], resolve(data, "extra.figures.pool.factor"))
     assert number == expected
+
+
+def test_a_reported_rate_is_a_percentage_as_the_rest_of_the_page():
+    [c] = run(INPUTS / "synthetic-auto-2025-1", "2025-06")
+    parsed = Cells()
+    parsed.feed(formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8"))
+    cells = {f["attrs"]["data-field"]: f["text"] for f in parsed.figures if "data-field" in f["attrs"]}
+    value = c.statement.extra["figures"]["delinquency.pct_30_59"]
+    assert cells["extra.figures.delinquency.pct_30_59"] == f"{(value * 100).quantize(Decimal('1e-5'), ROUND_HALF_UP)}%"
+    assert cells["extra.figures.reserve.draw"] == "0.00"
 
 
 def sources_add_up(c) -> list[str]:

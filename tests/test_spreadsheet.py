@@ -80,6 +80,26 @@ def test_money_is_a_number_with_a_money_format(computed):
     assert isinstance(basis.value, float) and basis.number_format == "#,##0.00"
 
 
+def test_a_figure_is_shown_as_its_declared_type_not_as_its_name_suggests():
+    """The auto deal reports delinquency.pct_30_59 (type: rate) and the two-group deal's A-3 has
+    a coupon floor: both rates, which a format guessed from the field name showed as 0.01331856."""
+    [auto] = run(INPUTS / "synthetic-auto-2025-1", "2025-06")
+    [two] = run(INPUTS / "synthetic-two-group-2025-1", "2026-10")
+    assert auto.statement.kinds["delinquency.pct_30_59"] == "rate"
+    assert auto.statement.kinds["reserve.draw"] == "money"
+    figures = openpyxl.load_workbook(io.BytesIO(formats.xlsx(auto)))["figures"]
+    formats_of = {row[0].value: row[1].number_format for row in figures.iter_rows(min_row=2)}
+    assert formats_of["delinquency.pct_30_59"] == formats_of["delinquency.pct_90_plus"] == "0.00000%"
+    assert formats_of["reserve.draw"] == "#,##0.00"
+    assert formats_of["pool.beginning_factor"] == formats_of["pool.factor"] == "0.00000000"
+    coupons = openpyxl.load_workbook(io.BytesIO(formats.xlsx(two)))["coupons"]
+    header = [c.value for c in coupons[1]]
+    [a3] = [row for row in coupons.iter_rows(min_row=2) if row[0].value == "A-3"]
+    assert a3[header.index("floor")].value == 0.005
+    assert a3[header.index("floor")].number_format == "0.00000%"
+    assert "kinds" not in json.loads(formats.json_(auto))  # how a figure is shown is not part of the record
+
+
 def test_the_workbook_and_the_csv_are_the_same_bytes_every_time(computed):
     assert formats.xlsx(computed) == formats.xlsx(computed)
     assert formats.csv(computed) == formats.csv(computed)
