@@ -224,11 +224,39 @@ def test_the_lean_user_agent_stylesheet_changes_no_byte(reference_pdf):
     assert out.getvalue() == reference_pdf
 
 
-@pytest.mark.parametrize("css", [".fn { float: footnote }", ".fn { FLOAT :/* a note */ footnote }"])
-def test_a_page_with_footnotes_keeps_the_whole_user_agent_stylesheet(css, tmp_path):
-    """A deal's HTML template may float a remark to a footnote: its call and marker are
-    numbered by the rules the lean stylesheet drops, without which WeasyPrint stops."""
-    page = f"<style>{css}</style><p>Losses<span class='fn'>Net of recoveries.</span> this period.</p>"
+def _stock(page: str) -> bytes:
+    import io
+
+    import weasyprint
+
+    from generator import html
+
+    out = io.BytesIO()
+    weasyprint.HTML(string=page, base_url=None).write_pdf(out, pdf_identifier=False, **html.PDF_OPTIONS)
+    return out.getvalue()
+
+
+NOTES = {
+    "a footnote": ".fn { float: footnote }",
+    "in capitals, with a comment": ".fn { FLOAT :/* a; note */ footnote }",
+    "through a custom property": ":root { --where: footnote } .fn { float: var(--where) }",
+    "through a CSS escape": ".fn { float: foot\\6e ote }",
+    "a note": ".fn { position: note(remarks) } @page { @note-area { content: note(remarks) } }",
+    "a footnote whose call the template styles": ".fn { float: footnote } .fn::footnote-call { color: red }",
+}
+
+
+@pytest.mark.parametrize("css", NOTES.values(), ids=NOTES.keys())
+def test_a_page_with_footnotes_or_notes_prints_as_with_the_whole_user_agent_stylesheet(css):
+    """A deal's HTML template may make a remark a footnote or a note: its call and marker are
+    numbered and raised by the rules the lean stylesheet drops (without them WeasyPrint stops,
+    or would print a call its template styled without the raise)."""
+    page = f"<html lang=en><style>{css}</style><p>Losses<span class='fn'>Net of recoveries.</span> this period.</p>"
+    assert pdf_from_page(page) == _stock(page)
+
+
+def test_a_footnote_is_numbered(tmp_path):
+    page = "<style>.fn { float: footnote }</style><p>Losses<span class='fn'>Net of recoveries.</span> this period.</p>"
     text = " ".join(" ".join(pdftotext(pdf_from_page(page), tmp_path)).split())  # the call is raised
     assert "Losses1 this period." in text
     assert "1. Net of recoveries." in text
