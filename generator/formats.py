@@ -27,13 +27,16 @@ class TemplateError(Exception):
         super().__init__(f"{self.file}:{line}: {message}" if line else f"{self.file}: {message}")
 
 
-def template_line(exc: BaseException, template: str) -> tuple[str, int]:
-    """The innermost template (an included one, if any) and line where ``exc`` was raised."""
+def template_line(exc: BaseException, template: str, templates: Path = TEMPLATES) -> tuple[str, int]:
+    """The innermost template (an included one, if any) and line where ``exc`` was raised; the
+    template named as under ``templates`` (``parts/extra.txt.j2`` for one in a subfolder)."""
     where = (template, 0)
+    folder = Path(templates).resolve()
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
         if filename.endswith(".j2"):
-            where = (Path(filename).name, lineno)
+            path = Path(filename).resolve()
+            where = (path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name, lineno)
     return where
 
 
@@ -77,32 +80,46 @@ def _unreported(computed: Computed, template: str, exc: jinja2.UndefinedError) -
                      "under report:, so that the statement and its record carry it)")])
 
 
-def _on_line(exc: NoValue, path: Path, line: int) -> str:
-    """``exc``'s message with the template line it was raised on, which names the figure (a
-    value with no value carries no name of its own)."""
+#: The filters that format a number, and so refuse a figure with no value.
+_NUMBER_FILTERS = re.compile(r"\|\s*(?:money|dollars|fixed|per1000|pct|number)\b")
+
+
+def no_value(exc: NoValue, template: str, templates: Path) -> TemplateError:
+    """A figure with no value given to a number filter, with the expressions that give one on
+    the template line it was raised on: which figure it was (a value that is not there carries
+    no name of its own), or the few it may have been."""
+    name, line = template_line(exc, template, templates)
+    message = str(exc)
     try:
-        source = path.read_text(encoding="utf-8").splitlines()[line - 1].strip() if line else ""
-    except (OSError, UnicodeDecodeError, IndexError):
-        source = ""
-    if not source:
-        return str(exc)
-    shown = source if len(source) <= 100 else source[:97] + "..."
-    return str(exc).replace(" (expected", f", on the line `{shown}` (expected", 1)
+        text = (Path(templates) / name).read_text(encoding="utf-8") if line else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    if 0 < line <= len(starts):
+        begin, end = starts[line - 1], starts[line] if line < len(starts) else len(text)
+        shown = [" ".join(m.group(1).split()) for m in re.finditer(r"\{\{(.*?)\}\}", text, re.S)
+                 if begin <= m.start() < end and _NUMBER_FILTERS.search(m.group(1))]
+        if shown:
+            which = f"`{shown[0]}`" if len(shown) == 1 else "one of " + ", ".join(f"`{x}`" for x in shown)
+            message = message.replace(" (expected", f", in {which} (expected", 1)
+    return TemplateError(name, line, message, templates)
 
 
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
+    def error(exc: BaseException, message: str) -> TemplateError:
+        return TemplateError(*template_line(exc, template, templates), message, templates)
+
     try:
         return render_template(template, computed.statement, computed.deal, templates, computed.revision,
                                Later(computed.previous_statement))
     except ColumnOverflow as exc:
-        raise TemplateError(*template_line(exc, template), str(exc), templates) from None
+        raise error(exc, str(exc)) from None
     except NoValue as exc:
-        name, line = template_line(exc, template)
-        raise TemplateError(name, line, _on_line(exc, templates / name, line), templates) from None
+        raise no_value(exc, template, templates) from None
     except jinja2.TemplateNotFound as exc:
         named = [k for k, v in computed.deal.templates.items() if v == template]
         if exc.name != template or not named:  # an include of the template itself is missing
-            raise TemplateError(*template_line(exc, template), f"no template {exc.name!r} to include", templates) from None
+            raise error(exc, f"no template {exc.name!r} to include") from None
         raise InputErrors([computed.deal_source.error(
             ("templates", named[0]), f"no template {shown(template)} in {templates} "
                                      f"(expected one of: {', '.join(template_names(templates, named[0]))})")]) from None
@@ -112,10 +129,10 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
         missing = _missing_section(computed, template, exc) or _unreported(computed, template, exc)
         if missing:
             raise missing from None
-        raise TemplateError(*template_line(exc, template), f"{type(exc).__name__}: {exc}", templates) from None
+        raise error(exc, f"{type(exc).__name__}: {exc}") from None
     except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, KeyError) as exc:
         # a bug in a template or in what the statement gives it: still an error, not a traceback
-        raise TemplateError(*template_line(exc, template), f"{type(exc).__name__}: {exc}", templates) from None
+        raise error(exc, f"{type(exc).__name__}: {exc}") from None
 
 
 def text(computed: Computed, templates: Path = TEMPLATES) -> bytes:

@@ -17,9 +17,9 @@ from typing import Any
 import jinja2
 
 from . import collector
-from .formats import TemplateError, template_line
+from .formats import TemplateError, no_value, template_line
 from .pipeline import Computed
-from .render import TEMPLATES, _env, context, view
+from .render import TEMPLATES, NoValue, _env, context, view
 
 DEFAULT_TEMPLATE = "statement.html.j2"
 
@@ -67,8 +67,10 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
         return _env(templates).get_template(name).render(data)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.name or name, exc.lineno or 0, exc.message or str(exc), templates) from None
+    except NoValue as exc:
+        raise no_value(exc, name, templates) from None
     except (jinja2.TemplateError, ValueError, TypeError, KeyError) as exc:
-        raise TemplateError(*template_line(exc, name), str(exc), templates) from None
+        raise TemplateError(*template_line(exc, name, templates), str(exc), templates) from None
 
 
 def html(computed: Computed, templates: Path = TEMPLATES) -> bytes:

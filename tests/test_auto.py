@@ -371,8 +371,48 @@ def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, 
         formats.text(c, templates)
     assert str(caught.value) == (
         f"{templates / 'mine.txt.j2'}:1: a figure with no value this period (a fixed-rate class's index, the rate cap "
-        "of a deal without one, ...) is given to a number filter, on the line `Cap {{ s.net_wac_cap|pct(5) }}` "
+        "of a deal without one, ...) is given to a number filter, in `s.net_wac_cap|pct(5)` "
         "(expected the template to show it only when it has one: {% if figure is not none %})")
+
+
+@pytest.mark.parametrize("layout, where, shown", [
+    ("Cap {{ s.index_rate|pct(5) }} {{ s.net_wac_cap|pct(5) }} {{ s.accrual_days }}\n", "mine.txt.j2:1",
+     "in one of `s.index_rate|pct(5)`, `s.net_wac_cap|pct(5)` ("),
+    ("{{ ('x' * 150) }}{{ s.pool.ending_balance|money }}{{ ('y' * 150) }}{{ s.net_wac_cap|pct(5)|rjust(9) }}\n",
+     "mine.txt.j2:1", "in one of `s.pool.ending_balance|money`, `s.net_wac_cap|pct(5)|rjust(9)` ("),
+    ("Pool\n{{ (s.pool.ending_balance|money) ~\n   (s.net_wac_cap|pct(5)) }}\n", "mine.txt.j2:2",
+     "in `(s.pool.ending_balance|money) ~ (s.net_wac_cap|pct(5))` ("),
+    ("Pool\n{% include 'parts/cap.txt.j2' %}\n", "parts/cap.txt.j2:2", "in `s.net_wac_cap|pct(5)` ("),
+])
+def test_a_figure_with_no_value_is_found_among_the_lines_expressions(auto_deal, tmp_path, layout, where, shown):
+    """A long line, several filters on one line, an expression over two lines, an included part
+    in a subfolder (beside a part of the same name at the top): the message names the template
+    and the line, and quotes every number-filtered expression that starts there, whole."""
+    templates = tmp_path / "templates"
+    (templates / "parts").mkdir(parents=True)
+    (templates / "mine.txt.j2").write_text(layout)
+    (templates / "parts" / "cap.txt.j2").write_text("Cap\n{{ s.net_wac_cap|pct(5) }}\n")
+    (templates / "cap.txt.j2").write_text("an unrelated template\n{{ s.accrual_days }}\n")
+    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: mine.txt.j2")
+    (c,) = run(auto_deal, "2026-03")
+    with pytest.raises(formats.TemplateError) as caught:
+        formats.text(c, templates)
+    assert str(caught.value).startswith(f"{templates}/{where}: a figure with no value this period")
+    assert shown in str(caught.value)
+
+
+def test_an_html_template_given_a_figure_with_no_value_says_which(auto_deal, tmp_path):
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(formats.TEMPLATES, templates)
+    (templates / "mine.html.j2").write_text("<p>Cap\n{{ s.net_wac_cap|pct(5) }}</p>\n")
+    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: auto-abs.txt.j2\n  html: mine.html.j2")
+    (c,) = run(auto_deal, "2026-03")
+    with pytest.raises(formats.TemplateError) as caught:
+        formats.FORMATS["html"][1](c, templates)
+    assert str(caught.value).startswith(f"{templates}/mine.html.j2:2: a figure with no value this period")
+    assert "in `s.net_wac_cap|pct(5)` (expected" in str(caught.value)
 
 
 def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_schedule(auto_deal):
