@@ -191,6 +191,28 @@ Flag = Annotated[bool, BeforeValidator(_to_flag), WithJsonSchema({"type": "boole
 #: A date from FIRST_DATE to LAST_DATE.
 Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
 #: One line of text, without control characters.
+def cusip_check_digit(base: str) -> str:
+    """The check digit of a CUSIP's first eight characters (the modulus-10 double-add-double rule:
+    letters count 10 to 35, every second character is doubled, the digits of each are added)."""
+    total = 0
+    for n, ch in enumerate(base):
+        value = int(ch) if ch.isdigit() else ord(ch) - ord("A") + 10 if ch.isalpha() else 36 + "*@#".index(ch)
+        if n % 2:
+            value *= 2
+        total += value // 10 + value % 10
+    return str((10 - total % 10) % 10)
+
+
+def _cusip(value: str) -> str:
+    digit = cusip_check_digit(value[:8])
+    if value[8] != digit:
+        raise ValueError(f"{value!r} is not a CUSIP: its check digit is {value[8]}, and its first eight characters "
+                         f"give {digit} (expected the CUSIP as the offering documents give it: is a character "
+                         "mistyped?)")
+    return value
+
+
+Cusip = Annotated[str, Field(pattern=r"^[0-9A-Z*@#]{8}[0-9]$"), AfterValidator(_cusip)]
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
 PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_period_key)]
@@ -341,7 +363,8 @@ class CertificateClass(Strict):
     name: ClassName = Field(description="The class's name (A, M-1, ...); its figures are <name>.<figure>.")
     kind: ClassKind = Field(description="senior, mezzanine, excess (the OC / residual interest class), "
                                         "prepayment (receives prepayment charges) or residual (REMIC residual).")
-    cusip: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}$")] | None = Field(None, description="Its CUSIP.")
+    cusip: Cusip | None = Field(None, description="Its CUSIP: nine characters, the last the check digit of the "
+                                                   "first eight (a CUSIP whose check digit does not agree is refused).")
     original_balance: Money = Field(description="Original principal balance (or notional, for the excess class).")
     coupon: Coupon | None = Field(None, description="Its coupon; a class without one accrues no interest.")
     group: GroupName | None = Field(None, description="The loan group whose collections pay it (none: shared by "

@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 
 from generator.engine import Run  # noqa: E402
 from generator.load import list_periods, period_path  # noqa: E402
-from generator.model import Deal  # noqa: E402
+from generator.model import Deal, cusip_check_digit  # noqa: E402
 from generator.pipeline import run  # noqa: E402
 
 SYNTHETIC = ROOT / "inputs" / "synthetic-home-equity-2024-1"
@@ -74,14 +74,8 @@ def variation(i: int) -> tuple[int, int]:
 
 
 def cusip(base: str) -> str:
-    """``base`` (8 characters) with its check digit (the modulus-10 double-add-double rule)."""
-    total = 0
-    for n, ch in enumerate(base):
-        value = int(ch) if ch.isdigit() else ord(ch) - ord("A") + 10
-        if n % 2:
-            value *= 2
-        total += value // 10 + value % 10
-    return base + str((10 - total % 10) % 10)
+    """``base`` (8 characters) with its check digit, as the deal file's check wants it."""
+    return base + cusip_check_digit(base)
 
 
 def money(x: Decimal) -> str:

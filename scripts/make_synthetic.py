@@ -91,13 +91,13 @@ fees:
   - {name: Trustee, annual_rate: 0.0001, payee: Trustee}
 
 classes:
-  - {name: A,   kind: senior,    cusip: 00000SYA1, original_balance: 390000000.00, coupon: {margin: 0.0030, step_up_margin: 0.0060,  cap: net_wac_cap}}
-  - {name: M-1, kind: mezzanine, cusip: 00000SYB9, original_balance: 40000000.00,  coupon: {margin: 0.0065, step_up_margin: 0.00975, cap: net_wac_cap}}
-  - {name: M-2, kind: mezzanine, cusip: 00000SYC7, original_balance: 40000000.00,  coupon: {margin: 0.0120, step_up_margin: 0.0180,  cap: net_wac_cap}}
-  - {name: M-3, kind: mezzanine, cusip: 00000SYD5, original_balance: 15000000.00,  coupon: {margin: 0.0200, step_up_margin: 0.0300,  cap: net_wac_cap}}
-  - {name: M-4, kind: mezzanine, cusip: 00000SYE3, original_balance: 9999900.00,   coupon: {margin: 0.0300, step_up_margin: 0.0450,  cap: net_wac_cap}}
-  - {name: CE,  kind: excess,    cusip: 00000SYF1, original_balance: 5000000.00, per_1000_basis: current_notional}
-  - {name: P,   kind: prepayment, cusip: 00000SYG9, original_balance: 100.00}
+  - {name: A,   kind: senior,    cusip: 00000SYA0, original_balance: 390000000.00, coupon: {margin: 0.0030, step_up_margin: 0.0060,  cap: net_wac_cap}}
+  - {name: M-1, kind: mezzanine, cusip: 00000SYB8, original_balance: 40000000.00,  coupon: {margin: 0.0065, step_up_margin: 0.00975, cap: net_wac_cap}}
+  - {name: M-2, kind: mezzanine, cusip: 00000SYC6, original_balance: 40000000.00,  coupon: {margin: 0.0120, step_up_margin: 0.0180,  cap: net_wac_cap}}
+  - {name: M-3, kind: mezzanine, cusip: 00000SYD4, original_balance: 15000000.00,  coupon: {margin: 0.0200, step_up_margin: 0.0300,  cap: net_wac_cap}}
+  - {name: M-4, kind: mezzanine, cusip: 00000SYE2, original_balance: 9999900.00,   coupon: {margin: 0.0300, step_up_margin: 0.0450,  cap: net_wac_cap}}
+  - {name: CE,  kind: excess,    cusip: 00000SYF9, original_balance: 5000000.00, per_1000_basis: current_notional}
+  - {name: P,   kind: prepayment, cusip: 00000SYG7, original_balance: 100.00}
   - {name: R,   kind: residual,  original_balance: 0, per_1000_basis: none}
 
 figures:

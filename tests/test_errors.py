@@ -72,6 +72,9 @@ CASES = [
      "pool_balance: 190000000.00",
      ["{p}:17: opening.class_balances: opening class balances add up to 194,001,205.07, more than the pool "
       "balance 190,000,000.00 (expected at most the pool balance)"]),
+    ("a CUSIP with a character mistyped", "deal", "cusip: 64352VCD1", "cusip: 64352VCB1",
+     ["{d}:56: classes[1].cusip: '64352VCB1' is not a CUSIP: its check digit is 1, and its first eight characters "
+      "give 5 (expected the CUSIP as the offering documents give it: is a character mistyped?)"]),
     ("unknown class in the deal's waterfall", "deal", "classes: [A, M-1, M-2, M-3, M-4]}",
      "classes: [A, M1, M-2, M-3, M-4]}",
      ["{d}:170: waterfall[13].classes[1]: class 'M1' is not one of the deal's classes "
