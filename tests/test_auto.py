@@ -358,18 +358,26 @@ def test_the_plain_layout_takes_fixed_rate_notes_and_no_index(auto_deal):
     assert a2.split()[1:] == ["fixed", "4.68000%", "4.68000%"]
 
 
-def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, tmp_path):
-    """Not Python's "conversion from NoneType to Decimal is not supported"."""
+def _no_value(auto_deal: Path, tmp_path: Path, name: str, layout: str, kind: str) -> tuple[Path, str]:
+    """The templates folder and the error of the auto deal's March 2026 (which has no Net WAC
+    cap) rendered with the project's templates and ``name`` written as ``layout``, its ``kind``."""
     import shutil
 
     templates = tmp_path / "templates"
     shutil.copytree(formats.TEMPLATES, templates)
-    (templates / "mine.txt.j2").write_text("Cap {{ s.net_wac_cap|pct(5) }}\n")
-    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: mine.txt.j2")
+    (templates / name).write_text(layout)
+    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2",
+         f"text: {name}" if kind == "text" else f"text: auto-abs.txt.j2\n  {kind}: {name}")
     (c,) = run(auto_deal, "2026-03")
     with pytest.raises(formats.TemplateError) as caught:
-        formats.text(c, templates)
-    assert str(caught.value) == (
+        formats.FORMATS[kind][1](c, templates)
+    return templates, str(caught.value)
+
+
+def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, tmp_path):
+    """Not Python's "conversion from NoneType to Decimal is not supported"."""
+    templates, message = _no_value(auto_deal, tmp_path, "mine.txt.j2", "Cap {{ s.net_wac_cap|pct(5) }}\n", "text")
+    assert message == (
         f"{templates / 'mine.txt.j2'}:1: a figure with no value this period (a fixed-rate class's index, the rate cap "
         "of a deal without one, ...) is given to a number filter, in `s.net_wac_cap|pct(5)` "
         "(expected the template to show it only when it has one: {% if figure is not none %})")
@@ -402,17 +410,10 @@ def test_a_figure_with_no_value_is_found_among_the_lines_expressions(auto_deal, 
 
 
 def test_an_html_template_given_a_figure_with_no_value_says_which(auto_deal, tmp_path):
-    import shutil
-
-    templates = tmp_path / "templates"
-    shutil.copytree(formats.TEMPLATES, templates)
-    (templates / "mine.html.j2").write_text("<p>Cap\n{{ s.net_wac_cap|pct(5) }}</p>\n")
-    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: auto-abs.txt.j2\n  html: mine.html.j2")
-    (c,) = run(auto_deal, "2026-03")
-    with pytest.raises(formats.TemplateError) as caught:
-        formats.FORMATS["html"][1](c, templates)
-    assert str(caught.value).startswith(f"{templates}/mine.html.j2:2: a figure with no value this period")
-    assert "in `s.net_wac_cap|pct(5)` (expected" in str(caught.value)
+    templates, message = _no_value(auto_deal, tmp_path, "mine.html.j2", "<p>Cap\n{{ s.net_wac_cap|pct(5) }}</p>\n",
+                                   "html")
+    assert message.startswith(f"{templates}/mine.html.j2:2: a figure with no value this period")
+    assert "in `s.net_wac_cap|pct(5)` (expected" in message
 
 
 def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_schedule(auto_deal):
