@@ -190,7 +190,8 @@ DayOfMonth = Annotated[int, BeforeValidator(_whole(1, 28)), WithJsonSchema({"typ
 Flag = Annotated[bool, BeforeValidator(_to_flag), WithJsonSchema({"type": "boolean"})]
 #: A date from FIRST_DATE to LAST_DATE.
 Date = Annotated[dt.date, BeforeValidator(_to_date), WithJsonSchema({"type": "string", "format": "date"})]
-#: One line of text, without control characters.
+
+
 def cusip_check_digit(base: str) -> str:
     """The check digit of a CUSIP's first eight characters (the modulus-10 double-add-double rule:
     letters count 10 to 35, every second character is doubled, the digits of each are added)."""
@@ -212,7 +213,9 @@ def _cusip(value: str) -> str:
     return value
 
 
+#: A CUSIP: eight characters and the check digit they give.
 Cusip = Annotated[str, Field(pattern=r"^[0-9A-Z*@#]{8}[0-9]$"), AfterValidator(_cusip)]
+#: One line of text, without control characters.
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
 PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_period_key)]
