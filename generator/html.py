@@ -122,8 +122,8 @@ def pdf_from_page(text: str) -> bytes:
         return printed(weasyprint.HTML)
     try:
         return printed(_printer())
-    except TypeError:  # a footnote's or note's pseudo-element without a style (see LEAN_UA_DROPS)
-        return printed(weasyprint.HTML)
+    except Exception:  # noqa: BLE001 (a footnote's or note's pseudo-element without its style: see LEAN_UA_DROPS)
+        return printed(weasyprint.HTML)  # what fails with the whole stylesheet too is raised from here
 
 
 def pdf(computed: Computed, templates: Path = TEMPLATES) -> bytes:

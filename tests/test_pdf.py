@@ -243,6 +243,8 @@ NOTES = {
     "through a CSS escape": ".fn { float: foot\\6e ote }",
     "a note": ".fn { position: note(remarks) } @page { @note-area { content: note(remarks) } }",
     "a footnote whose call the template styles": ".fn { float: footnote } .fn::footnote-call { color: red }",
+    "an escaped footnote whose escaped marker is styled": ".fn { float: foot\\6e ote } .fn::foot\\6e ote-marker { color: red }",
+    "an escaped note whose escaped marker is styled": ".fn { position: n\\6f te(r) } .fn::n\\6f te-marker { color: red }",
 }
 
 
