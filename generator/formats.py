@@ -12,7 +12,7 @@ import jinja2
 from pydantic import BaseModel
 
 from .pipeline import Computed
-from .render import TEMPLATES, ColumnOverflow, Later, NoValue, render_json, render_template
+from .render import TEMPLATES, ColumnOverflow, Later, NoValue, _env, render_json, render_template
 from .source import InputErrors, shown
 
 
@@ -27,17 +27,23 @@ class TemplateError(Exception):
         super().__init__(f"{self.file}:{line}: {message}" if line else f"{self.file}: {message}")
 
 
-def template_line(exc: BaseException, template: str, templates: Path = TEMPLATES) -> tuple[str, int]:
-    """The innermost template (an included one, if any) and line where ``exc`` was raised; the
-    template named as under ``templates`` (``parts/extra.txt.j2`` for one in a subfolder)."""
-    where = (template, 0)
+def template_frames(exc: BaseException, templates: Path = TEMPLATES) -> list[tuple[str, int]]:
+    """Each template and line ``exc`` passed through, outermost first; each template named as
+    under ``templates`` (``parts/extra.txt.j2`` for one in a subfolder)."""
     folder = Path(templates).resolve()
+    frames = []
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
         if filename.endswith(".j2"):
             path = Path(filename).resolve()
-            where = (path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name, lineno)
-    return where
+            frames.append((path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name, lineno))
+    return frames
+
+
+def template_line(exc: BaseException, template: str, templates: Path = TEMPLATES) -> tuple[str, int]:
+    """The innermost template (an included one, if any) and line where ``exc`` was raised."""
+    frames = template_frames(exc, templates)
+    return frames[-1] if frames else (template, 0)
 
 
 def template_names(templates: Path = TEMPLATES, kind: str | None = None) -> list[str]:
@@ -81,27 +87,52 @@ def _unreported(computed: Computed, template: str, exc: jinja2.UndefinedError) -
 
 
 #: The filters that format a number, and so refuse a figure with no value.
-_NUMBER_FILTERS = re.compile(r"\|\s*(?:money|dollars|fixed|per1000|pct|number)\b")
+NUMBER_FILTERS = frozenset({"money", "dollars", "fixed", "per1000", "pct", "number"})
+
+
+def _expressions(source: str, line: int, templates: Path, number_filtered: bool = True) -> list[str]:
+    """The ``{{ ... }}`` expressions starting on ``line`` (that apply a number filter, with
+    ``number_filtered``), as written; read with Jinja's own lexer, so that a brace in a string
+    or a comment is not taken for one."""
+    found, tokens, start, piped = [], None, 0, False
+    try:
+        for lineno, kind, value in _env(templates).lex(source):
+            if kind == "variable_begin":
+                tokens, start, piped, filtered = [], lineno, False, False
+            elif kind == "variable_end" and tokens is not None:
+                if start == line and (filtered or not number_filtered):
+                    found.append(" ".join("".join(tokens).split()))
+                tokens = None
+            elif tokens is not None:
+                tokens.append(value)
+                if kind != "whitespace":
+                    filtered = filtered or (piped and kind == "name" and value in NUMBER_FILTERS)
+                    piped = kind == "operator" and value == "|"
+    except jinja2.TemplateSyntaxError:
+        return []
+    return found
 
 
 def no_value(exc: NoValue, template: str, templates: Path) -> TemplateError:
     """A figure with no value given to a number filter, with the expressions that give one on
     the template line it was raised on: which figure it was (a value that is not there carries
-    no name of its own), or the few it may have been."""
-    name, line = template_line(exc, template, templates)
-    message = str(exc)
-    try:
-        text = (Path(templates) / name).read_text(encoding="utf-8") if line else ""
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    if 0 < line <= len(starts):
-        begin, end = starts[line - 1], starts[line] if line < len(starts) else len(text)
-        shown = [" ".join(m.group(1).split()) for m in re.finditer(r"\{\{(.*?)\}\}", text, re.S)
-                 if begin <= m.start() < end and _NUMBER_FILTERS.search(m.group(1))]
-        if shown:
-            which = f"`{shown[0]}`" if len(shown) == 1 else "one of " + ", ".join(f"`{x}`" for x in shown)
-            message = message.replace(" (expected", f", in {which} (expected", 1)
+    no name of its own), or the few it may have been; and, when that line is in a macro or part
+    another template called, the line that called it."""
+    frames = list(dict.fromkeys(template_frames(exc, templates))) or [(template, 0)]  # each line once
+    name, line = frames[-1]
+    said = []
+    for where, at in reversed(frames):
+        innermost = (where, at) == (name, line)
+        try:
+            text = (Path(templates) / where).read_text(encoding="utf-8") if at else ""
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        shown = _expressions(text, at, templates, number_filtered=innermost) if text else []
+        if innermost and shown:
+            said.append(f"in `{shown[0]}`" if len(shown) == 1 else "in one of " + ", ".join(f"`{x}`" for x in shown))
+        elif not innermost and len(said) < 2:
+            said.append(f"called from {where}:{at}" + (f" in `{shown[0]}`" if len(shown) == 1 else ""))
+    message = str(exc).replace(" (expected", f", {', '.join(said)} (expected", 1) if said else str(exc)
     return TemplateError(name, line, message, templates)
 
 

@@ -390,7 +390,13 @@ def test_a_figure_with_no_value_given_to_a_filter_says_what_to_write(auto_deal, 
      "mine.txt.j2:1", "in one of `s.pool.ending_balance|money`, `s.net_wac_cap|pct(5)|rjust(9)` ("),
     ("Pool\n{{ (s.pool.ending_balance|money) ~\n   (s.net_wac_cap|pct(5)) }}\n", "mine.txt.j2:2",
      "in `(s.pool.ending_balance|money) ~ (s.net_wac_cap|pct(5))` ("),
-    ("Pool\n{% include 'parts/cap.txt.j2' %}\n", "parts/cap.txt.j2:2", "in `s.net_wac_cap|pct(5)` ("),
+    ("Pool\n{% include 'parts/cap.txt.j2' %}\n", "parts/cap.txt.j2:2",
+     "in `s.net_wac_cap|pct(5)`, called from mine.txt.j2:2 ("),
+    ("{# {{ s.pool.ending_balance|money }} #}{% set a = '{{' %}{{- s.net_wac_cap|pct(5) ~ '}}' -}}\n",
+     "mine.txt.j2:1", "in `s.net_wac_cap|pct(5) ~ '}}'` ("),
+    ("{% raw %}{{ x|money }}{% endraw %}{{ s.net_wac_cap|pct(5) }}\n", "mine.txt.j2:1", "in `s.net_wac_cap|pct(5)` ("),
+    ("{% import 'parts/m.txt.j2' as m %}\nA {{ m.cap(s.net_wac_cap) }}\n", "parts/m.txt.j2:2",
+     "in `x|pct(5)`, called from mine.txt.j2:2 in `m.cap(s.net_wac_cap)` ("),
 ])
 def test_a_figure_with_no_value_is_found_among_the_lines_expressions(auto_deal, tmp_path, layout, where, shown):
     """A long line, several filters on one line, an expression over two lines, an included part
@@ -401,6 +407,7 @@ def test_a_figure_with_no_value_is_found_among_the_lines_expressions(auto_deal, 
     (templates / "mine.txt.j2").write_text(layout)
     (templates / "parts" / "cap.txt.j2").write_text("Cap\n{{ s.net_wac_cap|pct(5) }}\n")
     (templates / "cap.txt.j2").write_text("an unrelated template\n{{ s.accrual_days }}\n")
+    (templates / "parts" / "m.txt.j2").write_text("{% macro cap(x) %}\n[{{ x|pct(5) }}]\n{% endmacro %}\n")
     edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2", "text: mine.txt.j2")
     (c,) = run(auto_deal, "2026-03")
     with pytest.raises(formats.TemplateError) as caught:
