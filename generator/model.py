@@ -213,8 +213,16 @@ def _cusip(value: str) -> str:
     return value
 
 
+def _cusip_text(value: Any) -> Any:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        raise ValueError(f"{value} is read as a number (expected the CUSIP in quotes, as text: a CUSIP of digits, "
+                         "or with an E between digits, must be quoted, cusip: '594918104')")
+    return value
+
+
 #: A CUSIP: eight characters and the check digit they give.
-Cusip = Annotated[str, Field(pattern=r"^[0-9A-Z*@#]{8}[0-9]$"), AfterValidator(_cusip)]
+Cusip = Annotated[str, BeforeValidator(_cusip_text), Field(pattern=r"^[0-9A-Z*@#]{8}[0-9]$"),
+                  AfterValidator(_cusip)]
 #: One line of text, without control characters.
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]

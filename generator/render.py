@@ -166,7 +166,9 @@ def shown(value: Any, kind: str | None = None) -> str:
     if isinstance(value, Decimal):
         if kind == "rate":
             return pct(value, 5)
-        return money(value) if value.as_tuple().exponent == -2 else fixed(value, 8)
+        if kind in ("money", "amount") or (kind is None and value.as_tuple().exponent == -2):
+            return money(value)
+        return fixed(value, 8)
     return str(value)
 
 

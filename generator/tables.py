@@ -46,6 +46,10 @@ def _kind(name: str, value: Any, declared: str | None = None) -> str:
     statement gives it (a reported figure), else by the record field it is."""
     if declared in ("rate", "money", "count", "date", "flag", "text") and value is not None:
         return declared
+    if declared == "amount" and value is not None:  # money not rounded to the cent: shown to the cent
+        return "money"
+    if declared == "number" and value is not None:
+        return "factor" if name.rsplit(".", 1)[-1].endswith("factor") else "number"
     if isinstance(value, bool):
         return "flag"
     if isinstance(value, int):

@@ -75,6 +75,9 @@ CASES = [
     ("a CUSIP with a character mistyped", "deal", "cusip: 64352VCD1", "cusip: 64352VCB1",
      ["{d}:56: classes[1].cusip: '64352VCB1' is not a CUSIP: its check digit is 1, and its first eight characters "
       "give 5 (expected the CUSIP as the offering documents give it: is a character mistyped?)"]),
+    ("a CUSIP of digits that YAML reads as a number", "deal", "cusip: 64352VCD1", "cusip: 594918104",
+     ["{d}:56: classes[1].cusip: 594918104 is read as a number (expected the CUSIP in quotes, as text: a CUSIP "
+      "of digits, or with an E between digits, must be quoted, cusip: '594918104')"]),
     ("unknown class in the deal's waterfall", "deal", "classes: [A, M-1, M-2, M-3, M-4]}",
      "classes: [A, M1, M-2, M-3, M-4]}",
      ["{d}:170: waterfall[13].classes[1]: class 'M1' is not one of the deal's classes "

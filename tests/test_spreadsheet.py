@@ -100,6 +100,18 @@ def test_a_figure_is_shown_as_its_declared_type_not_as_its_name_suggests():
     assert "kinds" not in json.loads(formats.json_(auto))  # how a figure is shown is not part of the record
 
 
+def test_a_number_or_an_amount_is_shown_as_declared_whatever_its_places():
+    """1.25 declared a number is not money for having two places; an amount with more places is."""
+    from generator.render import shown
+    from generator.tables import _kind
+
+    assert (_kind("x.ratio", "1.25", "number"), shown(Decimal("1.25"), "number")) == ("number", "1.25000000")
+    assert _kind("x.beginning_factor", "1.25", "number") == "factor"
+    assert (_kind("x.third", "16666666.666667", "amount"), shown(Decimal("16666666.666667"), "amount")) == \
+        ("money", "16,666,666.67")
+    assert (_kind("x.left", "12.50", None), shown(Decimal("12.50"))) == ("money", "12.50")  # undeclared: as before
+
+
 def test_the_workbook_and_the_csv_are_the_same_bytes_every_time(computed):
     assert formats.xlsx(computed) == formats.xlsx(computed)
     assert formats.csv(computed) == formats.csv(computed)
