@@ -18,12 +18,16 @@ from .source import InputErrors, shown
 
 class TemplateError(Exception):
     """A template could not render a statement (a value too wide for its column, ...).  ``file``
-    names it as the user gave its folder: ``templates/NAME``, or under ``--templates DIR``,
-    ``DIR/NAME``."""
+    names it as a path from where the command runs (``templates/NAME`` in the project, the
+    ``--templates DIR`` given as ``DIR/NAME``), absolute when it is not under it."""
 
     def __init__(self, template: str, line: int, message: str, templates: Path = TEMPLATES):
         self.template, self.line, self.message = template, line, message
-        self.file = f"templates/{template}" if Path(templates) == TEMPLATES else str(Path(templates) / template)
+        path = Path(templates) / template
+        try:  # as a path from where the command runs, when it is under it
+            self.file = path.resolve().relative_to(Path.cwd().resolve()).as_posix() if path.is_absolute() else str(path)
+        except (ValueError, OSError):
+            self.file = str(path)
         super().__init__(f"{self.file}:{line}: {message}" if line else f"{self.file}: {message}")
 
 

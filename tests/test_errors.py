@@ -6,6 +6,8 @@ it must produce) and runs ``remit render`` as a user would.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,26 @@ def test_bad_input_is_reported_and_nothing_is_written(reference_deal: Path, tmp_
     assert lines[:-1] == [e.format(p=period, d=deal) for e in expected]
     assert lines[-1] == f"{len(expected)} error{'s' if len(expected) > 1 else ''}; nothing written"
     assert not out.exists()
+
+
+def test_a_template_error_run_from_elsewhere_names_the_template_by_a_path_that_is_there(reference_deal: Path,
+                                                                                      tmp_path: Path):
+    """Not templates/NAME, which does not exist from another folder: the absolute path."""
+    import subprocess
+    import sys
+
+    from generator.render import TEMPLATES
+
+    edit(reference_deal / "deal.yaml", "original_balance: 160901000.00", "original_balance: 1609010000000.00")
+    edit(reference_deal / "periods" / "2002-05.yaml", "A: 160231105.07", "A: 1602311050000.07")
+    edit(reference_deal / "periods" / "2002-05.yaml", "pool_balance: 197974200.81", "pool_balance: 1602348744995.81")
+    done = subprocess.run([sys.executable, "-m", "generator", "render", str(reference_deal), "-p", "2002-05",
+                           "-o", str(tmp_path / "out"), "--errors", "json"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(TEMPLATES.parent)})
+    assert done.returncode == 1
+    [error] = json.loads(done.stderr)["errors"]
+    assert error["file"] == str(TEMPLATES / "_statement-body.txt.j2") and error["line"] == 18
+    assert Path(error["file"]).is_file()
 
 
 def test_every_problem_is_reported_at_once(reference_deal: Path, tmp_path: Path):
