@@ -44,12 +44,13 @@ class Table:
 def _kind(name: str, value: Any, declared: str | None = None) -> str:
     """How a spreadsheet shows a value of the record: as its figure's declared type when the
     statement gives it (a reported figure), else by the record field it is."""
+    leaf = name.rsplit(".", 1)[-1]
     if declared in ("rate", "money", "count", "date", "flag", "text") and value is not None:
         return declared
     if declared == "amount" and value is not None:  # money not rounded to the cent: shown to the cent
         return "money"
     if declared == "number" and value is not None:
-        return "factor" if name.rsplit(".", 1)[-1].endswith("factor") else "number"
+        return "factor" if leaf.endswith("factor") else "number"
     if isinstance(value, bool):
         return "flag"
     if isinstance(value, int):
@@ -58,7 +59,6 @@ def _kind(name: str, value: Any, declared: str | None = None) -> str:
         return "text"
     if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-" and value[:4].isdigit():
         return "date"
-    leaf = name.rsplit(".", 1)[-1]
     if not _DECIMAL.fullmatch(value):  # the record writes every number as plain decimal digits
         return "text"
     if leaf in ("loan", "cusip", "deal_id", "period"):  # identifiers, whatever their characters
@@ -72,8 +72,8 @@ def _kind(name: str, value: Any, declared: str | None = None) -> str:
     return "money" if len(decimals) == 2 else "number"
 
 
-def _cell(figures: dict[str, Any], name: str, raw: Any) -> Cell:
-    return Cell(raw, _kind(name, raw), name if name in figures else "")
+def _cell(figures: dict[str, Any], name: str, raw: Any, declared: str | None = None) -> Cell:
+    return Cell(raw, _kind(name, raw, declared), name if name in figures else "")
 
 
 def _pairs(name: str, title: str, record_part: dict[str, Any], prefix: str, figures: dict[str, Any]) -> Table:
@@ -186,8 +186,7 @@ def _extra(extra: dict[str, Any], names: dict[str, Any], kinds: dict[str, str]) 
     figures = extra.get("figures", {})
     if figures:
         out.append(Table("figures", "Other figures", ("figure", "value"), tuple(
-            (Cell(k, "text", ""), Cell(v, _kind(k, v, kinds.get(k)), k if k in names else ""))
-            for k, v in figures.items())))
+            (Cell(k, "text", ""), _cell(names, k, v, kinds.get(k))) for k, v in figures.items())))
     return out
 
 
