@@ -257,6 +257,7 @@ class Compiler:
         self.actions: list[Prepared] = []
         self.starts: dict[str, str] = {}  # account -> the figure of what it holds when the waterfall starts
         self.failed: set[str] = set()  # figures whose formula has a problem (reported once)
+        self.mistyped: set[tuple] = set()  # deal-file fields a type problem is reported for (once each)
         self.checked: dict[str, str] = {}  # figure -> its type, once checked
         self.checking: set[str] = set()  # figures being checked (a cycle if met again)
         self.needs: dict[tuple, list[str]] = {}  # (name not there, or a problem) -> the standard figures it fails
@@ -463,8 +464,12 @@ class Compiler:
                 self.report(("deal", ("classes", i, "notional")), f"class {c.name} ({c.kind}) has a balance, not a "
                                                                   "notional (expected kind: interest_only)")
             elif c.notional is not None:
-                self.formula(f"{c.name}.notional", c.notional, f.MONEY, f"class {c.name}'s notional balance",
-                             ("deal", ("classes", i, "notional")))
+                where = ("deal", ("classes", i, "notional"))
+                if self.formula(f"{c.name}.notional", c.notional, f.MONEY, f"class {c.name}'s notional balance",
+                                where) is not None:
+                    self.formula(f"{c.name}.ending_notional", at_period_end(c.notional), f.MONEY,
+                                 f"class {c.name}'s notional after this distribution (its notional formula at the "
+                                 "period's end: the next distribution's number, balances at their end)", where)
             if c.accretes is not None:
                 if c.coupon is None or c.kind not in ("senior", "mezzanine"):
                     self.report(("deal", ("classes", i, "accretes")), f"class {c.name} cannot accrete: only a senior "
@@ -762,7 +767,8 @@ class Compiler:
                 pass  # it reads a figure whose own formula is reported: not reported again for it
             elif source.where[0] == "prelude":  # a standard figure: what the deal must give it
                 self.needs.setdefault((exc.unknown, str(exc)), []).append(d.name)
-            else:
+            elif source.where not in self.mistyped:  # (an ending notional is its class's notional formula again)
+                self.mistyped.add(source.where)
                 named = "" if dotted(source.where[1]) == d.name else f"{d.name}: "  # the field names it already
                 self.report(source.where, f"{named}{_shown(_source_text(source))}: {exc}")
             got = d.type or f.NONE
@@ -923,6 +929,24 @@ def _sum_tree(deps: tuple[str, ...]) -> Any:
 def _summer(n: int, type_: str) -> Callable[[Any], Any]:
     zero = 0 if type_ == f.COUNT else f.ZERO_CASH
     return lambda values: sum(values, zero)
+
+
+_AT_END = {"beginning_balance": "ending_balance", "beginning_count": "ending_count"}
+
+
+def at_period_end(source: str) -> str:
+    """A notional formula as of the period's end, which is the next distribution's notional:
+    ``distribution_number`` is the next one and each balance or loan count at the beginning
+    (``A-1.beginning_balance``, ``pool.beginning_balance``, ``total(senior, beginning_balance)``)
+    is the one at the end.  An interest-only class's ending notional, and so its factor, is
+    therefore what the next statement starts from, as for any other class."""
+    def end(name: str) -> str:
+        if name == "distribution_number":
+            return "(distribution_number + 1)"
+        head, dot, last = name.rpartition(".")
+        return f"{head}{dot}{_AT_END[last]}" if last in _AT_END else name
+
+    return f.text(f.parse(source), end)
 
 
 def _shown(source: str) -> str:

@@ -161,7 +161,11 @@ def checks(s: Statement, run: Any) -> list[Check]:
     out = [Check("cash: available = paid out", s.cash["available"], paid_out),
            Check("cash: paid out = fees, expenses and class distributions", paid_out, s.cash["distributed"])]
     for r in s.classes:
-        if r.kind != "excess" and f"{r.name}.accreted" in v:
+        if r.kind == "interest_only":
+            if run.previous is not None:
+                out.append(Check(f"class {r.name}: notional = last distribution's ending notional",
+                                 r.beginning_balance, run.previous.values[f"{r.name}.ending_balance"]))
+        elif r.kind != "excess" and f"{r.name}.accreted" in v:
             out.append(Check(f"class {r.name}: end = beginning - principal - losses + interest accreted",
                              r.ending_balance, r.beginning_balance - r.principal - r.losses + v[f"{r.name}.accreted"]))
         elif r.kind != "excess":

@@ -165,12 +165,27 @@ def test_the_insurer_is_reimbursed_with_interest(story):
 
 
 def test_interest_only_notional_steps_down(story):
-    assert story["2026-02"].statement.cls("A-IO").beginning_balance == D("60000000.00")
+    twelfth = story["2026-02"].statement.cls("A-IO")
+    assert story["2026-02"].statement.distribution_number == 12
+    # accrues on distribution 12's notional; ends at distribution 13's, which its factor gives
+    assert twelfth.beginning_balance == D("60000000.00") and twelfth.current_interest == D("75000.00")
+    assert twelfth.ending_balance == D("40000000.00") and round(twelfth.factor, 20) == D("0.66666666666666666667")
     io = story["2026-03"].statement.cls("A-IO")
     assert io.beginning_balance == D("40000000.00") and io.current_interest == D("50000.00")
     assert io.principal == 0 and round(io.factor, 20) == D("0.66666666666666666667")
     gone = story["2028-03"].statement.cls("A-IO")
     assert gone.beginning_balance == 0 and gone.current_interest == 0
+
+
+def test_interest_only_ending_notional_is_where_the_next_statement_starts(story):
+    months = sorted(story)
+    for before, after in zip(months, months[1:]):
+        ended = story[before].statement.cls("A-IO")
+        begun = story[after].statement.cls("A-IO")
+        assert ended.ending_balance == begun.beginning_balance, (before, after)
+        assert ended.factor * 60000000 == begun.beginning_balance
+        check = next(c for c in story[after].statement.checks if c.name.startswith("class A-IO"))
+        assert (check.left, check.right, check.ok) == (begun.beginning_balance, ended.ending_balance, True)
 
 
 def test_group_principal_goes_to_its_own_seniors(story):
@@ -241,6 +256,30 @@ def _check(deal: Path, period: str = "2025-03") -> subprocess.CompletedProcess:
 
 def _line(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_an_interest_only_notional_the_next_statement_does_not_start_from_is_refused(deal):
+    # a notional read from the period's index: its value at the period's end is not known, so the
+    # ending notional (this index) is not what the next statement accrues on (next month's)
+    edit(deal / "deal.yaml", 'notional: "schedule(distribution_number, 1, 60000000.00, 13, 40000000.00, 25, '
+                             '20000000.00, 37, 0.00)"', 
+         'notional: "cents(A-IO.original_balance * index.current * 20)"')
+    assert _check(deal, "2025-06").returncode == 0  # the index is 4.30% from March to June
+    done = _check(deal, "2025-07")  # 8.20% in July
+    assert done.returncode == 1
+    assert "class A-IO: notional = last distribution's ending notional" in done.stderr
+    assert " != " in done.stderr and "off by" in done.stderr
+
+
+def test_a_mistyped_interest_only_notional_is_reported_once(deal):
+    # the ending notional is the same formula at the period's end: its problem is the notional's
+    edit(deal / "deal.yaml", 'notional: "schedule(distribution_number, 1, 60000000.00, 13, 40000000.00, 25, '
+                             '20000000.00, 37, 0.00)"', 'notional: "A-IO.coupon.rate"')
+    done = _check(deal)
+    assert done.returncode == 1
+    line = _line(deal / "deal.yaml", 'notional: "A-IO.coupon.rate"')
+    assert done.stderr.count(f"deal.yaml:{line}: classes[2].notional:") == 1, done.stderr
+    assert "1 error; nothing written" in done.stderr
 
 
 def test_a_class_tied_to_an_unknown_group(deal):
