@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Sequence
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 560, 180, 64, 12, 28, 26
+LEGEND_STEP = 15  # a legend line's height; the plot starts below the last
 COLOURS = ("#1f3a5f", "#b5651d", "#2e7d32", "#8e24aa")
 
 
@@ -19,14 +20,16 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
     top = max(values, default=Decimal(0))
     if top <= 0:  # nothing above zero (no losses yet): a scale of 1% or 1, not 100%
         top = Decimal("0.01") if percent else Decimal(1)
-    plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
+    drawn = [s for s in series if any(v is not None for v in s[1])]  # no legend for nothing
+    pad_top = PAD_TOP + LEGEND_STEP * max(0, len(drawn) - 1)  # a legend's line each, above the plot
+    plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - pad_top - PAD_BOTTOM
     step = plot_w / max(1, len(labels) - 1)
 
     def x(i: int) -> float:
         return PAD_LEFT + i * step
 
     def y(v: Decimal) -> float:
-        return PAD_TOP + plot_h - float(v / top) * plot_h
+        return pad_top + plot_h - float(v / top) * plot_h
 
     def shown(v: Decimal) -> str:
         if percent:
@@ -37,16 +40,16 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(title)}">',
              f'<title>{html.escape(title)}</title>',
              f'<text x="{PAD_LEFT}" y="16" class="chart-title">{html.escape(title)}</text>',
-             f'<line x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - PAD_RIGHT}" y2="{PAD_TOP + plot_h}" '
+             f'<line x1="{PAD_LEFT}" y1="{pad_top + plot_h}" x2="{WIDTH - PAD_RIGHT}" y2="{pad_top + plot_h}" '
              'stroke="#8a94a3"/>',
-             f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + 4}" text-anchor="end" class="axis">{shown(top)}</text>',
-             f'<text x="{PAD_LEFT - 6}" y="{PAD_TOP + plot_h}" text-anchor="end" class="axis">0</text>']
+             f'<text x="{PAD_LEFT - 6}" y="{pad_top + 4}" text-anchor="end" class="axis">{shown(top)}</text>',
+             f'<text x="{PAD_LEFT - 6}" y="{pad_top + plot_h}" text-anchor="end" class="axis">0</text>']
     if labels:
         parts.append(f'<text x="{x(0):.1f}" y="{HEIGHT - 6}" class="axis">{html.escape(labels[0])}</text>')
     if len(labels) > 1:
         parts.append(f'<text x="{x(len(labels) - 1):.1f}" y="{HEIGHT - 6}" text-anchor="end" class="axis">'
                      f'{html.escape(labels[-1])}</text>')
-    for n, (name, vs) in enumerate(s for s in series if any(v is not None for v in s[1])):  # no legend for nothing
+    for n, (name, vs) in enumerate(drawn):
         colour = COLOURS[n % len(COLOURS)]
         runs, current = [], []
         for i, v in enumerate(vs):
@@ -63,8 +66,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
             else:
                 parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}">'
                              f'<title>{html.escape(name)}</title></polyline>')
-        parts.append(f'<text x="{WIDTH - PAD_RIGHT}" y="{16 + 14 * n}" text-anchor="end" fill="{colour}" '
-                     f'class="legend">{html.escape(name)}</text>')
+        parts.append(f'<text x="{WIDTH - PAD_RIGHT}" y="{16 + LEGEND_STEP * n}" text-anchor="end" fill="{colour}" '
+                     f'class="legend">\u2014 {html.escape(name)}</text>')  # a stroke of the line's colour, and its name
     parts.append("</svg>")
     return "".join(parts)
 

@@ -66,7 +66,8 @@ class Previewer:
     def __init__(self, root: Path, templates: Path = TEMPLATES):
         self.root = Path(root).resolve()
         self.templates = Path(templates).resolve()
-        self._lock = threading.Lock()  # one statement computed at a time
+        self._printing = threading.Lock()  # one PDF printed at a time (WeasyPrint's fonts and layout)
+        self._histories: dict[str, tuple[tuple, str | None]] = {}  # deal -> (its files' stats, what is wrong)
 
     # -------------------------------------------------------------- what is on disk
 
@@ -78,6 +79,51 @@ class Previewer:
         return sorted(p for p in self.root.iterdir()
                       if p.is_dir() and DEAL.fullmatch(p.name) and (p / "deal.yaml").is_file())
 
+    def _not_deals(self) -> list[tuple[str, str]]:
+        """Folders that look like a deal's (a deal file or a periods folder) but are not read as
+        one, and why."""
+        out = []
+        for p in sorted(self.root.iterdir()):
+            if p.name.startswith(".") or not p.is_dir() or not ((p / "deal.yaml").exists() or (p / "periods").is_dir()):
+                continue
+            if not DEAL.fullmatch(p.name):
+                out.append((p.name, "not read: a deal's folder is named by its id, in lower-case letters, digits and "
+                                    "hyphens (expected a name such as new-century-2002-1)"))
+            elif not (p / "deal.yaml").is_file():
+                out.append((p.name, f"not read: no deal file (expected {p.name}/deal.yaml beside its periods/)"))
+        return out
+
+    def _stats(self, deal: str) -> tuple:
+        """What a deal's history is computed from, as the file system says: each input's name,
+        modification time and size."""
+        folder = self.root / deal
+        out = []
+        for path in (folder / "deal.yaml", *sorted((folder / "periods").glob("*.yaml"))):
+            try:
+                st = path.stat()
+                out.append((path.name, st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append((path.name,))
+        return tuple(out)
+
+    def history_problem(self, deal: str) -> str | None:
+        """Why the deal's history cannot be computed (a period file with errors, a month missing,
+        an opening that disagrees, a month that does not reconcile), or None; computed once for
+        each state of its files."""
+        stats = self._stats(deal)
+        known = self._histories.get(deal)
+        if known is not None and known[0] == stats:
+            return known[1]
+        try:
+            run(self.root / deal, "latest", root=self.root)
+            problem = None
+        except InputErrors as exc:
+            problem = _problems(exc)
+        except ReconciliationError as exc:
+            problem = f"{exc.period} does not reconcile"
+        self._histories[deal] = (stats, problem)
+        return problem
+
     def version(self, deal: str | None = None) -> str:
         """A hash of every input and template file a page depends on (names and contents); for
         the index, every deal's and period file's name and the contents of what it shows (each
@@ -88,6 +134,9 @@ class Previewer:
             deals = self.deals()
             shown = {self.root / d / "deal.yaml" for d in deals} | {
                 period_path(self.root / d, ps[-1]) for d in deals if (ps := list_periods(self.root / d))}
+            for d in deals:  # whether each history can be computed: from every file of it
+                h.update(repr(self._stats(d)).encode())
+            h.update(repr(self._not_deals()).encode())
         else:
             folders = [(self.root / deal, ("**/*",)), (self.templates, ("**/*",))]
             shown = None
@@ -148,6 +197,9 @@ class Previewer:
             trust, series, latest, date = self._summary(deal)
             link = f'<a href="/{deal}/">{_html.escape(deal)}</a>'
             last = f'<a href="/{deal}/{latest}">{date}</a>' if latest else "none on file"
+            problem = self.history_problem(deal) if latest and not trust.startswith("(") else None
+            if problem:
+                last += f' <a class="bad" href="/{deal}/">its history cannot be computed: {_html.escape(problem)}</a>'
             search = _html.escape(" ".join((deal, trust, series)).lower())
             rows.append(f'<tr data-search="{search}"><th scope="row">{link}</th><td>{_html.escape(trust)}</td>'
                         f'<td>{_html.escape(series)}</td><td>{last}</td></tr>')
@@ -156,6 +208,10 @@ class Previewer:
                 name = _html.escape(folder.name)
                 rows.append(f'<tr data-search="{name.lower()}"><th scope="row">{name}</th><td colspan="3">its folder '
                             'is a link that leaves the preview root: not read</td></tr>')
+        for name, why in self._not_deals():
+            shown = _html.escape(name)
+            rows.append(f'<tr data-search="{shown.lower()}"><th scope="row">{shown}</th><td colspan="3" class="bad">'
+                        f'{_html.escape(why)}</td></tr>')
         if not rows:
             return self._page(200, "Statements", f"<p>No deals under {_html.escape(str(self.root))}.</p>",
                               poll="/__version")
@@ -163,9 +219,7 @@ class Previewer:
                 'autocomplete="off"></label></p><table id="deals"><thead><tr><th scope="col">Deal</th>'
                 '<th scope="col">Trust</th><th scope="col">Series</th><th scope="col">Latest distribution</th>'
                 f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-                "<script>document.getElementById('filter').addEventListener('input',function(e){var q=e.target"
-                ".value.toLowerCase();document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden="
-                "r.dataset.search.indexOf(q)<0;});});</script>")
+                f"<script>{FILTER_SCRIPT}</script>")
         return self._page(200, "Statements", body, poll="/__version")
 
     def _summary(self, deal: str) -> tuple[str, str, str | None, str]:
@@ -188,14 +242,13 @@ class Previewer:
 
     def deal_page(self, deal: str) -> Response:
         poll = f"/__version?deal={deal}"
-        with self._lock:
-            try:
-                computed = run(self.root / deal, "all", root=self.root)
-            except (InputErrors, ReconciliationError) as exc:
-                on_file = "".join(f'<li><a href="/{deal}/{p}">{p}</a></li>' for p in list_periods(self.root / deal))
-                return self._errors(deal, "history", exc, poll,
-                                    f'<section id="statements"><h2>Statements on file</h2><ul class="periods">'
-                                    f'{on_file}</ul></section>' if on_file else "")
+        try:
+            computed = run(self.root / deal, "all", root=self.root)
+        except (InputErrors, ReconciliationError) as exc:
+            on_file = "".join(f'<li><a href="/{deal}/{p}">{p}</a></li>' for p in list_periods(self.root / deal))
+            return self._errors(deal, "history", exc, poll,
+                                f'<section id="statements"><h2>Statements on file</h2><ul class="periods">'
+                                f'{on_file}</ul></section>' if on_file else "")
         if not computed:
             return self._page(200, deal, "<p>No periods on file.</p>", poll=poll, version=self.version(deal))
         first = computed[0]
@@ -212,17 +265,17 @@ class Previewer:
 
     def statement(self, deal: str, period: str, ext: str) -> Response:
         poll = f"/__version?deal={deal}"
-        with self._lock:
-            try:
-                (computed,) = run(self.root / deal, period, root=self.root)
-                if ext == "pdf":
+        try:
+            (computed,) = run(self.root / deal, period, root=self.root)
+            if ext == "pdf":
+                with self._printing:
                     data = page_html.pdf(computed, self.templates)
-                elif ext:
-                    data = fmt.FORMATS[FORMAT_OF_EXT[ext]][1](computed, self.templates)
-                else:
-                    data = page_html.page(computed, self.templates, self._live(deal, period, poll)).encode()
-            except (InputErrors, ReconciliationError, fmt.TemplateError) as exc:
-                return self._errors(deal, period, exc, poll)
+            elif ext:
+                data = fmt.FORMATS[FORMAT_OF_EXT[ext]][1](computed, self.templates)
+            else:
+                data = page_html.page(computed, self.templates, self._live(deal, period, poll)).encode()
+        except (InputErrors, ReconciliationError, fmt.TemplateError) as exc:
+            return self._errors(deal, period, exc, poll)
         headers = {}
         if ext:  # a download is named as remit render names it
             name = output_name(computed.statement, ext)
@@ -279,9 +332,10 @@ h1, h2 {{ color: #1f3a5f; }} a {{ color: #1f3a5f; }}
 .errors code {{ white-space: pre-wrap; }}
 table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2rem .8rem .2rem 0; }}
 .num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 1.25rem; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(min(26rem, 100%), 1fr)); gap: 1.25rem; }}
 .chart {{ width: 100%; height: auto; }} .chart-title {{ font-weight: bold; font-size: 15px; fill: #1f3a5f; }}
-.axis, .legend {{ font-size: 13px; fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
+.axis, .legend {{ font-size: 13px; }} .axis {{ fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
+.bad {{ color: #a12222; }}
 </style>{script}</head>
 <body><h1>{_html.escape(title)}</h1>{body}</body></html>
 """
@@ -289,6 +343,23 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
 
 
 ALLOW = "GET, HEAD, OPTIONS"
+
+#: The index's filter: rows holding every word typed (in any order); the words are kept in the
+#: address (#q=...), so a reload or a link keeps them.
+FILTER_SCRIPT = (
+    "(function(){var box=document.getElementById('filter');function apply(){var words=box.value.toLowerCase()"
+    ".split(/\\s+/).filter(Boolean);document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden="
+    "!words.every(function(w){return r.dataset.search.indexOf(w)>=0;});});history.replaceState(null,'',"
+    "box.value?'#q='+encodeURIComponent(box.value):location.pathname);}var m=location.hash.match(/^#q=(.*)$/);"
+    "if(m){box.value=decodeURIComponent(m[1]);apply();}box.addEventListener('input',apply);})();")
+
+
+def _problems(exc: InputErrors) -> str:
+    """A line for the index: how many problems, and in which of the deal's files."""
+    files = list(dict.fromkeys(Path(e.file).name for e in exc.errors))
+    n = len(exc.errors)
+    where = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return f"{n} problem{'s' if n != 1 else ''} ({where})"
 
 
 def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
@@ -322,7 +393,16 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
 
         do_POST = do_PUT = do_DELETE = do_PATCH = _read_only  # noqa: N815
 
+        def __getattr__(self, name: str):
+            if name.startswith("do_"):  # any other method (TRACE, PROPFIND, ...): not allowed here either
+                return self._read_only
+            raise AttributeError(name)
+
         def _answer(self, with_body: bool) -> None:
+            target = self.requestline.split(" ")[1] if self.requestline.count(" ") >= 1 else self.path
+            if target.startswith("//"):  # http.server reads //deal/ as /deal/: one address for each page
+                self._reply(HTTPStatus.MOVED_PERMANENTLY, TYPES["txt"], b"", {"Location": self.path}, with_body)
+                return
             try:
                 status, ctype, body, headers = previewer.handle(self.path)
             except Exception:  # a bug must not stop the preview

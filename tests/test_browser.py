@@ -99,6 +99,14 @@ def test_open_page_follows_an_edited_input(browser, site):
     page.close()
 
 
+def test_phone_width_keeps_a_deals_charts_inside_the_screen(browser, book_site):
+    url, deal = book_site
+    page = browser.new_page(viewport={"width": 375, "height": 812})
+    page.goto(f"{url}/{deal}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.close()
+
+
 @pytest.fixture
 def book_site(tmp_path: Path):
     """The preview over the reference deal and the synthetic deal (60 months)."""
@@ -128,7 +136,11 @@ def test_walk_through_index_deal_chart_statement_next_month_download(browser, bo
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(url + "/")
     expect(page.locator("#deals tbody tr")).to_have_count(2)
-    page.fill("#filter", "synthetic")
+    page.fill("#filter", "equity synthetic")  # every word, in any order
+    expect(page.locator("#deals tbody tr:visible")).to_have_count(1)
+    page.reload()  # as the page does when an input changes: the filter stays
+    expect(page).to_have_url(url + "/#q=equity%20synthetic")
+    expect(page.locator("#filter")).to_have_value("equity synthetic")
     expect(page.locator("#deals tbody tr:visible")).to_have_count(1)
     page.screenshot(path=str(shots / "portal-index.png"), full_page=True)
     page.get_by_role("link", name=deal, exact=True).click()
@@ -137,6 +149,10 @@ def test_walk_through_index_deal_chart_statement_next_month_download(browser, bo
     expect(chart).to_be_visible()
     assert chart.locator("polyline").count() == 2  # OC and its target
     assert page.locator("#chart-losses polyline").count() >= 2  # cumulative losses and the loss trigger
+    # each legend in its own line's colour
+    fills = chart.locator("text.legend").evaluate_all("ts => ts.map(t => getComputedStyle(t).fill)")
+    strokes = chart.locator("polyline").evaluate_all("ps => ps.map(p => getComputedStyle(p).stroke)")
+    assert fills == strokes and len(set(fills)) == 2
     page.screenshot(path=str(shots / "portal-deal.png"), full_page=True)
     page.get_by_role("link", name="2026-05", exact=True).click()
     expect(page).to_have_url(f"{url}/{deal}/2026-05")

@@ -231,11 +231,62 @@ def test_one_address_for_each_page(site):
 
 def test_the_preview_is_read_only_and_says_which_methods_it_takes(site):
     server, _, _ = site
-    for method in ("POST", "PUT", "DELETE", "PATCH"):
+    for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND", "MKCOL", "LOCK"):
         resp = request(server, method, "/")
         assert (resp.status, resp.getheader("Allow")) == (405, "GET, HEAD, OPTIONS"), method
     resp = request(server, "OPTIONS", "/")
     assert (resp.status, resp.getheader("Allow"), resp.body) == (204, "GET, HEAD, OPTIONS", b"")
+
+
+def test_a_page_has_one_address_with_leading_slashes_too(site):
+    """http.server reads //deal/ as /deal/; the preview sends it to the one address instead."""
+    import socket
+
+    server, _, _ = site
+    for target, to in ((f"//{DEAL}/", f"/{DEAL}/"), (f"///{DEAL}/2002-05.pdf", f"/{DEAL}/2002-05.pdf")):
+        with socket.create_connection(server.server_address, timeout=60) as s:
+            s.sendall(f"GET {target} HTTP/1.0\r\n\r\n".encode())
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head = answer.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+        assert head[0] == "HTTP/1.0 301 Moved Permanently" and f"Location: {to}" in head, head
+
+
+def test_the_index_says_which_histories_cannot_be_computed_and_which_folders_are_not_read(tmp_path):
+    """A deal whose latest month is fine but an earlier one is broken (a period file with an error,
+    a month missing) is flagged on the index, not listed as if it were well; a folder that looks
+    like a deal's but is not read as one is listed with why."""
+    from .conftest import SYNTHETIC
+
+    root = tmp_path / "inputs"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    shutil.copytree(SYNTHETIC, root / SYNTHETIC.name)
+    (root / "Copy_Of_Deal" / "periods").mkdir(parents=True)
+    (root / "no-deal-file" / "periods").mkdir(parents=True)
+    (root / "notes").mkdir()  # not a deal's: not listed
+    server = make_server(root, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        flag = f'<a class="bad" href="/{SYNTHETIC.name}/">its history cannot be computed: '
+        page = get(server, "/")[2].decode()
+        assert flag not in page and "bad" not in page.split(DEAL, 1)[1].split("</tr>", 1)[0]
+        assert ('<th scope="row">Copy_Of_Deal</th><td colspan="3" class="bad">not read: a deal&#x27;s folder is named '
+                'by its id, in lower-case letters, digits and hyphens') in page
+        assert ('<th scope="row">no-deal-file</th><td colspan="3" class="bad">not read: no deal file (expected '
+                'no-deal-file/deal.yaml beside its periods/)') in page
+        assert ">notes<" not in page
+        before = get(server, "/__version")[2]
+        middle = root / SYNTHETIC.name / "periods" / "2026-06.yaml"
+        middle.write_text(middle.read_text().replace("\n  curtailments: ", "\n  curtailments: [", 1))
+        assert get(server, "/__version")[2] != before  # an open index reloads
+        page = get(server, "/")[2].decode()
+        assert f'{flag}1 problem (2026-06.yaml)</a>' in page
+        (root / SYNTHETIC.name / "periods" / "2026-08.yaml").unlink()
+        assert f'{flag}2 problems (2026-09.yaml, 2026-06.yaml)</a>' in get(server, "/")[2].decode()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_deal_that_cannot_be_computed_keeps_its_way_back_and_its_statements(site):
@@ -303,3 +354,21 @@ def test_a_malformed_request_line_gets_a_status_line_and_headers(site, line, sta
     head = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     assert head[0].startswith(f"HTTP/1.0 {status} ".encode()), answer[:200]
     assert any(h.startswith(b"Content-Type: ") for h in head[1:]), head
+
+
+def test_a_charts_legends_sit_above_its_plot_in_their_lines_colours():
+    """Two series: their names stand one under the other above the plotted area (a line at its
+    top strikes through neither), each in its line's colour."""
+    import xml.etree.ElementTree as ET
+    from decimal import Decimal as D
+
+    from generator.chart import line_chart
+
+    svg = "{http://www.w3.org/2000/svg}"
+    tree = ET.fromstring(line_chart("OC", ["2024-01", "2024-02"], [("OC", [D(5), D(9)]), ("target", [D(9), D(9)])]))
+    legends = [t for t in tree.findall(f"{svg}text") if t.get("class") == "legend"]
+    lines = tree.findall(f"{svg}polyline")
+    top = min(float(point.split(",")[1]) for line in lines for point in line.get("points").split())
+    assert [t.text for t in legends] == ["\u2014 OC", "\u2014 target"]
+    assert all(float(t.get("y")) + 4 < top for t in legends)  # the text's descent clears the plot
+    assert [t.get("fill") for t in legends] == [line.get("stroke") for line in lines]
