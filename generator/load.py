@@ -79,6 +79,12 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
                 message = f"unknown field{hint}"
             elif kind == "value_error":
                 message = str(err.get("ctx", {}).get("error", err["msg"]))
+            elif kind == "string_type" and isinstance(err.get("input"), (bool, int, Decimal)):
+                value = err["input"]
+                written = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                read = "true or false" if isinstance(value, bool) else "a number"
+                message = (f"got {written}, which YAML reads as {read} (expected text: a formula or a name is "
+                           f"written in quotes, \"{written}\")")
             elif kind in _PYDANTIC_MESSAGES:
                 message = _PYDANTIC_MESSAGES[kind]
             elif kind == "literal_error":
@@ -119,7 +125,8 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _sorted(errors: list[InputError]) -> list[InputError]:
-    return sorted(errors, key=lambda e: (e.file, e.line, e.field))
+    """In file order, each once (a value a union's branches all refuse is refused once)."""
+    return sorted(dict.fromkeys(errors), key=lambda e: (e.file, e.line, e.field))
 
 
 @dataclass(frozen=True, slots=True)

@@ -517,11 +517,13 @@ class Compiler:
         for i, t in enumerate(self.deal.triggers):
             k = key(t.name)
             base = f"triggers.{k}"
-            if k in self.keys.values() and f"trigger:{t.name}" not in self.keys:
-                self.report(("deal", ("triggers", i, "name")), f"a second trigger named {t.name!r}")
+            if f"trigger:{t.name}" in self.keys or k in self.keys.values():
+                self.report(("deal", ("triggers", i, "name")), f"a second trigger named {t.name!r} (expected each "
+                                                               "trigger once, by a name of its own)")
             self.keys[f"trigger:{t.name}"] = k
             where = ("deal", ("triggers", i))
-            self.formula(f"{base}.value", t.value, f.RATE, f"{t.name} trigger: the value tested", where + ())
+            self.formula(f"{base}.value", t.value, f.RATE, f"{t.name} trigger: the value tested",
+                         ("deal", ("triggers", i, "value")))
             self.formula(f"{base}.threshold", t.threshold, f.RATE, f"{t.name} trigger: its threshold",
                          ("deal", ("triggers", i, "threshold")))
             self.formula(f"{base}.breached", f"given({base}.threshold) and {base}.value > {base}.threshold", f.FLAG,
@@ -639,10 +641,13 @@ class Compiler:
                         self._writes(f"accounts.{account}.drawn", top)
                 reads.add(self.starts.get(account, f"accounts.{account}.deposit"))
         for j, c in enumerate(_classes_of(action)):
+            at = ("classes", j) if hasattr(action, "classes") else ("class",)
             if c not in self.classes:
-                at = ("classes", j) if hasattr(action, "classes") else ("class",)
                 self.report(("deal", path + at), f"class {c!r} is not one of the deal's classes "
                                                  f"({', '.join(self.classes)})")
+            elif c in _classes_of(action)[:j]:
+                self.report(("deal", path + at), f"class {c} is listed twice (expected each class once: a second "
+                                                 "listing would pay it again)")
         self._kind_specific(action, label, top, own, reads)
         otherwise = tuple(self._prepare(a, path + ("else", j), top) for j, a in enumerate(action.else_))
         if action.else_ and action.when is None:
@@ -856,6 +861,12 @@ class Compiler:
         if not any(isinstance(p.action, m.PayRest) and p.action.pay == "residual" for p in _flat(self.actions)):
             self.report(("deal", ("waterfall",)), "no residual payment: the cash the other actions leave would stay "
                                                   "in the trust (expected - {pay: residual, from: ACCOUNT, class: NAME})")
+        paying = [p.action for p in _flat(self.actions) if isinstance(p.action, m.PayFees)]
+        for i, fee in enumerate(self.deal.fees):
+            if not any(a.fees is None or fee.name in a.fees for a in paying):
+                self.report(("deal", ("fees", i, "name")), f"fee {fee.name!r} is paid by no action of the waterfall "
+                                                           "(expected it in the fees: of a pay: fees action, or a "
+                                                           "pay: fees action without fees:, which pays every fee)")
         kinds = {c.name: c.kind for c in self.deal.classes}
         charges = [p for p in _flat(self.actions) if isinstance(p.action, m.PayRest)
                    and p.action.pay == "prepayment_charges"]
@@ -890,10 +901,13 @@ class Compiler:
                 slots = [f"fees: {fee.name}" for fee in self.deal.fees if a.fees is None or fee.name in a.fees]
             elif kind == "extra_principal" or kind in ("residual", "prepayment_charges"):
                 slots = [kind if kind == "extra_principal" else f"{kind} from {a.from_}"]
+            elif kind == "amount":  # its name is the figure of what it paid: two would pay the amount twice
+                slots = [f"amount: {a.name}"]
             for slot in slots:
                 if slot in once and once[slot] is not p:
-                    self.report(("deal", p.path), f"a second {kind} payment on one path through the waterfall "
-                                                  f"(expected one; the first is {once[slot].label})")
+                    what = f"payment named {a.name}" if kind == "amount" else f"{kind} payment"
+                    self.report(("deal", p.path), f"a second {what} on one path through the waterfall (expected "
+                                                  f"one; the first is {once[slot].label})")
                     break
                 once.setdefault(slot, p)
             # what unpaid_interest pays is what is still unpaid: a second such payment (from another account,

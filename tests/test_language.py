@@ -121,6 +121,28 @@ CASES = [
     ("fees paid twice", "  - {pay: fees, from: interest}\n", "  - {pay: fees, from: interest}\n" * 2,
      [f"{D_}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
       "waterfall[1])"]),
+    ("two triggers of one name", "  - name: Cumulative losses\n", "  - name: Delinquency\n",
+     [f"{D_}:130: triggers[1].name: a second trigger named 'Delinquency' (expected each trigger once, by a name of "
+      "its own)"]),
+    ("a trigger's value naming nothing known", "value: losses.cumulative_pct", "value: losses.cumulativ_pct",
+     [f"{D_}:131: triggers[1].value: triggers.Cumulative_losses.value: formula 'losses.cumulativ_pct': unknown name "
+      "'losses.cumulativ_pct' (did you mean losses.cumulative_pct or losses.cumulative or "
+      "losses.cumulative_before?)"]),
+    ("a formula written as a number", "threshold: performance.prior_credit_enhancement_pct * 0.40",
+     "threshold: 0.05",
+     [f"{D_}:129: triggers[0].threshold: got 0.05, which YAML reads as a number (expected text: a formula or a name "
+      'is written in quotes, "0.05")']),
+    ("a coupon's formula written as a number, refused once", "cap: net_wac_cap}}", "cap: 0.12}}",
+     [f"{D_}:55: classes[0].coupon.cap: got 0.12, which YAML reads as a number (expected text: a formula or a name "
+      'is written in quotes, "0.12")']),
+    ("an amount paid twice", "  - {pay: fees, from: interest}\n",
+     "  - {pay: amount, name: expenses, from: interest, amount: extraordinary_expenses, to: Trust, description: Again}\n"
+     "  - {pay: fees, from: interest}\n",
+     [f"{D_}:143: waterfall[1]: a second payment named expenses on one path through the waterfall (expected one; the "
+      "first is waterfall[0])"]),
+    ("a class listed twice in one action", "classes: [A]}", "classes: [A, A]}",
+     [f"{D_}:144: waterfall[2].classes[1]: class A is listed twice (expected each class once: a second listing would "
+      "pay it again)"]),
     ("an action reading what a later action pays", "formula: min(transfers.interest.excess + oc.release_due, "
      "oc.deficiency)", "formula: min(transfers.principal.excess + oc.release_due, oc.deficiency)",
      [f"{D_}:155: waterfall[8].amount: waterfall[8].amount reads principal_distribution_amount, which is final only "
@@ -139,6 +161,18 @@ def test_bad_deal_language_is_reported_and_nothing_is_written(reference_deal, tm
     assert code == 1
     assert lines[:-1] == [e.format(d=reference_deal / "deal.yaml") for e in expected]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fee_no_action_pays_is_refused(reference_deal, tmp_path):
+    """A fee the deal charges but no action pays would show as paid nothing, every month."""
+    edit(reference_deal / "deal.yaml", "    payee: Servicer\n",
+         "    payee: Servicer\n  - name: Trustee\n    annual_rate: 0.0001\n    payee: Trustee\n")
+    edit(reference_deal / "deal.yaml", "  - {pay: fees, from: interest}", "  - {pay: fees, from: interest, fees: [Servicing]}")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines == [f"{reference_deal / 'deal.yaml'}:50: fees[1].name: fee 'Trustee' is paid by no action of the "
+                     "waterfall (expected it in the fees: of a pay: fees action, or a pay: fees action without fees:, "
+                     "which pays every fee)", "1 error; nothing written"]
 
 
 def test_every_problem_of_the_language_is_reported_at_once(reference_deal, tmp_path):
