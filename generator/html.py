@@ -42,7 +42,7 @@ def funds(computed: Computed) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, step in enumerate(computed.statement.waterfall):
         if not out or out[-1]["section"] != step.section:
-            out.append({"section": step.section, "label": FUND_SOURCES.get(step.section, step.section.capitalize()),
+            out.append({"section": step.section, "label": FUND_SOURCES.get(step.section, step.section[:1].upper() + step.section[1:]),
                         "available": step.amount + step.remaining, "steps": []})
         out[-1]["steps"].append(i)
     return out

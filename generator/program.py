@@ -1086,6 +1086,9 @@ def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
         if c.type_of(name) is None:
             c.report(("deal", ("report", i)), f"{name} is not a figure of the deal (expected a name that remit "
                                               "explain --list shows)")
+        elif name in wanted:
+            c.report(("deal", ("report", i)), f"{name} is on every statement already (expected only figures the "
+                                              "statement does not show: report: adds them to it)")
     c.check_types()
     phases, finals = c.order()
     c.claims()

@@ -88,7 +88,7 @@ def long_csv(statement: Statement) -> bytes:
         for row in table.rows:
             label = str(row[0].value)
             for name, cell in zip(table.columns, row):
-                if cell is row[0] and not cell.figure:  # the row's label, not a figure
+                if not cell.figure:  # a label (the row's, a payment's words, a counterparty), not a figure
                     continue
                 value = "" if cell.value is None else (str(cell.value).lower() if cell.kind == "flag"
                                                        else str(cell.value))

@@ -76,10 +76,12 @@ def _cell(figures: dict[str, Any], name: str, raw: Any, declared: str | None = N
     return Cell(raw, _kind(name, raw, declared), name if name in figures else "")
 
 
-def _pairs(name: str, title: str, record_part: dict[str, Any], prefix: str, figures: dict[str, Any]) -> Table:
-    """A part of the record as label/value rows."""
-    rows = tuple((Cell(k, "text", ""), _cell(figures, f"{prefix}{k}", v)) for k, v in record_part.items()
-                 if not isinstance(v, (dict, list)))
+def _pairs(name: str, title: str, record_part: dict[str, Any], prefix: str, figures: dict[str, Any],
+           declared: dict[str, str] | None = None) -> Table:
+    """A part of the record as label/value rows (``declared``: the kinds of rows known by name)."""
+    declared = declared or {}
+    rows = tuple((Cell(k, "text", ""), _cell(figures, f"{prefix}{k}", v, declared.get(f"{prefix}{k}")))
+                 for k, v in record_part.items() if not isinstance(v, (dict, list)))
     return Table(name, title, ("figure", "value"), rows)
 
 
@@ -92,7 +94,9 @@ def tables(statement: Statement) -> list[Table]:
     for part in ("totals", "fees", "oc", "performance", "cash", "shortfalls"):  # the statement's other figures
         top.update({f"{part}.{k}": v for k, v in record[part].items()})
     top.update({f"reo.{k}": v for k, v in record["reo"].items() if not isinstance(v, list)})
-    out.append(_pairs("summary", "Distribution", top, "", names))
+    # a fee's row is named by the deal (a "Corporate" fee is no rate): it is what the fee was paid, money
+    fees = {f"fees.{k}": "money" for k in record["fees"]}
+    out.append(_pairs("summary", "Distribution", top, "", names, fees))
     fields = [k for k, v in record["classes"][0].items() if k not in ("name", "per_1000")] if record["classes"] else []
     out.append(Table("classes", "Classes", ("class", *fields), tuple(
         (Cell(c["name"], "text", ""), *(_class_cell(names, c["name"], f, c[f]) for f in fields))

@@ -29,7 +29,8 @@ TOTALS = ("beginning_balance", "principal", "losses", "ending_balance", "interes
 POOL = ("beginning_balance", "ending_balance", "beginning_count", "ending_count", "scheduled_principal",
         "curtailments", "payoffs", "payoff_count", "liquidation_proceeds", "liquidated_balance", "repurchases",
         "prepayments", "principal_remittance", "interest_remittance", "prepayment_charges", "wac", "remaining_term",
-        "stated_balance_excluding_reo", "cleanup_call_threshold", "cleanup_call_exercisable", "cutoff_balance")
+        "stated_balance_excluding_reo", "cleanup_call_threshold", "cleanup_call_exercisable", "cutoff_balance",
+        "beginning_factor", "factor")
 BUCKETS = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy", "bankruptcy_60_plus")
 OC = ("target", "beginning", "before_distribution", "deficiency", "increase", "reduction", "ending")
 PERFORMANCE = ("net_monthly_excess_cash_flow", "delinquency_pct", "sixty_plus_balance", "credit_enhancement_pct",

@@ -177,6 +177,17 @@ def auto_deal(tmp_path: Path) -> Path:
     return target
 
 
+def test_a_figure_every_statement_shows_is_not_reported_again(auto_deal):
+    """pool.factor is in every record's pool: reported too, it stood twice in the JSON and CSV."""
+    edit(auto_deal / "deal.yaml", "report: [reserve.draw,", "report: [pool.factor, reserve.draw,")
+    done = _check(auto_deal)
+    assert done.returncode == 1
+    line = next(i for i, text in enumerate((auto_deal / "deal.yaml").read_text().splitlines(), 1)
+                if text.startswith("report:"))
+    assert (f"{auto_deal}/deal.yaml:{line}: report[0]: pool.factor is on every statement already (expected only "
+            "figures the statement does not show: report: adds them to it)") in done.stderr
+
+
 def test_a_reserve_target_below_its_floor_is_an_error(auto_deal):
     # without its max(..., floor), 1.50% of a pool under 83,333,333.33 is below the 1,250,000.00 floor
     edit(auto_deal / "deal.yaml",
@@ -227,15 +238,15 @@ def test_every_month_renders_as_html_and_a_stressed_month_as_pdf(story, tmp_path
 
 
 def test_the_layout_shows_the_beginning_pool_factor_which_is_last_months_pool_factor(story):
-    before = story["2026-02"].statement.extra["figures"]["pool.factor"]
-    now = story["2026-03"].statement.extra["figures"]["pool.factor"]
-    assert story["2026-03"].statement.extra["figures"]["pool.beginning_factor"] == before
+    before = story["2026-02"].statement.pool["factor"]
+    now = story["2026-03"].statement.pool["factor"]
+    assert story["2026-03"].statement.pool["beginning_factor"] == before
     [line] = [x for x in formats.text(story["2026-03"]).decode().splitlines() if x.startswith("Pool Factor")]
     assert line.split()[2:] == [str(before.quantize(D("1e-8"), rounding=ROUND_HALF_UP)),
                                 str(now.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]
     # the first month has no statement before it: it begins at the cut-off balance
     [first] = [x for x in formats.text(story["2025-02"]).decode().splitlines() if x.startswith("Pool Factor")]
-    factor = story["2025-02"].statement.extra["figures"]["pool.factor"]
+    factor = story["2025-02"].statement.pool["factor"]
     assert first.split()[2:] == ["1.00000000", str(factor.quantize(D("1e-8"), rounding=ROUND_HALF_UP))]
 
 

@@ -127,7 +127,9 @@ def test_derived_figures_follow_from_the_json(reference):
     assert left == 0
     assert derived.pop("cash.available - cash.distributed") == "0.00"
     factor = Decimal(data["pool"]["ending_balance"]) / Decimal(data["pool"]["cutoff_balance"])
-    assert derived.pop("pool.ending_balance / pool.cutoff_balance") == f"{factor.quantize(Decimal('1e-8'), 'ROUND_HALF_UP')}"
+    assert round(Decimal(data["pool"]["factor"]), 20) == round(factor, 20)  # the record's, shown to 8 places
+    shown_factor = {f["text"] for f in parsed.figures if f["attrs"].get("data-field") == "pool.factor"}
+    assert shown_factor == {f"{factor.quantize(Decimal('1e-8'), 'ROUND_HALF_UP')}"}
     # each fund opens with what its first step paid plus what that step left
     available = derived
     assert available == {"waterfall.interest.available": "1,425,963.31",
@@ -257,19 +259,19 @@ def test_a_reported_date_or_flag_is_shown_with_its_field(tmp_path):
     deal = tmp_path / "synthetic-auto-2025-1"
     shutil.copytree(INPUTS / deal.name, deal)
     text = (deal / "deal.yaml").read_text()
-    assert "\nreport: [pool.beginning_factor, pool.factor, " in text
-    (deal / "deal.yaml").write_text(text.replace("\nreport: [pool.beginning_factor, pool.factor, ",
-                                                 "\nreport: [distribution_date, performance.trigger, pool.factor, "))
+    assert "\nreport: [reserve.draw,\n" in text
+    (deal / "deal.yaml").write_text(text.replace("\nreport: [reserve.draw,\n",
+                                                 "\nreport: [distribution_date, performance.stepdown_before, reserve.draw,\n"))
     (computed,) = run(deal, "2025-02")
     parsed = Cells()
     parsed.feed(formats.FORMATS["html"][1](computed, formats.TEMPLATES).decode("utf-8"))
     data = json.loads(render_json(computed.statement))
     cells = {f["attrs"]["data-field"]: f["text"] for f in parsed.figures if "data-field" in f["attrs"]}
     assert data["extra"]["figures"]["distribution_date"] == "2025-02-18"
-    assert data["extra"]["figures"]["performance.trigger"] is False
+    assert data["extra"]["figures"]["performance.stepdown_before"] is False
     assert cells["extra.figures.distribution_date"] == "2025-02-18"
-    assert cells["extra.figures.performance.trigger"] == "NO"
-    number, expected = shown(cells["extra.figures.pool.factor"], resolve(data, "extra.figures.pool.factor"))
+    assert cells["extra.figures.performance.stepdown_before"] == "NO"
+    number, expected = shown(cells["extra.figures.reserve.draw"], resolve(data, "extra.figures.reserve.draw"))
     assert number == expected
 
 
@@ -324,3 +326,15 @@ def test_a_deposit_of_the_deals_own_kind_is_among_the_sources(tmp_path):
     (c,) = run(deal, "2025-06")
     labels = sources_add_up(c)
     assert any("Other deposits to the deal" in label for label in labels)
+
+
+def test_a_fund_is_labelled_as_the_deal_names_it_capitalised_not_lowercased():
+    """Capitalising the first letter only: str.capitalize() made "group I interest" "Group i interest"."""
+    from generator.html import funds
+    from generator.pipeline import run as run_deal
+
+    from .conftest import INPUTS
+
+    [c] = run_deal(INPUTS / "synthetic-two-group-2025-1", "2026-04")
+    labels = [f["label"] for f in funds(c)]
+    assert "Group I interest" in labels and "Group II interest" in labels, labels

@@ -91,13 +91,27 @@ def test_a_figure_is_shown_as_its_declared_type_not_as_its_name_suggests():
     formats_of = {row[0].value: row[1].number_format for row in figures.iter_rows(min_row=2)}
     assert formats_of["delinquency.pct_30_59"] == formats_of["delinquency.pct_90_plus"] == "0.00000%"
     assert formats_of["reserve.draw"] == "#,##0.00"
-    assert formats_of["pool.beginning_factor"] == formats_of["pool.factor"] == "0.00000000"
+    pool = openpyxl.load_workbook(io.BytesIO(formats.xlsx(auto)))["pool"]
+    pool_formats = {row[0].value: row[1].number_format for row in pool.iter_rows(min_row=2)}
+    assert pool_formats["beginning_factor"] == pool_formats["factor"] == "0.00000000"
     coupons = openpyxl.load_workbook(io.BytesIO(formats.xlsx(two)))["coupons"]
     header = [c.value for c in coupons[1]]
     [a3] = [row for row in coupons.iter_rows(min_row=2) if row[0].value == "A-3"]
     assert a3[header.index("floor")].value == 0.005
     assert a3[header.index("floor")].number_format == "0.00000%"
     assert "kinds" not in json.loads(formats.json_(auto))  # how a figure is shown is not part of the record
+
+
+def test_a_fee_is_money_whatever_the_deal_names_it(reference_deal):
+    """A fee is named by its deal: "Corporate" ends in "rate", and its amount was shown as a
+    percentage (8,248,925.00000%)."""
+    from .test_errors import edit
+
+    edit(reference_deal / "deal.yaml", "  - name: Servicing\n", "  - name: Corporate\n")
+    [c] = run(reference_deal, "2002-05")
+    summary = openpyxl.load_workbook(io.BytesIO(formats.xlsx(c)))["summary"]
+    [fee] = [row for row in summary.iter_rows(min_row=2) if row[0].value == "fees.Corporate"]
+    assert (fee[1].value, fee[1].number_format) == (82489.25, "#,##0.00")
 
 
 def test_a_number_or_an_amount_is_shown_as_declared_whatever_its_places():
@@ -121,6 +135,7 @@ def test_every_line_of_the_csv_is_the_records_figure(computed):
     record = record_figures(json.loads(formats.json_(computed)))
     rows = list(csv.DictReader(io.StringIO(formats.csv(computed).decode())))
     named = [r for r in rows if r["figure"]]
+    assert named == rows  # one line per figure: a label is no line of its own
     assert {r["figure"] for r in named} == set(record)
     for r in named:
         expected = record[r["figure"]]
