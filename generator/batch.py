@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Sequence
 
 from .factors import factor_file
 from .factors import rows as factor_rows
-from .formats import TemplateError
+from .formats import TEMPLATES, TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
 from .load import load_deal
 from .model import Deal
@@ -130,7 +130,8 @@ def _misnamed_folder(deal_dir: Path) -> list[InputError]:
     return _misnamed(loaded.value, loaded.source, deal_dir)
 
 
-def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) -> DealOutcome:
+def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path,
+                templates: Path = TEMPLATES) -> DealOutcome:
     """Render, check and write one deal's statements (the caller holds ``out``'s publishing
     lock).  Never raises for a bad deal."""
     statements, files, errors, factors = 0, [], [], []
@@ -141,7 +142,7 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
             raise InputErrors(exc.errors + _misnamed_folder(deal_dir)) from None
         if computed and (misnamed := _misnamed(computed[0].deal, computed[0].deal_source, deal_dir)):
             raise InputErrors(misnamed)
-        outputs = plan_all(computed, formats, out)
+        outputs = plan_all(computed, formats, out, templates=templates)
         write(outputs)
         for o in outputs:
             files.append(Written(o.path.relative_to(out).as_posix(), hashlib.sha256(o.data).hexdigest(),
@@ -157,7 +158,7 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path) 
 
 
 def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path,
-                 parent: int | None = None) -> list[DealOutcome]:
+                 parent: int | None = None, templates: Path = TEMPLATES) -> list[DealOutcome]:
     """:func:`render_deal` for each of a few deals: one task for a worker process, so that
     handing out tasks and collecting outcomes costs the parent little beside the work.  A
     worker whose ``parent`` has gone stops at once."""
@@ -165,7 +166,7 @@ def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str],
     for d in deal_dirs:
         if parent is not None and _orphaned(parent):
             os._exit(1)
-        outcomes.append(render_deal(d, period, formats, out))
+        outcomes.append(render_deal(d, period, formats, out, templates))
     return outcomes
 
 
@@ -220,7 +221,7 @@ def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a s
 
 
 def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: Path, jobs: int,
-              progress: Callable[[DealOutcome], None] | None = None) -> BatchResult:
+              progress: Callable[[DealOutcome], None] | None = None, templates: Path = TEMPLATES) -> BatchResult:
     """Render every deal; ``jobs`` worker processes (1: in this process).  Raises
     :class:`Interrupted` on Ctrl-C or SIGTERM, after the deals in hand are finished."""
     result = BatchResult(jobs=jobs)
@@ -237,7 +238,7 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
         if jobs <= 1:
             try:
                 for deal in deals:
-                    outcome = render_deal(deal, period, formats, out)
+                    outcome = render_deal(deal, period, formats, out, templates)
                     result.outcomes.append(outcome)
                     if progress:
                         progress(outcome)
@@ -249,7 +250,7 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
             taken: set[Future] = set()
             size = task_size(len(deals), jobs)
             try:
-                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid())
+                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid(), templates)
                            for i in range(0, len(deals), size)]
                 for future in as_completed(futures):
                     taken.add(future)

@@ -93,6 +93,11 @@ def main() -> None:
     """Statements to certificateholders from deal and servicer data."""
 
 
+templates_option = click.option(
+    "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="The folder of templates the deals' layouts name  [default: the project's templates/]")
+
+
 @main.command()
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @period_option
@@ -100,12 +105,13 @@ def main() -> None:
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory the statements are written to.")
+@templates_option
 @click.option("--revise", metavar="REASON", callback=_reason,
               help=f"Publish a revision of statements already in --out, marked REVISED with REASON "
                    f"(one line, at most {MAX_REASON} characters).")
 @errors_option
-def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, revise: str | None,
-           errors_as: str) -> None:
+def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, templates: Path | None,
+           revise: str | None, errors_as: str) -> None:
     """Render the statements of DEAL_DIR for --period into --out.
 
     A statement already in --out is published: a file that would come out the same is left
@@ -114,7 +120,8 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
     try:
         computed = run(deal_dir, period)
         with locked(out):  # what is published is decided and written by one remit at a time
-            outputs = plan_all(computed, formats, out, revise)  # everything is rendered before anything is written
+            # everything is rendered before anything is written
+            outputs = plan_all(computed, formats, out, revise, templates or fmt.TEMPLATES)
             write(outputs)
     except _EXPECTED as exc:
         _report(exc, errors_as == "json")
@@ -137,8 +144,9 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, rev
               help="Directory the statements and manifest.json are written to.")
 @click.option("--factor-file", "factor_file", is_flag=True,
               help="Also write factors.csv: one line per class of every deal (README, 'The factor file').")
+@templates_option
 def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: int | None, out: Path,
-          factor_file: bool) -> None:
+          factor_file: bool, templates: Path | None) -> None:
     """Render every deal under --root in parallel, then write a manifest of every file.
 
     A deal that fails is listed with its errors and the others go on; the exit status is 1
@@ -157,7 +165,8 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
             label = f"Rendering {len(deals)} deal{'s' if len(deals) != 1 else ''}"
             with click.progressbar(length=len(deals), label=label, file=sys.stderr, show_pos=True,
                                    show_eta=False) as bar:
-                result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1))
+                result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1),
+                                             templates=(templates or fmt.TEMPLATES).resolve())
             manifest = month_end.write_manifest(result, roots, period, formats, out)
             factors = month_end.write_factor_file(result, out) if factor_file else None
     except month_end.Interrupted as exc:
@@ -201,13 +210,14 @@ def _batch_summary(result: BatchResult, out: Path, jobs: int) -> int:
 @main.command()
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @period_option
+@templates_option
 @errors_option
-def check(deal_dir: Path, period: str, errors_as: str) -> None:
+def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -> None:
     """Validate and reconcile DEAL_DIR's statements for --period; write nothing."""
     try:
         computed = run(deal_dir, period)
         for c in computed:
-            fmt.text(c)  # a value too wide for its column fails the check too
+            fmt.text(c, templates or fmt.TEMPLATES)  # a value too wide for its column fails the check too
     except _EXPECTED as exc:
         _report(exc, errors_as == "json")
         sys.exit(1)
@@ -293,8 +303,7 @@ golden_option = click.option("--golden", type=click.Path(file_okay=False, path_t
 @click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=(Path("inputs"),), show_default=True, help="Directory of deal directories; repeat for several.")
 @golden_option
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Templates to render with  [default: the project's templates/]")
+@templates_option
 def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
     """Re-render everything that has an approved file in --golden and show what changed.
 
@@ -417,12 +426,13 @@ def schema(out: Path) -> None:
               show_default=True, help="Directory of deal directories.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
-def serve(root: Path, port: int) -> None:
+@templates_option
+def serve(root: Path, port: int, templates: Path | None) -> None:
     """Preview every deal's statements in a browser; pages reload when inputs or templates change."""
     from .serve import make_server
 
     try:
-        server = make_server(root, port)
+        server = make_server(root, port, templates or fmt.TEMPLATES)
     except OSError as exc:  # the port is taken (another preview?) or not ours to listen on
         click.echo(f"127.0.0.1:{port}: cannot listen ({exc.strerror or exc}; expected a free port, or --port 0 "
                    "for any)", err=True)

@@ -21,7 +21,7 @@ from . import formula as f
 from .model import Deal, Period
 from .number import ZERO
 from .program import Definition, Program
-from .source import InputError, InputErrors, SourceMap
+from .source import InputError, SourceMap
 
 
 class FigureError(Exception):

@@ -232,11 +232,11 @@ def _group_checks(deal: Deal, start: "Start", period: GroupedPeriod, src: Source
                 "curtailments": lambda r: r.collections.curtailments,
                 "payoffs": lambda r: r.collections.payoffs.amount,
                 "prepayment_charges": lambda r: r.collections.prepayment_charges, "advances": lambda r: r.advances}
-        for field, get in sums.items():
-            stated = getattr(totals, field)
+        for name, get in sums.items():
+            stated = getattr(totals, name)
             added = sum((get(r) for r in reports), ZERO)
             if stated is not None and stated != added:
-                errors.append(src.error(("pool_totals", field), f"{fmt(stated)} for the pool, but the groups' add up "
+                errors.append(src.error(("pool_totals", name), f"{fmt(stated)} for the pool, but the groups' add up "
                                                                 f"to {fmt(added)} (expected the groups' sum)"))
     return errors
 

@@ -153,9 +153,9 @@ def revision_from_record(record: dict[str, Any]) -> Revision | None:
 # ------------------------------------------------------------------ planning
 
 
-def _render(computed: Computed, name: str) -> bytes:
+def _render(computed: Computed, name: str, templates: Path) -> bytes:
     ext, fn = fmt.FORMATS[name]
-    return fn(computed)
+    return fn(computed, templates)
 
 
 def _formats(requested: Sequence[str]) -> list[str]:
@@ -197,7 +197,8 @@ def read_record(path: Path) -> dict[str, Any]:
     return record
 
 
-def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | None = None) -> list[Output]:
+def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | None = None,
+         templates: Path = fmt.TEMPLATES) -> list[Output]:
     """The files to write for one statement, checked against what ``out`` has published.
 
     A file that would come out the same is ``unchanged``; a format not yet published joins the
@@ -211,7 +212,7 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
     if latest is None:
         if revise is not None:
             raise PublishRefused([f"{out / base}: nothing is published to revise; render it without --revise first"])
-        return [_output(out, base, 0, n, _render(computed, n), "new") for n in names]
+        return [_output(out, base, 0, n, _render(computed, n, templates), "new") for n in names]
 
     record = read_record(out / version_name(base, latest, fmt.FORMATS[RECORD][0]))
     current = dataclasses.replace(computed, revision=revision_from_record(record))
@@ -220,7 +221,7 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
     planned: list[Output] = []
     differs: list[Path] = []
     for n in names:
-        output = _output(out, base, latest, n, _render(current, n), "new")
+        output = _output(out, base, latest, n, _render(current, n, templates), "new")
         if not output.path.exists():
             planned.append(output)
         elif output.path.read_bytes() == output.data:
@@ -237,11 +238,11 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
         what = (["figures that would change, as published -> as rendered now:", *_shown(changed)] if changed
                 else ["no figure changes, but the rendered file differs (a template or layout change)"])
         _refuse(differs, what, adding=[o.path for o in planned if o.status == "new"] if record_differs else [])
-    return _revision(computed, current, names, out, base, latest, revise, changed, differs)
+    return _revision(computed, current, names, out, base, latest, revise, changed, differs, templates)
 
 
 def _revision(computed: Computed, current: Computed, names: list[str], out: Path, base: str, latest: int,
-              revise: str, changed: tuple[Change, ...], differs: list[Path]) -> list[Output]:
+              revise: str, changed: tuple[Change, ...], differs: list[Path], templates: Path) -> list[Output]:
     """The files of revision ``latest + 1``, marked with its reason, date and changes."""
     reason = revise.strip()
     if not reason:
@@ -260,7 +261,7 @@ def _revision(computed: Computed, current: Computed, names: list[str], out: Path
     revision = Revision(number=latest + 1, reason=reason, date=revised_on,
                         supersedes=base if latest == 0 else f"{base}.rev{latest}", changes=changed)
     revised = dataclasses.replace(computed, revision=revision)
-    return [_output(out, base, latest + 1, n, _render(revised, n), "revision") for n in names]
+    return [_output(out, base, latest + 1, n, _render(revised, n, templates), "revision") for n in names]
 
 
 def _refuse(differs: list[Path], what: list[str], adding: list[Path] = ()) -> NoReturn:
@@ -275,14 +276,14 @@ def _refuse(differs: list[Path], what: list[str], adding: list[Path] = ()) -> No
 
 
 def plan_all(computed: Sequence[Computed], requested: Sequence[str], out: Path,
-             revise: str | None = None) -> list[Output]:
+             revise: str | None = None, templates: Path = fmt.TEMPLATES) -> list[Output]:
     """Plan every statement, collecting every refusal before raising any."""
     outputs: list[Output] = []
     problems: list[str] = []
     input_errors = []
     for c in computed:
         try:
-            outputs += plan(c, requested, out, revise)
+            outputs += plan(c, requested, out, revise, templates)
         except PublishRefused as exc:
             problems += exc.problems
         except InputErrors as exc:

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel
 
-from .number import THOUSAND, places
+from .number import places
 from .statement import Revision, Statement, to_plain
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

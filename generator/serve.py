@@ -302,7 +302,7 @@ class Previewer:
             lines, what = [str(exc)], "The template could not render the statement"
         items = "".join(f"<li><code>{_html.escape(line)}</code></li>" for line in lines)
         n = len(lines)
-        crumbs = (f'<nav class="crumbs"><a href="/">All deals</a> / '
+        crumbs = ('<nav class="crumbs"><a href="/">All deals</a> / '
                   + (_html.escape(deal) if period == "history" else f'<a href="/{deal}/">{_html.escape(deal)}</a>')
                   + "</nav>")
         body = (f'{crumbs}<p class="lead">{what} ({n} problem{"s" if n != 1 else ""}); fix the file and this page '

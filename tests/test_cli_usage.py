@@ -149,3 +149,30 @@ def test_a_file_named_as_no_month_is_no_period_file(tmp_path, name):
     (deal / "periods" / name).write_bytes((deal / "periods" / "2026-04.yaml").read_bytes())
     done = remit("check", deal, "--period", "2026-06")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_book_keeps_its_own_templates_folder(tmp_path):
+    """A book's deals name layouts in a templates folder of its own: render, check, batch and
+    diff take it as --templates; without it a layout that is not among the project's is named."""
+    import shutil
+
+    book, templates = tmp_path / "book", tmp_path / "layouts"
+    deal = book / REFERENCE_DEAL.name
+    shutil.copytree(REFERENCE_DEAL, deal)
+    shutil.copytree(ROOT / "templates", templates)
+    mine = templates / "mine.txt.j2"
+    mine.write_text("OUR LAYOUT\n" + (templates / "new-century-8k.txt.j2").read_text())
+    text = (deal / "deal.yaml").read_text()
+    (deal / "deal.yaml").write_text(text.replace("text: new-century-8k.txt.j2", "text: mine.txt.j2", 1))
+    done = remit("check", deal, "--period", "2002-05")
+    assert done.returncode == 1 and "templates.text: no template 'mine.txt.j2' in " in done.stderr
+    assert remit("check", deal, "--period", "2002-05", "--templates", templates).returncode == 0
+    out = tmp_path / "out"
+    done = remit("render", deal, "--period", "2002-05", "--templates", templates, "-o", out)
+    assert done.returncode == 0, done.stderr
+    written = (out / "new-century-2002-1_2002-05-28.txt").read_text()
+    assert written.startswith("OUR LAYOUT")
+    month = tmp_path / "month"
+    done = remit("batch", "--root", book, "--templates", templates, "-o", month, "-j", "1")
+    assert done.returncode == 0, done.stderr
+    assert (month / "new-century-2002-1_2002-05-28.txt").read_text() == written

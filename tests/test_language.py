@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.pipeline import run
 
-from .conftest import INPUTS, REFERENCE_DEAL, ROOT
+from .conftest import INPUTS, ROOT
 from .test_errors import edit
 
 SEQUENTIAL = "  - {pay: principal, from: principal, classes: [A, M-1, M-2, M-3, M-4], amount: principal_distribution_amount}\n"

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import formats
 from generator.cli import main
 from generator.pipeline import run
 from generator.source import InputErrors
