@@ -375,7 +375,11 @@ class Types:
 
 def check(expr: Expr, types: Types, expected: str | None = None) -> str:
     """The type of ``expr``; raises :class:`FormulaError` for an unknown name or a type error,
-    or when it is not of the ``expected`` type."""
+    or when it is not of the ``expected`` type.  Every unknown name is reported at once."""
+    unknown = [n for n in names(expr) if types.type_of(n) is None]
+    if len(unknown) > 1:
+        each = [str(_unknown(n, types)).removeprefix("unknown name ") for n in unknown]
+        raise FormulaError(f"unknown names {', '.join(each[:-1])} and {each[-1]}", unknown=unknown[0])
     got = _type(expr, types)
     if expected is not None and not fits(got, expected):
         hint = (": cash must be rounded, say how with cents(...) (half-up) or cents_down(...)"
