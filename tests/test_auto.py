@@ -444,3 +444,22 @@ def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_sche
         f"{auto_deal}/deal.yaml:17: schedule: template auto-abs.txt.j2 shows the determination date, which the "
         "deal's schedule does not give (expected determination_business_days: N, the business days before the "
         "distribution date it falls)", "1 error; nothing written"]
+
+
+def test_the_plain_layout_shows_carried_accounts_and_reported_figures(auto_deal):
+    """A deal on the plain layout (statement.txt.j2) gets its carried accounts' roll-forward and
+    the figures its report: adds, as the HTML does: nothing the JSON has is left off."""
+    edit(auto_deal / "deal.yaml", "  text: auto-abs.txt.j2", "  text: statement.txt.j2")
+    [c] = run(auto_deal, "2026-03")
+    lines = formats.text(c).decode().splitlines()
+    accounts = lines[lines.index("ACCOUNTS") + 1:lines.index("OTHER FIGURES")]
+    reserve = c.statement.extra["accounts"]["reserve"]
+    assert accounts[0] == "Reserve account"
+    shown = {line[:38].strip(): line[38:].strip() for line in accounts[1:] if line.strip()}
+    assert shown["Beginning Balance"] == f"{reserve['beginning']:,.2f}" and shown["Ending Balance"] == \
+        f"{reserve['balance']:,.2f}" and shown["Target"] == f"{reserve['target']:,.2f}"
+    assert all(len(line) <= 73 for line in accounts)
+    figures = {line[:44].strip(): line[44:].strip() for line in lines[lines.index("OTHER FIGURES") + 1:] if line}
+    assert list(figures) == list(c.statement.extra["figures"])
+    assert figures["notes.ending_balance"] == f"{c.statement.extra['figures']['notes.ending_balance']:,.2f}"
+    assert figures["delinquency.pct_30_59"].endswith("%")
