@@ -77,6 +77,10 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
                 allowed = _expected_fields(model, loc[:-1])
                 hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
                 message = f"unknown field{hint}"
+                if isinstance(loc[-1], str) and ")" in loc[-1]:  # the rest of a formula cut at its comma
+                    message += (": a formula with a comma, written inside { }, is cut at the comma by YAML "
+                                "(expected the formula in quotes, for example base: \"total(senior, "
+                                "beginning_balance)\")")
             elif kind == "value_error":
                 message = str(err.get("ctx", {}).get("error", err["msg"]))
             elif kind == "string_type" and isinstance(err.get("input"), (bool, int, Decimal)):

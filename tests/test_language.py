@@ -167,6 +167,17 @@ def test_bad_deal_language_is_reported_and_nothing_is_written(reference_deal, tm
     assert not (tmp_path / "out").exists()
 
 
+def test_a_formula_cut_at_its_comma_in_a_flow_mapping_says_to_quote_it(reference_deal, tmp_path):
+    edit(reference_deal / "deal.yaml", "    payee: Servicer\n", "    payee: Servicer\n  - {name: Trustee, annual_rate: "
+         "0.0001, payee: Trustee, base: total(senior, beginning_balance)}\n")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines[0] == (f"{reference_deal / 'deal.yaml'}:50: fees[1].beginning_balance): unknown field (expected one "
+                        "of: name, annual_rate, amount, payee, base): a formula with a comma, written inside { }, is "
+                        'cut at the comma by YAML (expected the formula in quotes, for example base: "total(senior, '
+                        'beginning_balance)")')
+
+
 def test_a_fee_no_action_pays_is_refused(reference_deal, tmp_path):
     """A fee the deal charges but no action pays would show as paid nothing, every month."""
     edit(reference_deal / "deal.yaml", "    payee: Servicer\n",
