@@ -384,6 +384,8 @@ def check(expr: Expr, types: Types, expected: str | None = None) -> str:
     if expected is not None and not fits(got, expected):
         hint = (": cash must be rounded, say how with cents(...) (half-up) or cents_down(...)"
                 if got == AMOUNT and expected == MONEY else "")
+        if isinstance(expr, Name) and got == NUMBER and expected == RATE:  # a figure written as a plain number
+            hint = f": {expr.name} is a plain number; declare type: rate where it is defined"
         raise FormulaError(f"gives {words(got)}{hint} (expected {words(expected)})")
     return expected if got == LITERAL and expected is not None else got
 

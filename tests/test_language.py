@@ -107,6 +107,11 @@ CASES = [
      "formula: (wacc - fees.annual_rat) * 30 / accrual_days",
      [f"{D_}:70: figures.net_wac_cap.formula: net_wac_cap: formula '(wacc - fees.annual_rat) * 30 / accrual_days': "
       "unknown names 'wacc' (did you mean wac?) and 'fees.annual_rat' (did you mean fees.annual_rate?)"]),
+    ("a cap named to a figure written as a plain number", "formula: (wac - fees.annual_rate) * 30 / accrual_days",
+     'formula: "0.0440"',
+     [f"{D_}:{55 + i}: classes[{i}].coupon.cap: {c}.coupon.cap: formula 'net_wac_cap': gives a number: net_wac_cap "
+      "is a plain number; declare type: rate where it is defined (expected a rate)"
+      for i, c in enumerate(("A", "M-1", "M-2", "M-3", "M-4"))]),
     ("a rate where money is needed", "formula: cents(pool.cutoff_balance * 0.005)",
      "formula: pool.cutoff_balance * 0.005",
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'pool.cutoff_balance * 0.005': gives an amount of "
