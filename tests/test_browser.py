@@ -69,13 +69,20 @@ def test_index_to_reference_statement(browser, site, tmp_path):
     page.close()
 
 
+def scrolled_width(browser, address: str, width: int) -> int:
+    """How wide the page at ``address`` is laid out on a screen ``width`` pixels wide."""
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    page.goto(address)
+    try:
+        return page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        page.close()
+
+
 def test_phone_width_keeps_the_page_inside_the_screen(browser, site):
     url, _ = site
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{url}/{DEAL}/2002-05")
     # wide tables scroll inside their own box; the page itself does not scroll sideways
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.close()
+    assert scrolled_width(browser, f"{url}/{DEAL}/2002-05", 390) <= 390
 
 
 def test_open_page_follows_an_edited_input(browser, site):
@@ -101,10 +108,7 @@ def test_open_page_follows_an_edited_input(browser, site):
 
 def test_phone_width_keeps_a_deals_charts_inside_the_screen(browser, book_site):
     url, deal = book_site
-    page = browser.new_page(viewport={"width": 375, "height": 812})
-    page.goto(f"{url}/{deal}/")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.close()
+    assert scrolled_width(browser, f"{url}/{deal}/", 375) <= 375
 
 
 @pytest.fixture
