@@ -269,7 +269,9 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         from .intake import trace as trace_tape  # (trace, here, is explain's)
 
         period_file = str(computed.source.file)
-        fields = [i.field for i in explanation.inputs if i.where.rpartition(":")[0] == period_file]
+        # a list's part (collections.liquidations[].proceeds) is traced as named, the rest by field
+        fields = [i.name if i.name.startswith(i.field + "[") else i.field for i in explanation.inputs
+                  if i.where.rpartition(":")[0] == period_file]
         try:
             traced = trace_tape(deal_dir, period, fields, header)
         except _EXPECTED as exc:

@@ -732,10 +732,10 @@ def _rule_for(path: str) -> tuple[str, Rule | None, tuple[str, tuple, int] | Non
     for rule in RULES:
         if rule.key == path:
             return group, rule, None
-    m = re.fullmatch(r"(collections\.liquidations|reo\.new)\[([0-9]+)\]\.([a-z_]+)", path)
-    if m:
+    m = re.fullmatch(r"(collections\.liquidations|reo\.new)\[([0-9]*)\]\.([a-z_]+)", path)
+    if m:  # one item of a list, or (no index) each item of it
         key = tuple(m.group(1).split("."))
-        return group, None, (m.group(3), key, int(m.group(2)))
+        return group, None, (m.group(3), key, int(m.group(2)) if m.group(2) else None)
     return group, None, None
 
 
@@ -767,7 +767,8 @@ def trace(deal_dir: Path, period: str, fields: list[str], header: dict[str, str]
         return []
     tape_file = Path(deal_dir) / header["tape"]
     try:
-        digest = hashlib.sha256(read_input(tape_file, str(tape_file), limit=MAX_TAPE_BYTES)).hexdigest()
+        tape_bytes = read_input(tape_file, str(tape_file), limit=MAX_TAPE_BYTES, what="a servicer's tape")
+        digest = hashlib.sha256(tape_bytes).hexdigest()
     except InputErrors as exc:
         return [Traced(f, header["tape"], f"not traced: {exc.errors[0].message}", ()) for f, *_ in wanted]
     if digest != header.get("sha256"):
@@ -801,10 +802,12 @@ def trace(deal_dir: Path, period: str, fields: list[str], header: dict[str, str]
         else:
             part, key, index = item
             selection, items = LISTS[key]
-            picked = rows.filter(SELECTIONS[selection][0]).sort("loan_id")[index:index + 1]
+            picked = rows.filter(SELECTIONS[selection][0]).sort("loan_id")
+            picked = picked if index is None else picked[index:index + 1]
             column = dict(items)[part]
             counted = picked.height
-            text = f"{headers.get(column, column)} of item {index} of {_described(selection, method, as_of)}"
+            which = "each" if index is None else f"item {index}"
+            text = f"{headers.get(column, column)} of {which} of {_described(selection, method, as_of)}"
             value = (lambda r: r["loan_id"]) if column == "loan_id" else (lambda r: money_text(r[column]))
         loans = tuple((r["loan_id"], r["row"], value(r)) for r in picked.iter_rows(named=True))
         some = f", {len(loans):,} with an amount" if len(loans) != counted else ""

@@ -158,10 +158,11 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def read_input(path: Path, name: str | None = None, root: Path | None = None,
-               limit: int = MAX_FILE_BYTES) -> bytes:
+               limit: int = MAX_FILE_BYTES, what: str = "a deal or period file") -> bytes:
     """The bytes of one input file, checked at the boundary: a regular file (never opened for
     reading if it is not, so a FIFO cannot block), at most ``limit`` bytes, and, when ``root``
-    is given, not reached through a link that leaves ``root``.  Raises :class:`InputErrors`."""
+    is given, not reached through a link that leaves ``root``.  ``what``: the file expected, for
+    the messages.  Raises :class:`InputErrors`."""
     name = name or str(path)
 
     def refuse(message: str) -> InputErrors:
@@ -174,14 +175,14 @@ def read_input(path: Path, name: str | None = None, root: Path | None = None,
     except FileNotFoundError:
         raise refuse("file not found") from None
     except IsADirectoryError:
-        raise refuse("is a directory (expected a YAML file)") from None
+        raise refuse(f"is a directory (expected {what})") from None
     except OSError as exc:  # a file we may not read, a broken link, ...
         raise refuse(f"cannot be read ({exc.strerror or exc})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise refuse(f"is {_kind(info.st_mode)} (expected a regular file)")
-        too_big = f"is larger than {_mib(limit)}, the most an input file may hold (expected a deal or period file)"
+        too_big = f"is larger than {_mib(limit)}, the most an input file may hold (expected {what})"
         if info.st_size > limit:
             raise refuse(too_big)
         chunks, size = [], 0

@@ -360,11 +360,23 @@ def _read_text(data: bytes, name: str, fmt: TapeFormat) -> pl.DataFrame:
     return frame
 
 
-def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tuple[str, ...]) -> None:
-    """Every column the mapping reads is on the tape, and every column on it the mapping knows."""
+def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tuple[str, ...], data: bytes) -> None:
+    """Every column the mapping reads is on the tape once, and every column on it the mapping knows."""
     problems = Problems()
     headers = dict(mapping.columns)
     present = list(frame.columns)
+    if any("_duplicated_" in h for h in present):  # polars renames a second column of a name: say it as written
+        first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+        written = next(csv.reader([first_line.decode("utf-8")], delimiter=mapping.format.delimiter), [])
+        seen: dict[str, list[int]] = {}
+        for i, h in enumerate(written, 1):
+            seen.setdefault(h.strip(), []).append(i)
+        for h, where in seen.items():
+            if len(where) > 1:
+                problems.add(TapeError(name, 1, h, f"column appears {'twice' if len(where) == 2 else f'{len(where)} times'} (columns "
+                                                   f"{', '.join(map(str, where[:-1]))} and {where[-1]}) (expected "
+                                                   "each column once)"))
+        raise InputErrors(problems.errors)
     known = set(headers.values()) | set(mapping.ignore)
     unknown = [h for h in present if h not in known]
     for header in unknown[:MAX_LISTED]:
@@ -388,6 +400,12 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
 MIN_YEAR = 1900
 
 
+def _date_shape(style: str) -> str:
+    """The digits a date written ``style`` has: each field its full width, nothing else (the
+    parser alone takes a sign, or a month or day without its zero)."""
+    return "^" + re.escape(style).replace("%Y", "[0-9]{4}").replace("%m", "[0-9]{2}").replace("%d", "[0-9]{2}") + "$"
+
+
 def _date_problem(text: str | None, fmt: TapeFormat) -> str:
     four = ", its year in four digits" if "%Y" in fmt.date else ""
     return (f"{shown(text)} is not a date written {fmt.date} (expected a date such as "
@@ -399,7 +417,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
     name = name or str(path)
     fmt = mapping.format
-    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES)
+    raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES, what="a servicer's tape")
     sha = hashlib.sha256(raw).hexdigest()
     data = _decode(raw, name, fmt)
     _check_shape(data, name, fmt)
@@ -409,7 +427,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     ragged = _short_or_long_rows(data, name, fmt, text_frame.height)
     if ragged:
         raise InputErrors(ragged)
-    _check_header(text_frame, mapping, name, groups)
+    _check_header(text_frame, mapping, name, groups, data)
     headers = dict(mapping.columns)
     problems = Problems()
 
@@ -454,7 +472,9 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             parsed.append(col.cast(pl.Int64).alias(f))
         elif kind == "date":
             day = col.str.strptime(pl.Date, fmt.date, strict=False)
-            checks.append((f, day.is_null() | (day.dt.year() < MIN_YEAR), lambda r, f=f: _date_problem(r[f], fmt)))
+            misshapen = ~col.str.contains(_date_shape(fmt.date)).fill_null(False)
+            checks.append((f, misshapen | day.is_null() | (day.dt.year() < MIN_YEAR),
+                           lambda r, f=f: _date_problem(r[f], fmt)))
             parsed.append(day.alias(f))
         elif kind in ("status", "group", "flag"):  # a code of the mapping, for what it stands for
             codes, dtype = {"status": (dict(mapping.status_codes), pl.String),
@@ -468,10 +488,10 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
         bad = frame.filter(masks[f"bad_{i}"])
         if bad.height:
             problems.rows(tape, bad, f, message)
-    if problems.errors:
-        raise InputErrors(problems.errors)
+    if problems.errors:  # the rows whose every cell reads are checked loan by loan too, all reported at once
+        frame = frame.filter(~masks.select(pl.any_horizontal(pl.all())).to_series())
 
-    values = frame.select(parsed)  # every cell is checked: each parses
+    values = frame.select(parsed)  # every cell left is checked: each parses
     zero = pl.lit(0, dtype=pl.Int64)
     values = values.with_columns([zero.alias(f) for f in MONEY_FIELDS if f not in values.columns])
     if "actual_balance" not in headers:
@@ -520,6 +540,11 @@ def _check_rows(tape: Tape, problems: Problems, max_note_rate: Decimal, max_term
         problems.rows(tape, stray, amount, lambda r, state=state, amount=amount: (
             f"{amount.replace('_', ' ')} {money_text(r[amount])} on a loan whose status is {code(r['status'])} "
             f"({r['status'].replace('_', ' ')}) (expected status {code(state)}, {state.replace('_', ' ')})"))
+    recovered = f.filter((pl.col("liquidation_proceeds") != 0) & (pl.col("status") != "liquidated"))
+    problems.rows(tape, recovered, "liquidation_proceeds", lambda r: (
+        f"liquidation proceeds {money_text(r['liquidation_proceeds'])} on a loan whose status is {code(r['status'])} "
+        f"({r['status'].replace('_', ' ')}) (expected status {code('liquidated')}, liquidated: proceeds are "
+        "collected only on a loan liquidated this period)"))
     gone = f.filter((pl.col("ending_balance") == 0) & ~pl.col("status").is_in(list(LEAVING)))
     problems.rows(tape, gone, "ending_balance", lambda r: (
         f"loan {r['loan_id']} ends with no balance but its status is {code(r['status'])} "

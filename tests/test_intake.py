@@ -240,6 +240,16 @@ BAD_CELLS = [
      f"{T}:2:END_SCHED_BAL: ending balance 99,500.00 does not roll from the beginning balance: 100,000.00 - "
      "scheduled 100.00 - curtailment 500.00 - payoff 0.00 - liquidated 0.00 - repurchased 0.00 = 99,400.00 "
      "(expected 99,400.00)"),
+    ("a month without its zero", "356,03/01/2024,C", "356,3/01/2024,C",
+     f"{T}:2:NEXT_DUE: '3/01/2024' is not a date written %m/%d/%Y (expected a date such as 01/31/2024, its year "
+     "in four digits)"),
+    ("a date with a sign", "356,03/01/2024,C", "356,+03/01/2024,C",
+     f"{T}:2:NEXT_DUE: '+03/01/2024' is not a date written %m/%d/%Y (expected a date such as 01/31/2024, its year "
+     "in four digits)"),
+    ("proceeds on a loan not liquidated", '"100,000.00",100.00,500.00,0.00,0.00,0.00,',
+     '"100,000.00",100.00,500.00,0.00,0.00,250.00,',
+     f"{T}:2:LIQ_PROCEEDS: liquidation proceeds 250.00 on a loan whose status is 'C' (current) (expected status "
+     "'L', liquidated: proceeds are collected only on a loan liquidated this period)"),
     ("a duplicate loan id", "100002,", "100001,",
      f"{T}:3:LOAN_NO: loan 100001 is also on row 2 (expected each loan once)"),
 ]
@@ -249,6 +259,13 @@ BAD_CELLS = [
 def test_a_bad_cell_names_its_row_and_column(deal: Path, name, old, new, expected):
     rewrite(deal / T, old, new)
     assert expected in refused(deal)
+
+
+def test_a_bad_cell_does_not_hide_another_rows_balance_that_does_not_roll(deal: Path):
+    rewrite(deal / T, "356,03/01/2024,C", "356,2024-03-01,C")
+    rewrite(deal / T, '"79,920.00","80,000.00"', '"79,921.00","80,000.00"')
+    lines = refused(deal)
+    assert [line.split(": ")[0] for line in lines] == [f"{T}:2:NEXT_DUE", f"{T}:4:END_SCHED_BAL"], lines
 
 
 def test_a_loan_that_leaves_without_being_paid_off(deal: Path):
@@ -267,6 +284,13 @@ def test_missing_and_unknown_columns(deal: Path):
         f"{T}:1:SCHED_PRINCIPAL: unknown column (expected one the mapping reads, under columns:, or lists under ignore:)",
         f"{T}:1:SCHED_PRIN: column is missing (expected it for scheduled_principal: scheduled principal collected or "
         "advanced)"]
+
+
+def test_a_column_twice_is_named_as_written(deal: Path):
+    """polars names a second column of a name LIQ_BAL_duplicated_0: the message names the tape's."""
+    text = (deal / T).read_text().splitlines()
+    (deal / T).write_text("\n".join(f"{line},{line.split(',')[0]}" for line in text) + "\n")
+    assert refused(deal) == [f"{T}:1:LOAN_NO: column appears twice (columns 1 and 23) (expected each column once)"]
 
 
 def test_a_vanished_loan_is_named_on_the_previous_tape(deal: Path):
@@ -411,6 +435,16 @@ def test_explain_names_the_tape_the_rule_and_the_loans(deal: Path):
     changed = run("--loans")
     assert changed.returncode == 0
     assert "not traced: the tape's SHA-256 is now" in changed.stdout and "100004  row 5" not in changed.stdout
+
+
+def test_explain_traces_liquidation_proceeds_to_the_liquidated_loans(deal: Path):
+    """Proceeds are a part of each item of the period file's list of liquidations: traced too."""
+    assert intake(deal).returncode == 0
+    done = subprocess.run([sys.executable, "-m", "generator", "explain", str(deal), "-p", "2024-03",
+                           "pool.principal_remittance", "--loans"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ("  collections.liquidations[].proceeds\n      LIQ_PROCEEDS of each of the loans liquidated: 1 loan\n"
+            "      100006  row 7  40,000.00\n") in done.stdout
 
 
 def test_explain_json_carries_the_tape_and_with_loans_the_loans(deal: Path):
