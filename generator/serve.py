@@ -56,6 +56,9 @@ FORMAT_OF_EXT = {"html": "html", "txt": "text", "json": "json", "pdf": "pdf", "x
 #: Formats a browser shows (named, if saved); the others are downloaded.
 INLINE = ("html", "txt", "json", "pdf")
 
+#: What the index shows for a deal whose deal file cannot be read (its own page lists why).
+DEAL_FILE_ERRORS = "(its deal file has errors)"
+
 #: (status, content type, body, other headers)
 Response = tuple[int, str, bytes, dict[str, str]]
 
@@ -98,7 +101,7 @@ class Previewer:
         modification time and size."""
         folder = self.root / deal
         out = []
-        for path in (folder / "deal.yaml", *sorted((folder / "periods").glob("*.yaml"))):
+        for path in (folder / "deal.yaml", *(period_path(folder, p) for p in list_periods(folder))):
             try:
                 st = path.stat()
                 out.append((path.name, st.st_mtime_ns, st.st_size))
@@ -197,7 +200,7 @@ class Previewer:
             trust, series, latest, date = self._summary(deal)
             link = f'<a href="/{deal}/">{_html.escape(deal)}</a>'
             last = f'<a href="/{deal}/{latest}">{date}</a>' if latest else "none on file"
-            problem = self.history_problem(deal) if latest and not trust.startswith("(") else None
+            problem = self.history_problem(deal) if latest and trust != DEAL_FILE_ERRORS else None
             if problem:
                 last += f' <a class="bad" href="/{deal}/">its history cannot be computed: {_html.escape(problem)}</a>'
             search = _html.escape(" ".join((deal, trust, series)).lower())
@@ -229,7 +232,7 @@ class Previewer:
         try:
             loaded = load_deal(self.root / deal, self.root).value
         except InputErrors:
-            return ("(its deal file has errors)", "", periods[-1] if periods else None,
+            return (DEAL_FILE_ERRORS, "", periods[-1] if periods else None,
                     f"{periods[-1]}: not rendered" if periods else "")
         if not periods:
             return loaded.trust, loaded.series, None, ""
