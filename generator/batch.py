@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import multiprocessing
 import os
 import resource
 import signal
@@ -220,6 +221,20 @@ def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a s
     raise KeyboardInterrupt
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill every worker now, however far it is in its task.  Each file a worker writes is
+    put in place whole (:func:`generator.output.write_atomic`), so a worker killed midway
+    leaves no partial file.  Further signals are ignored while
+    the workers are reaped, so a third Ctrl-C cannot leave the batch hanging either."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for worker in multiprocessing.active_children():
+        worker.kill()
+    for worker in multiprocessing.active_children():
+        worker.join()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: Path, jobs: int,
               progress: Callable[[DealOutcome], None] | None = None, templates: Path = TEMPLATES) -> BatchResult:
     """Render every deal; ``jobs`` worker processes (1: in this process).  Raises
@@ -259,9 +274,12 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                         if progress:
                             progress(outcome)
             except KeyboardInterrupt:
-                pool.shutdown(wait=True, cancel_futures=True)  # tasks in hand finish; the rest never start
+                try:
+                    pool.shutdown(wait=True, cancel_futures=True)  # tasks in hand finish; the rest never start
+                except KeyboardInterrupt:  # a second Ctrl-C (or SIGTERM): stop the tasks in hand too
+                    _stop_workers(pool)
                 result.outcomes += [o for f in futures if f not in taken and f.done() and not f.cancelled()
-                                    for o in f.result()]
+                                    and f.exception() is None for o in f.result()]
                 raise Interrupted(result, total) from None
             pool.shutdown(wait=True)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -226,3 +227,39 @@ def test_a_root_given_twice_is_read_once(book, tmp_path):
     assert code == 1  # bad-c, as in one reading of the book
     assert stdout.startswith("3 deals, 2 statements")
     assert json.loads((out / "manifest.json").read_text())["deals"] == 3
+
+
+def _workers(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children]
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_interrupt_while_the_deals_in_hand_finish_stops_them_at_once(tmp_path, second):
+    """Ctrl-C waits for the deals in hand; a second Ctrl-C (or a SIGTERM) stops them too: the
+    batch exits 130 with no manifest, its lock released, rather than hanging on a worker."""
+    root, out = tmp_path / "book", tmp_path / "out"
+    _book_of_synthetic_copies(root, 24)
+    proc = _start(root, out)
+    _wait_for_outputs(out, proc)
+    workers = _workers(proc.pid)
+    assert workers
+    for w in workers:
+        os.kill(w, signal.SIGSTOP)  # a worker that does not finish its task: a stuck disk, say
+    try:
+        os.kill(proc.pid, signal.SIGINT)
+        time.sleep(1)
+        assert proc.poll() is None  # the first interrupt waits for the deals in hand
+        os.kill(proc.pid, second)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr.decode()
+    assert "no manifest written" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    for w in workers:
+        assert not Path(f"/proc/{w}").exists() or "zombie" in Path(f"/proc/{w}/status").read_text()
+    _every_file_is_complete(out, tmp_path)
+    code, stdout, _ = batch("--root", root, "-f", "text", "-f", "json", "-j", "1", "-o", out)
+    assert code == 0, stdout  # the lock was released: the month end can be run again
