@@ -292,15 +292,19 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
 FACTOR_FILE = "factors.csv"
 
 
-def write_factor_file(result: BatchResult, out: Path) -> Path:
-    """The month's factor file: every class of every deal that rendered."""
+def write_factor_file(result: BatchResult, out: Path) -> Written:
+    """The month's factor file: every class of every deal that rendered.  Written before the
+    manifest, which lists it: a factor file that cannot be written leaves no manifest."""
     path = out / FACTOR_FILE
-    write_atomic(path, factor_file(line for o in result.outcomes for line in o.factors))
-    return path
+    data = factor_file(line for o in result.outcomes for line in o.factors)
+    write_atomic(path, data)
+    return Written(FACTOR_FILE, hashlib.sha256(data).hexdigest(), len(data), "new")
 
 
-def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str]) -> bytes:
-    """What the run produced, deterministically: the same inputs give the same manifest."""
+def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str],
+             also: Sequence[Written] = ()) -> bytes:
+    """What the run produced, deterministically: the same inputs give the same manifest.
+    ``also``: the run's own files beside the statements (the factor file)."""
     doc = {
         "roots": [str(r) for r in roots],
         "period": period,
@@ -308,16 +312,17 @@ def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: S
         "deals": len(result.outcomes),
         "statements": result.statements,
         "failures": len(result.failures),
-        "files": [{"path": w.path, "sha256": w.sha256, "bytes": w.bytes, "status": w.status} for w in result.files],
+        "files": [{"path": w.path, "sha256": w.sha256, "bytes": w.bytes, "status": w.status}
+                  for w in sorted([*result.files, *also], key=lambda w: w.path)],
         "failed": [{"deal": o.deal, "errors": list(o.errors)} for o in result.failures],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def write_manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str],
-                   out: Path) -> Path:
+                   out: Path, also: Sequence[Written] = ()) -> Path:
     path = out / MANIFEST
-    write_atomic(path, manifest(result, roots, period, formats))
+    write_atomic(path, manifest(result, roots, period, formats, also))
     return path
 
 

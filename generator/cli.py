@@ -167,8 +167,9 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                                    show_eta=False) as bar:
                 result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1),
                                              templates=(templates or fmt.TEMPLATES).resolve())
-            manifest = month_end.write_manifest(result, roots, period, formats, out)
             factors = month_end.write_factor_file(result, out) if factor_file else None
+            manifest = month_end.write_manifest(result, roots, period, formats, out,
+                                                also=[factors] if factors else [])
     except month_end.Interrupted as exc:
         click.echo(f"\ninterrupted: {len(exc.result.outcomes)} of {exc.total} deals done (their files are "
                    "complete); no manifest written", err=True)
@@ -184,7 +185,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     failed = _batch_summary(result, out, jobs)
     click.echo(f"manifest: {manifest}")
     if factors is not None:
-        click.echo(f"factor file: {factors}")
+        click.echo(f"factor file: {out / factors.path}")
     if failed:
         sys.exit(1)
 

@@ -4,6 +4,7 @@ read back (the workbook with openpyxl) and compared cell by cell with the JSON r
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from decimal import Decimal
@@ -190,9 +191,14 @@ def test_batch_writes_the_factor_file_one_line_per_class(tmp_path):
         assert line["coupon"] == (half_up(Decimal(c["rate"]) * 100, 5) if c["rate"] is not None else "")
         for k in ("principal", "interest", "losses", "total"):
             assert line[f"{k}_per_1000"] == (half_up(c["per_1000"][k], 6) if c["per_1000"] else "")
+    listed = {f["path"]: f for f in json.loads((out / "manifest.json").read_text())["files"]}
+    body = (out / "factors.csv").read_bytes()
+    assert listed["factors.csv"]["sha256"] == hashlib.sha256(body).hexdigest()  # the manifest lists it
+    assert listed["factors.csv"]["bytes"] == len(body)
     a = next(line for line in lines if line["deal"] == "new-century-2002-1" and line["class"] == "A")
     assert (a["cusip"], a["factor"], a["coupon"], a["next_coupon"]) == ("64352VCC3", "0.98485279", "2.17000", "2.16000")
     # a later run without --factor-file leaves no stale factor file behind
     again = subprocess.run([sys.executable, "-m", "generator", "batch", "--root", str(INPUTS), "-f", "json",
                             "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and not (out / "factors.csv").exists()
+    assert "factors.csv" not in {f["path"] for f in json.loads((out / "manifest.json").read_text())["files"]}
