@@ -119,7 +119,9 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
     revision (written beside the original as <name>.rev<N>.<ext>)."""
     try:
         computed = run(deal_dir, period)
-        with locked(out):  # what is published is decided and written by one remit at a time
+        # what is published is decided and written by one remit at a time; a revision made
+        # while another remit publishes there is refused, not made against what that one wrote
+        with locked(out, wait=revise is None):
             # everything is rendered before anything is written
             outputs = plan_all(computed, formats, out, revise, templates or fmt.TEMPLATES)
             write(outputs)

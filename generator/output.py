@@ -214,9 +214,10 @@ def _missing_parents(directory: Path) -> list[Path]:
     return out
 
 
-def _lock(directory: Path) -> int:
+def _lock(directory: Path, wait: bool = True) -> int:
     """An fd of ``directory`` holding its publishing lock.  A directory removed and made again
-    while this waited is locked anew (the lock is on the directory that is there now)."""
+    while this waited is locked anew (the lock is on the directory that is there now).
+    ``wait=False``: :class:`OutputError` when another remit holds it."""
     while True:
         make_dirs(directory)
         try:
@@ -227,6 +228,10 @@ def _lock(directory: Path) -> int:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                if not wait:
+                    os.close(fd)
+                    raise OutputError(directory, "another remit is publishing there; run the revision again "
+                                                 "once it is done, so that it revises what that one published") from None
                 print(f"{directory}: another remit is publishing there; waiting for it to finish", file=sys.stderr)
                 fcntl.flock(fd, fcntl.LOCK_EX)
             held = os.fstat(fd)
@@ -242,15 +247,16 @@ def _lock(directory: Path) -> int:
 
 
 @contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
+def locked(directory: Path, wait: bool = True) -> Iterator[None]:
     """Hold the exclusive publishing lock of ``directory`` (created if need be): one remit
     at a time decides what is published there and writes it.  The lock is the kernel's
     (``flock`` on the directory itself), so it leaves no file behind and ends with the
-    process, however it ends.  A second remit waits, and says so.  If the work fails, the
-    directories this made are removed again when they are still empty: a refused statement
-    leaves nothing behind."""
+    process, however it ends.  A second remit waits, and says so; with ``wait=False`` (a
+    revision, which must not be made against files published while it waited) it is refused
+    instead.  If the work fails, the directories this made are removed again when they are
+    still empty: a refused statement leaves nothing behind."""
     made = _missing_parents(directory)
-    fd = _lock(directory)
+    fd = _lock(directory, wait)
     try:
         try:  # a directory that cannot take a file (read-only, not ours) is found before any work
             _stage(Path(directory) / ".remit-probe", b"").close()

@@ -138,3 +138,36 @@ def test_a_revision_without_anything_published_is_refused(reference_deal, tmp_pa
     code, output = render(reference_deal, tmp_path / "out", "--revise", "a reason")
     assert code == 1 and "nothing is published to revise" in output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_revision_while_another_remit_publishes_there_is_refused_not_queued(reference_deal, tmp_path):
+    """Two revisions started together, from different inputs: the second would otherwise wait
+    and then revise what the first published, unseen.  It is refused, nothing written; once the
+    other is done, a revision goes ahead against what is published then."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    out = tmp_path / "out"
+    render(reference_deal, out)
+    restate_curtailments(reference_deal)
+    edit(reference_deal / "periods" / "2002-05.yaml", "period: 2002-05\n", "period: 2002-05\nrevised_on: 2002-06-04\n")
+    before = digest(out)
+    revise = [sys.executable, "-m", "generator", "render", str(reference_deal), "--period", "2002-05",
+              "-o", str(out), "--revise", "Servicer restated curtailments"]
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another remit publishing into out
+        done = subprocess.run(revise, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(fd)
+    assert done.returncode == 1
+    assert (f"{out}: cannot write (another remit is publishing there; run the revision again once it is done, "
+            "so that it revises what that one published)") in done.stderr
+    assert digest(out) == before
+    done = subprocess.run(revise, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (out / f"{STEM}.rev1.txt").exists()
