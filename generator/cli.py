@@ -22,6 +22,18 @@ if TYPE_CHECKING:  # the month end is imported where it runs
 
 
 def _report(exc: Exception, as_json: bool) -> None:
+    items, lines = _told(exc)
+    if as_json:
+        click.echo(json.dumps({"errors": items}, indent=2), err=True)
+    else:
+        for line in lines:
+            click.echo(line, err=True)
+        n = len(lines)
+        click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
+
+
+def _told(exc: Exception) -> tuple[list[dict], list[str]]:
+    """An expected failure as error records (``--errors json``) and as lines."""
     if isinstance(exc, InputErrors):
         items = [e.as_dict() for e in exc.errors]
         lines = [str(e) for e in exc.errors]
@@ -39,13 +51,7 @@ def _report(exc: Exception, as_json: bool) -> None:
         lines = [str(exc)]
     else:  # pragma: no cover
         raise exc
-    if as_json:
-        click.echo(json.dumps({"errors": items}, indent=2), err=True)
-    else:
-        for line in lines:
-            click.echo(line, err=True)
-        n = len(lines)
-        click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
+    return items, lines
 
 
 _EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError, PublishRefused, OutputError, AlreadyPublished)
@@ -304,9 +310,13 @@ golden_option = click.option("--golden", type=click.Path(file_okay=False, path_t
                              show_default=True, help="Directory of approved outputs.")
 
 
+roots_option = click.option("--root", "roots", multiple=True,
+                            type=click.Path(exists=True, file_okay=False, path_type=Path), default=(Path("inputs"),),
+                            show_default=True, help="Directory of deal directories; repeat for several.")
+
+
 @main.command()
-@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=(Path("inputs"),), show_default=True, help="Directory of deal directories; repeat for several.")
+@roots_option
 @golden_option
 @templates_option
 def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
@@ -337,11 +347,13 @@ def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
 
 @main.command()
 @click.argument("outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@roots_option
 @golden_option
-def approve(outputs: tuple[Path, ...], golden: Path) -> None:
+def approve(outputs: tuple[Path, ...], roots: tuple[Path, ...], golden: Path) -> None:
     """Approve rendered OUTPUTS: copy them into --golden (a PDF as its text), where remit diff
-    and the tests hold every later rendering to them."""
-    from .golden import GoldenError, approval
+    and the tests hold every later rendering to them.  Each must be a statement of a deal under
+    --root, of a date it has a statement for."""
+    from .golden import GoldenError, approval, parse, statements
 
     problems: list[str] = []
     approvals: dict[Path, tuple[Path, bytes, str]] = {}  # golden file -> the output, its bytes, its status
@@ -355,6 +367,12 @@ def approve(outputs: tuple[Path, ...], golden: Path) -> None:
             problems.append(f"{output}: approves {target}, as {approvals[target][0]} does, with other content "
                             "(expected one output for each approved file)")
         approvals.setdefault(target, (output, data, status))
+    try:  # remit diff renders each approved file again: one that names no statement would stop it
+        statements(roots, [(output, parse(target.name)) for target, (output, _, _) in approvals.items()])
+    except GoldenError as exc:
+        problems += str(exc).splitlines()
+    except _EXPECTED as exc:
+        problems += _told(exc)[1]
     try:
         if not problems:  # every file approved, or none
             write_all_atomic([(target, data) for target, (_, data, status) in approvals.items() if status != "same"])

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from . import formats as fmt
 from .batch import find_deals
@@ -105,29 +105,41 @@ def compare(roots: Iterable[Path], golden: Path, templates: Path = TEMPLATES) ->
     if unknown:
         raise GoldenError("\n".join(f"{p}: not a statement's golden file (expected <deal-id>_<YYYY-MM-DD>"
                                     f".txt, .json, .html or .pdf.txt)" for p in unknown))
-    deals = deals_by_id(roots, {key[0] for _, key in placed if key is not None})
+    out: list[Difference] = []
+    for path, computed, kind in statements(roots, [(p, key) for p, key in placed]):  # type: ignore[misc]
+        now = golden_bytes(computed, kind, templates)
+        before = path.read_bytes()
+        diff = [] if now == before else _unified(before, now, str(path), f"rendered {path.name}")
+        out.append(Difference(path, diff))
+    return sorted(out, key=lambda d: d.golden.name)
+
+
+def statements(roots: Iterable[Path], named: Sequence[tuple[Path, tuple[str, str, str]]]
+               ) -> list[tuple[Path, Computed, str]]:
+    """Each ``(file, (deal id, date, format))`` with the statement of that deal and date under
+    ``roots``, computed now; :class:`GoldenError` naming every file that has no such deal or
+    no statement of that date (all of them at once)."""
+    deals = deals_by_id(roots, {key[0] for _, key in named})
     wanted: dict[str, list[tuple[Path, str, str]]] = {}
     missing = []
-    for path, (deal_id, date, kind) in placed:  # type: ignore[misc]
+    for path, (deal_id, date, kind) in named:
         if deal_id not in deals:
             missing.append(f"{path}: no deal with id {deal_id!r} under {', '.join(map(str, roots))}")
         else:
             wanted.setdefault(deal_id, []).append((path, date, kind))
-    if missing:
-        raise GoldenError("\n".join(missing))
-    out: list[Difference] = []
+    found = []
     for deal_id, items in wanted.items():
         months = sorted({date[:7] for _, date, _ in items})
         computed = {c.statement.distribution_date.isoformat(): c
                     for c in run(deals[deal_id], f"{months[0]}..{months[-1]}")}
         for path, date, kind in items:
             if date not in computed:
-                raise GoldenError(f"{path}: deal {deal_id} has no statement dated {date}")
-            now = golden_bytes(computed[date], kind, templates)
-            before = path.read_bytes()
-            diff = [] if now == before else _unified(before, now, str(path), f"rendered {path.name}")
-            out.append(Difference(path, diff))
-    return sorted(out, key=lambda d: d.golden.name)
+                missing.append(f"{path}: deal {deal_id} has no statement dated {date}")
+            else:
+                found.append((path, computed[date], kind))
+    if missing:
+        raise GoldenError("\n".join(missing))
+    return found
 
 
 def _unified(before: bytes, now: bytes, a: str, b: str) -> list[str]:

@@ -117,6 +117,25 @@ def test_approve_checks_every_output_before_it_approves_any(tmp_path):
     assert not golden.exists()
 
 
+def test_approve_refuses_a_file_of_no_statement_under_root(tmp_path):
+    """A file named for a deal that is not under --root, or for a date the deal has no statement
+    of, is refused with every such file named: approved, it would stop remit diff for every deal."""
+    out, golden = tmp_path / "out", tmp_path / "golden"
+    assert remit("render", REFERENCE_DEAL, "-p", "2002-05", "-f", "text", "-o", out)[0] == 0
+    body = (out / f"{STEM}.txt").read_bytes()
+    other_deal, other_date = out / "no-such-deal_2002-05-28.txt", out / "new-century-2002-1_2002-05-27.txt"
+    other_deal.write_bytes(body)
+    other_date.write_bytes(body)
+    code, output = remit("approve", out / f"{STEM}.txt", other_deal, other_date, "--root", INPUTS, "--golden", golden)
+    assert code == 1
+    assert output.splitlines() == [f"{other_deal}: no deal with id 'no-such-deal' under {INPUTS}",
+                                   f"{other_date}: deal new-century-2002-1 has no statement dated 2002-05-27",
+                                   "nothing approved"]
+    assert not golden.exists()
+    code, output = remit("approve", out / f"{STEM}.txt", "--root", INPUTS, "--golden", golden)
+    assert (code, output) == (0, f"{golden / STEM}.txt (new)\n")
+
+
 def test_diff_names_a_golden_file_it_cannot_place(tmp_path):
     golden = tmp_path / "golden"
     golden.mkdir()
