@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, NoReturn, Sequence
@@ -27,7 +28,7 @@ from . import formats as fmt
 from . import output
 from .pipeline import Computed, output_name
 from .view import GROUP_FIELDS
-from .source import InputErrors
+from .source import InputErrors, read_input
 from .statement import Change, Revision, to_plain
 
 RECORD = "json"  #: the format whose file is each version's figures record
@@ -174,18 +175,38 @@ def _output(out: Path, base: str, version: int, name: str, data: bytes, status: 
     return Output(out / version_name(base, version, fmt.FORMATS[name][0]), data, status, base, name == RECORD)
 
 
+#: The most a published file may hold when it is read back to be compared (a PDF is the largest).
+MAX_PUBLISHED_BYTES = 64 * 1024 * 1024
+RESTORE = "restore it from the archive of what was published, or publish into another directory"
+
+
+def read_published(path: Path, what: str = "published file") -> bytes | None:
+    """The bytes of a published file, or None when there is none.  Read as inputs are
+    (:func:`generator.source.read_input`): a FIFO or device named like a published file is
+    refused, never opened for reading, so it cannot hang the run."""
+    if not os.path.lexists(path):
+        return None
+    refused = f"{path}: the {what} cannot be compared with what would be published now: it"
+    if not os.path.exists(path):
+        raise PublishRefused([f"{refused} is a link to {os.readlink(path)}, which is not there ({RESTORE})"])
+    try:
+        return read_input(path, limit=MAX_PUBLISHED_BYTES, what=f"a {what}")
+    except InputErrors as exc:
+        raise PublishRefused([f"{refused} {e.message} ({RESTORE})" for e in exc.errors]) from None
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """The figures record of a published version.  Without it nothing can be compared, so a
     missing or unreadable record is refused, never taken for "no change"."""
-    restore = ("restore it from the archive of what was published, or publish into another directory")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = read_published(path, "figures record of a published statement")
+    if data is None:
         raise PublishRefused([f"{path}: the figures record of this published statement is missing, so what was "
-                              f"published cannot be compared with what would be published now ({restore})"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+                              f"published cannot be compared with what would be published now ({RESTORE})"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PublishRefused([f"{path}: the figures record of this published statement cannot be read "
-                              f"({getattr(exc, 'strerror', None) or exc}; {restore})"]) from None
+                              f"({exc}; {RESTORE})"]) from None
     try:
         record = json.loads(text)
         if not isinstance(record, dict) or "classes" not in record:
@@ -193,7 +214,7 @@ def read_record(path: Path) -> dict[str, Any]:
         revision_from_record(record)
     except (ValueError, KeyError, TypeError) as exc:
         raise PublishRefused([f"{path}: the figures record of this published statement is damaged ({exc}; "
-                              f"{restore})"]) from None
+                              f"{RESTORE})"]) from None
     return record
 
 
@@ -222,9 +243,10 @@ def plan(computed: Computed, requested: Sequence[str], out: Path, revise: str | 
     differs: list[Path] = []
     for n in names:
         output = _output(out, base, latest, n, _render(current, n, templates), "new")
-        if not output.path.exists():
+        published = read_published(output.path)
+        if published is None:
             planned.append(output)
-        elif output.path.read_bytes() == output.data:
+        elif published == output.data:
             planned.append(dataclasses.replace(output, status="unchanged"))
         else:
             differs.append(output.path)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
@@ -171,3 +172,25 @@ def test_a_revision_while_another_remit_publishes_there_is_refused_not_queued(re
     done = subprocess.run(revise, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert (out / f"{STEM}.rev1.txt").exists()
+
+
+@pytest.mark.parametrize("ext", ["json", "txt"])
+def test_a_fifo_named_like_a_published_file_is_refused_not_read(reference_deal, tmp_path, ext):
+    """A FIFO in --out named like the published record (or statement) is refused with its name,
+    through the real command line: opened for reading, it would hang the render."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    out = tmp_path / "out"
+    render(reference_deal, out)
+    (out / f"{STEM}.{ext}").unlink()
+    os.mkfifo(out / f"{STEM}.{ext}")
+    done = subprocess.run([sys.executable, "-m", "generator", "render", str(reference_deal), "--period", "2002-05",
+                           "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"{out / STEM}.{ext}: the " in done.stderr
+    assert "cannot be compared with what would be published now: it is a FIFO (named pipe) (expected a regular file)" \
+        in done.stderr, done.stderr
