@@ -84,10 +84,10 @@ def _annotation_type(tp: Any) -> tuple[str | None, type | None]:
 
 def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str, InputSpec],
           file: Literal["period", "deal"], context: str = "", accounts: tuple[str, ...] = (),
-          groups: tuple[str, ...] = ()) -> None:
+          groups: tuple[str, ...] = (), fees: tuple[str, ...] = ()) -> None:
     for field, info in model.model_fields.items():
-        key = info.alias or field
-        here = path + (key,)
+        alias = info.alias or field
+        here = path + (alias,)
         name = ".".join(str(p) for p in here)
         kind, nested = _field_type(info)
         default = None if info.is_required() else info.get_default(call_default_factory=True)
@@ -106,19 +106,20 @@ def _walk(model: type[BaseModel], path: tuple, classes: list[str], out: dict[str
             continue
         if kind == "dict" and isinstance(nested, type) and issubclass(nested, BaseModel):  # a report per group
             for g in groups:
-                _walk(nested, here + (g,), classes, out, file, f"group {g}", accounts, groups)
+                _walk(nested, here + (g,), classes, out, file, f"group {g}", accounts, groups, fees)
             continue
-        if kind == "dict":  # keyed by class (or by carried account, or loan group): one value for each
+        if kind == "dict":  # keyed by class (or by carried account, loan group, fee): one value for each
             keys, what = {"accounts": (accounts, "account"), "group_balances": (groups, "group"),
-                          "group_loan_counts": (groups, "group")}.get(key, (classes, "class"))
-            type_ = "count" if key == "group_loan_counts" else "money"
-            for c in keys:
-                out[f"{name}.{c}"] = InputSpec(f"{name}.{c}", type_, file, here + (c,),
+                          "group_loan_counts": (groups, "group"), "unpaid_fees": (fees, "fee")}.get(alias, (classes, "class"))
+            type_ = "count" if alias == "group_loan_counts" else "money"
+            for c in keys:  # a fee is named in figures by its key (Insurance_Premium), in the file as written
+                k = key(c) if alias == "unpaid_fees" else c
+                out[f"{name}.{k}"] = InputSpec(f"{name}.{k}", type_, file, here + (c,),
                                                _keyed(path, field, c), 0 if type_ == "count" else Decimal("0.00"),
                                                f"{label} ({what} {c})")
             continue
         if nested is not None:  # the fields of a section below the top are named with it
-            _walk(nested, here, classes, out, file, label if path else context, accounts, groups)
+            _walk(nested, here, classes, out, file, label if path else context, accounts, groups, fees)
             continue
         out[name] = InputSpec(name, kind or "text", file, here, _attr(path, field), default, label)
 
@@ -170,12 +171,14 @@ def key(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_") or "_"
 
 
-def period_inputs(classes: list[str], accounts: tuple[str, ...] = (), groups: tuple[str, ...] = ()
-                  ) -> dict[str, InputSpec]:
+def period_inputs(classes: list[str], accounts: tuple[str, ...] = (), groups: tuple[str, ...] = (),
+                  fees: tuple[str, ...] = ()) -> dict[str, InputSpec]:
     """Every value a period file can hold, by name (``accounts``: the deal's carried accounts;
-    ``groups``: its loan groups, whose reports are ``groups.<name>.collections.interest``, ...)."""
+    ``groups``: its loan groups, whose reports are ``groups.<name>.collections.interest``, ...;
+    ``fees``: its fees' names, as the deal file writes them)."""
     out: dict[str, InputSpec] = {}
-    _walk(m.GroupedPeriod if groups else m.Period, (), classes, out, "period", accounts=accounts, groups=groups)
+    _walk(m.GroupedPeriod if groups else m.Period, (), classes, out, "period", accounts=accounts, groups=groups,
+          fees=fees)
     if groups:
         _pooled_lists(groups, out)
     return out

@@ -433,6 +433,7 @@ def aliases(run: Run) -> dict[str, str]:
             out[f"{c.name}.per_1000"] = f"{c.name}.per_1000_basis"
     for fee in run.deal.fees:
         out[f"fees.{fee.name}"] = f"fees.{run.program.keys[f'fee:{fee.name}']}.paid"
+        out[f"fees_unpaid.{fee.name}"] = f"fees.{run.program.keys[f'fee:{fee.name}']}.unpaid_after"
     seen: dict[str, int] = {}
     for n, step in enumerate(run.ledger.steps, 1):
         label = f"waterfall.{step.section}: {step.description}"

@@ -710,6 +710,8 @@ class Opening(Strict):
                                                                            "repaid.")
     accounts: dict[AccountName, Money] = Field({}, description="What each carried account (a reserve account) "
                                                                "held after the previous distribution.")
+    unpaid_fees: dict[Text, Money] = Field({}, description="Each fee still unpaid after the previous distribution, "
+                                                           "by the fee's name as the deal file writes it.")
     oc_target: Money | None = Field(None, description="The OC target of the previous distribution.")
     stepdown_occurred: Flag = Field(False, description="Whether the stepdown date has occurred.")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import collector
 from .calendar import add_months, period_month
+from .catalog import key
 from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
@@ -119,6 +120,12 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
             errors.append(src.error(("opening", "class_balances"),
                                     f"opening class balances add up to {fmt(certificates)}, more than the pool "
                                     f"balance {fmt(op.pool_balance)} (expected at most the pool balance)"))
+        fees = [fee.name for fee in deal.fees]
+        for name in op.unpaid_fees:
+            if name not in fees:
+                errors.append(src.error(("opening", "unpaid_fees", name),
+                                        f"{name!r} is not a fee of deal {deal.id} (expected one of: "
+                                        f"{', '.join(fees) or 'none: the deal has no fees'})"))
         # the deal starts from this opening (no start before it): every balance it carries is given
         errors += carried_accounts_given(deal, op.accounts, src, ("opening", "accounts"),
                                          "after the previous distribution", complete=start is None)
@@ -281,6 +288,10 @@ def agree_with_opening(deal: Deal, previous: Run, period: Period, src: SourceMap
         for name, value in getattr(op, key).items():
             computed = v.get(f"{name}.{figure}", ZERO)
             pairs.append((("opening", key, name), value, computed))
+    for fee in deal.fees:
+        if fee.name in op.unpaid_fees:
+            pairs.append((("opening", "unpaid_fees", fee.name), op.unpaid_fees[fee.name],
+                          v[f"fees.{key(fee.name)}.unpaid_after"]))
     errors = []
     for path, stated, computed in pairs:
         if stated != computed:

@@ -245,7 +245,8 @@ class Compiler:
         self.errors: list[InputError] = []
         self.classes = [c.name for c in deal.classes]
         self.group_names = tuple(g.name for g in deal.groups)
-        self.inputs = period_inputs(self.classes, tuple(a.name for a in deal.accounts if a.carried), self.group_names)
+        self.inputs = period_inputs(self.classes, tuple(a.name for a in deal.accounts if a.carried), self.group_names,
+                                    tuple(fee.name for fee in deal.fees))
         self.deal_values = deal_inputs(deal)
         self.defs: dict[str, Definition] = {}
         self.items: list[Definition] = []
@@ -485,9 +486,16 @@ class Compiler:
                 continue
             seen[k] = i
             self.keys[f"fee:{fee.name}"] = k
-            due = f"cents(({fee.base}) * fees.{k}.annual_rate / 12)" if fee.amount is None else f"fees.{k}.amount"
-            self.formula(f"fees.{k}.due", due, f.MONEY, f"{fee.name} fee for the month", ("deal", ("fees", i)))
+            current = f"cents(({fee.base}) * fees.{k}.annual_rate / 12)" if fee.amount is None else f"fees.{k}.amount"
+            self.formula(f"fees.{k}.current", current, f.MONEY, f"{fee.name} fee for the month", ("deal", ("fees", i)))
+            # what a distribution could not pay stays owed: it is due again at the next one
+            self.carried(f"fees.{k}.unpaid_before", f"opening.unpaid_fees.{k}", f"fees.{k}.unpaid_after", f.MONEY,
+                         f"{fee.name} fee unpaid from earlier periods", ("deal", ("fees", i)))
+            self.formula(f"fees.{k}.due", f"fees.{k}.current + fees.{k}.unpaid_before", f.MONEY,
+                         f"{fee.name} fee due: the month's and what earlier periods left unpaid", ("deal", ("fees", i)))
             self.tally(f"fees.{k}.paid", f.MONEY, f"{fee.name} fee paid")
+            self.formula(f"fees.{k}.unpaid_after", f"fees.{k}.due - fees.{k}.paid", f.MONEY,
+                         f"{fee.name} fee still unpaid after the distribution", ("deal", ("fees", i)))
 
     def hedges(self) -> None:
         """Each swap's payment or receipt, each cap's receipt, from the period's index."""

@@ -99,7 +99,8 @@ class Statement:
     net_wac_cap: Decimal
     classes: tuple[ClassResult, ...]
     totals: dict[str, Decimal]
-    fees: dict[str, Decimal]
+    fees: dict[str, Decimal]  # each fee paid, by its name
+    fees_unpaid: dict[str, Decimal]  # each fee still owed after the distribution (a shortfall carried forward)
     pool: dict[str, Any]
     delinquency: dict[str, Any]
     reo: dict[str, Any]

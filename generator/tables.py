@@ -91,11 +91,12 @@ def tables(statement: Statement) -> list[Table]:
     names = record_figures(record)
     out: list[Table] = []
     top = {k: v for k, v in record.items() if not isinstance(v, (dict, list))}
-    for part in ("totals", "fees", "oc", "performance", "cash", "shortfalls"):  # the statement's other figures
+    for part in ("totals", "fees", "fees_unpaid", "oc", "performance", "cash", "shortfalls"):  # its other figures
         top.update({f"{part}.{k}": v for k, v in record[part].items()})
     top.update({f"reo.{k}": v for k, v in record["reo"].items() if not isinstance(v, list)})
-    # a fee's row is named by the deal (a "Corporate" fee is no rate): it is what the fee was paid, money
-    fees = {f"fees.{k}": "money" for k in record["fees"]}
+    # a fee's row is named by the deal (a "Corporate" fee is no rate): it is what the fee was paid (or
+    # is still owed), money
+    fees = {f"{part}.{k}": "money" for part in ("fees", "fees_unpaid") for k in record[part]}
     out.append(_pairs("summary", "Distribution", top, "", names, fees))
     fields = [k for k, v in record["classes"][0].items() if k not in ("name", "per_1000")] if record["classes"] else []
     out.append(Table("classes", "Classes", ("class", *fields), tuple(

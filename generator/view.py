@@ -65,6 +65,7 @@ def statement(run: Any) -> Statement:
         net_wac=v["net_wac"], net_wac_cap=v["net_wac_cap"], classes=classes,
         totals={k: v[f"totals.{k}"] for k in TOTALS},
         fees={fee.name: v[f"fees.{program.keys[f'fee:{fee.name}']}.paid"] for fee in deal.fees},
+        fees_unpaid={fee.name: v[f"fees.{program.keys[f'fee:{fee.name}']}.unpaid_after"] for fee in deal.fees},
         pool={k: v[f"pool.{k}"] for k in POOL},
         delinquency={b: {k: v[f"delinquency.{b}.{k}"] for k in ("count", "unpaid_balance", "stated_balance")}
                      for b in BUCKETS},

@@ -245,8 +245,10 @@ def test_fees_and_expenses_come_from_their_formulas(reference_deal: Path):
     assert expenses.value == D("1000.00") and value_on_line(expenses) == "1000.00"
     assert item(e, "flow[1]").label == "Extraordinary trust fund expenses, to Trust"
     # 197,974,200.81 x 0.005 / 12 = 82,489.2503... -> 82,489.25
-    fee = item(e, "fees.Servicing.due")
+    fee = item(e, "fees.Servicing.current")
     assert fee.substituted == "cents(197,974,200.81 * 0.005 / 12)" and fee.value == D("82489.25")
+    due = item(e, "fees.Servicing.due")  # the month's fee and none owed from before
+    assert due.substituted == "82,489.25 + 0.00" and due.value == D("82489.25")
     assert e.result.value == D("925347.43") - D("1000.00")
 
 

@@ -164,6 +164,38 @@ def test_the_insurer_is_reimbursed_with_interest(story):
     assert story["2026-02"].statement.cls("M-1").unpaid_interest_after == 0
 
 
+def test_an_unpaid_premium_is_carried_and_paid_at_the_next_distribution(story):
+    """December's Group I interest covers only part of the premium: the rest is owed to the
+    insurer, shown on the statement, and due again in January, where it is paid."""
+    dec, jan = story["2025-12"].statement, story["2026-01"].statement
+    balances = sum((dec.cls(c).beginning_balance for c in INSURED), D(0))
+    month = cents(balances * D("0.0018") / 12)
+    assert month == D("57776.25")
+    assert dec.fees["Insurance Premium"] == D("48820.03")  # all that was left of Group I's interest
+    assert dec.fees_unpaid["Insurance Premium"] == month - D("48820.03") == D("8956.22")
+    jan_month = cents(sum((jan.cls(c).beginning_balance for c in INSURED), D(0)) * D("0.0018") / 12)
+    assert jan.fees["Insurance Premium"] == jan_month + D("8956.22") == D("65883.42")
+    assert jan.fees_unpaid["Insurance Premium"] == 0
+    assert all(v == 0 for s in (dec, jan) for k, v in s.fees_unpaid.items() if k != "Insurance Premium")
+    text = formats.text(story["2025-12"]).decode()
+    assert "Premium Unpaid (due at the next distribution)                  8,956.22" in text
+
+
+def test_an_opening_unpaid_fee_is_due_in_the_first_period_and_named_by_the_deal(deal):
+    period = deal / "periods" / "2025-03.yaml"
+    edit(period, "  loan_count: 4000\n",
+         "  loan_count: 4000\n  unpaid_fees: {Trustee: 500.00, Custodian: 10.00}\n")
+    done = _check(deal, "2025-03")
+    assert done.returncode == 1
+    line = _line(period, "unpaid_fees")
+    assert (f"{period}:{line}: opening.unpaid_fees.Custodian: 'Custodian' is not a fee of deal "
+            "synthetic-two-group-2025-1 (expected one of: Group I Servicing, Group II Servicing, Trustee, "
+            "Insurance Premium)") in done.stderr
+    edit(period, ", Custodian: 10.00}", "}")
+    [first] = run(deal, "2025-03")
+    assert first.statement.fees["Trustee"] == D("1750.00")  # the month's 1,250.00 and the 500.00 owed
+
+
 def test_interest_only_notional_steps_down(story):
     twelfth = story["2026-02"].statement.cls("A-IO")
     assert story["2026-02"].statement.distribution_number == 12
