@@ -263,8 +263,8 @@ def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
                 "annual_rate", owner)
         else:  # a fixed fee: its amount, and no rate (its rate counts as 0 in the fees' rates)
             add(f"fees.{key(fee.name)}.amount", "money", ("fees", i, "amount"), fee.amount, m.Fee, "amount", owner)
-            out[f"fees.{key(fee.name)}.annual_rate"] = ("rate", ("fees", i, "amount"), Decimal("0"),
-                                                        f"{owner}: a fixed amount, no rate (0)")
+            out[f"fees.{key(fee.name)}.annual_rate"] = ("rate", ("fees", i, "annual_rate"), Decimal("0"),
+                                                        f"{owner}: a fixed amount (amount:), so no annual rate (0)")
         add(f"fees.{key(fee.name)}.payee", "text", ("fees", i, "payee"), fee.payee or fee.name, m.Fee, "payee", owner)
     s = deal.schedule
     for name in ("closing_date", "first_distribution_date", "distribution_day", "holiday_calendar"):

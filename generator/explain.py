@@ -290,7 +290,8 @@ class _Walk:
             return self._calendar(name)
         if name in p.deal_values:
             type_, path, value, label = p.deal_values[name]
-            self.inputs[name] = Input(name, label, value, type_, dotted(path), p.source.where(path))
+            note = "" if path in p.source.lines else "not in the file, so the default"
+            self.inputs[name] = Input(name, label, value, type_, dotted(path), p.source.where(path), note)
             return None
         item = next((d for d in p.items if d.name == _template(name)), None)
         if item is not None:

@@ -399,3 +399,19 @@ def test_an_action_reading_an_account_shows_what_it_held_then():
     assert step.note == "accounts.reserve.balance is what the account held when the action ran: flow[15].remaining"
     assert item(e, "flow[15].remaining").value == D("4727528.77")
     assert c.run.values["accounts.reserve.balance"] == D("4891598.95")  # after the waterfall
+
+
+def test_a_deal_file_default_is_cited_as_the_default():
+    """A value the deal file leaves out (a coupon's kind, a class without a CUSIP, a fixed fee's
+    rate) is cited at the mapping it belongs to and said to be the default; one written is not."""
+    [c] = run(INPUTS / "synthetic-two-group-2025-1", "2025-12")
+    deal = INPUTS / "synthetic-two-group-2025-1" / "deal.yaml"
+    for name, field, value in (("A-3.coupon.kind", "classes[3].coupon.kind", "floating"),
+                               ("R.cusip", "classes[7].cusip", None),
+                               ("fees.Trustee.annual_rate", "fees[2].annual_rate", D("0"))):
+        e = explain(c, name)
+        source = item(e, name)
+        assert (source.field, source.value, source.note) == (field, value, "not in the file, so the default"), name
+        assert source.where.startswith(f"{deal}:")
+    written = item(explain(c, "fees.Trustee.due"), "fees.Trustee.amount")
+    assert (written.field, written.note, value_on_line(written)) == ("fees[2].amount", "", "1250.00")
