@@ -205,6 +205,11 @@ _TOKENS = {"$END": "the end", "NAME": "a name", "NUMBER": "a number", "LPAR": "(
            "_NOT": "not"}
 
 
+def shown(source: str) -> str:
+    """A formula as messages quote it: whole, or its first 77 characters."""
+    return f"formula {source!r}" if len(source) <= 80 else f"formula {source[:77]!r}..."
+
+
 @lru_cache(maxsize=8192)
 def parse(source: str) -> Expr:
     """The tree of a formula (parsed once per text).  Raises :class:`FormulaError`."""

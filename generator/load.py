@@ -68,56 +68,68 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
     """Validate ``data`` into ``model``; raise :class:`InputErrors` naming every problem."""
     try:
         return model.model_validate(data)
-    except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            loc = _data_path(data, err["loc"])
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                allowed = _expected_fields(model, loc[:-1])
-                hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
-                message = f"unknown field{hint}"
-                if isinstance(loc[-1], str) and ")" in loc[-1]:  # the rest of a formula cut at its comma
-                    message += (": a formula with a comma, written inside { }, is cut at the comma by YAML "
-                                "(expected the formula in quotes, for example base: \"total(senior, "
-                                "beginning_balance)\")")
-            elif kind == "value_error":
-                message = str(err.get("ctx", {}).get("error", err["msg"]))
-            elif kind == "string_type" and isinstance(err.get("input"), (bool, int, Decimal)):
-                value = err["input"]
-                written = ("true" if value else "false") if isinstance(value, bool) else str(value)
-                read = "true or false" if isinstance(value, bool) else "a number"
-                message = (f"got {written}, which YAML reads as {read} (expected text: a formula or a name is "
-                           f"written in quotes, \"{written}\")")
-            elif kind in _PYDANTIC_MESSAGES:
-                message = _PYDANTIC_MESSAGES[kind]
-            elif kind == "literal_error":
-                message = f"got {shown(err['input'])} (expected {err['ctx']['expected']})"
-            elif kind == "string_pattern_mismatch":
-                message = f"got {shown(err['input'])} (expected text matching {err['ctx']['pattern']})"
-            elif kind == "union_tag_not_found":
-                message = "an action needs its kind (expected pay:, transfer: or allocate:)"
-            elif kind == "union_tag_invalid":
-                tag = shown(str(err["ctx"]["tag"]).replace(":", ": "))
-                message = f"unknown action {tag} (expected one of: {', '.join(t.replace(':', ': ') for t in ACTIONS)})"
-            else:
-                message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
-                if "input" in err and not isinstance(err["input"], (dict, list)):
-                    message += f" (got {shown(err['input'])})"
-            if loc and loc[-1] == "[key]":  # a mapping's key, not its value, is wrong
-                loc, message = loc[:-1], f"not a valid key: {message}"
-            errors.append(src.error(loc, message))
-        raise InputErrors(_sorted(errors)) from None
+    except ValidationError as refused:
+        exc = refused
+    try:  # refused for its shape, a deal is not compiled: validated again, its formulas' syntax is told too
+        model.model_validate(data, context={"formulas": True})
+    except ValidationError as again:
+        exc = again
+    errors = []
+    found = [(err, _data_path(data, err["loc"])) for err in exc.errors(include_url=False)]
+    # a formula YAML cut at its comma: told once, as such, not also as the formula left that does not parse
+    cut = {loc[:-1] for err, loc in found if err["type"] == "extra_forbidden" and isinstance(loc[-1], str)
+           and ")" in loc[-1]}
+    for err, loc in found:
+        kind = err["type"]
+        if kind == "value_error" and loc[:-1] in cut and str(err.get("ctx", {}).get("error")).startswith("formula "):
+            continue
+        if kind == "extra_forbidden":
+            allowed = _expected_fields(model, loc[:-1])
+            hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+            message = f"unknown field{hint}"
+            if isinstance(loc[-1], str) and ")" in loc[-1]:  # the rest of a formula cut at its comma
+                message += (": a formula with a comma, written inside { }, is cut at the comma by YAML "
+                            "(expected the formula in quotes, for example base: \"total(senior, "
+                            "beginning_balance)\")")
+        elif kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+        elif kind == "string_type" and isinstance(err.get("input"), (bool, int, Decimal)):
+            value = err["input"]
+            written = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            read = "true or false" if isinstance(value, bool) else "a number"
+            message = (f"got {written}, which YAML reads as {read} (expected text: a formula or a name is "
+                       f"written in quotes, \"{written}\")")
+        elif kind in _PYDANTIC_MESSAGES:
+            message = _PYDANTIC_MESSAGES[kind]
+        elif kind == "literal_error":
+            message = f"got {shown(err['input'])} (expected {err['ctx']['expected']})"
+        elif kind == "string_pattern_mismatch":
+            message = f"got {shown(err['input'])} (expected text matching {err['ctx']['pattern']})"
+        elif kind == "union_tag_not_found":
+            message = "an action needs its kind (expected pay:, transfer: or allocate:)"
+        elif kind == "union_tag_invalid":
+            tag = shown(str(err["ctx"]["tag"]).replace(":", ": "))
+            message = f"unknown action {tag} (expected one of: {', '.join(t.replace(':', ': ') for t in ACTIONS)})"
+        else:
+            message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+            if "input" in err and not isinstance(err["input"], (dict, list)):
+                message += f" (got {shown(err['input'])})"
+        if loc and loc[-1] == "[key]":  # a mapping's key, not its value, is wrong
+            loc, message = loc[:-1], f"not a valid key: {message}"
+        errors.append(src.error(loc, message))
+    raise InputErrors(_sorted(errors))
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Pydantic's error location as a path into the YAML data: drop the tags it inserts
-    for a discriminated union (``waterfall.interest[0].fees.classes``)."""
+    for a discriminated union (``waterfall.interest[0].fees.classes``, ``figures.x.formula``)."""
     out: list[Any] = []
     node = data
     for part in loc:
         if isinstance(node, dict) and part not in node and part == _action_kind(node):
             continue  # the tag pydantic puts in the location of an action
+        if out[:1] == ["figures"] and len(out) == 2 and part == ("figure" if isinstance(node, dict) else "formula"):
+            continue  # ... and of a figure (its formula alone, or a mapping)
         out.append(part)
         if isinstance(node, dict):
             node = node.get(part)

@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-                      WithJsonSchema, model_validator)
+                      ValidationInfo, WithJsonSchema, model_validator)
 
+from . import formula
 from .number import CENT, cents, decimal_places
 from .source import shown
 
@@ -285,11 +286,18 @@ class Schedule(Strict):
 
 
 #: A formula of the deal language (docs/deal-language.md), checked when the deal is loaded.
-def _formula_text(value: str) -> str:
-    """A formula may run over several lines; otherwise it is printable text."""
+def _formula_text(value: str, info: ValidationInfo) -> str:
+    """A formula may run over several lines; otherwise it is printable text.  Validated with
+    ``context={"formulas": True}`` (a deal file refused for its shape, so never compiled), it
+    must parse too: its syntax errors are told beside the shape's."""
     problem = printable_line(value.replace("\n", " "))
     if problem:
         raise NumberError(problem.replace("one line of printable text", "a formula of printable text"))
+    if info.context and info.context.get("formulas"):
+        try:
+            formula.parse(value)
+        except formula.FormulaError as exc:
+            raise ValueError(f"{formula.shown(value)}: {exc}") from None
     return value
 
 

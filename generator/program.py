@@ -292,7 +292,7 @@ class Compiler:
         except f.FormulaError as exc:
             problems = (str(exc),)
         for problem in problems:
-            self.report(where, f"{_shown(source)}: {problem}")
+            self.report(where, f"{f.shown(source)}: {problem}")
         if problems:  # the figure stands, untyped, so that what reads it is not reported for it too
             self.failed.add(name)
             self.defs[name] = Definition(name, type_ or f.NONE, label, "constant", where)
@@ -783,7 +783,7 @@ class Compiler:
             elif source.where not in self.mistyped:  # (an ending notional is its class's notional formula again)
                 self.mistyped.add(source.where)
                 named = "" if dotted(source.where[1]) == d.name else f"{d.name}: "  # the field names it already
-                self.report(source.where, f"{named}{_shown(_source_text(source))}: {exc}")
+                self.report(source.where, f"{named}{f.shown(_source_text(source))}: {exc}")
             got = d.type or f.NONE
         finally:
             self.checking.discard(d.name)
@@ -969,10 +969,6 @@ def at_period_end(source: str) -> str:
         return f"{head}{dot}{_AT_END[last]}" if last in _AT_END else name
 
     return f.text(f.parse(source), end)
-
-
-def _shown(source: str) -> str:
-    return f"formula {source!r}" if len(source) <= 80 else f"formula {source[:77]!r}..."
 
 
 def _item_template(name: str) -> str:

@@ -205,6 +205,26 @@ def test_every_problem_of_the_language_is_reported_at_once(reference_deal, tmp_p
     assert [int(line.split(":")[1]) for line in lines[:-1]] == [70, 87, 142, 143]
 
 
+def test_a_formula_that_does_not_parse_is_told_beside_a_shape_error(reference_deal, tmp_path):
+    """A deal file refused for its shape is never compiled; its formulas' syntax errors (a
+    figure's, an action's condition) are still told in the same run, as compiling tells them."""
+    deal = reference_deal / "deal.yaml"
+    edit(deal, "original_balance: 12415000.00", "original_balance: 12415000.001")
+    edit(deal, "formula: (wac - fees.annual_rate) * 30 / accrual_days",
+         "formula: (wac - fees.annual_rate * 30 / accrual_days")
+    edit(deal, "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses >> 0.00}")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1
+    assert lines == [
+        f"{deal}:56: classes[1].original_balance: money amount 12415000.001 has 3 decimal places (expected at most 2)",
+        f"{deal}:70: figures.net_wac_cap.formula: formula '(wac - fees.annual_rate * 30 / accrual_days': the formula "
+        "ends too soon (a parenthesis, an operand or an argument is missing)",
+        f"{deal}:142: waterfall[0].when: formula 'extraordinary_expenses >> 0.00': unexpected '>' at column 25 "
+        "(expected ( or - or a name or a number)",
+        "3 errors; nothing written"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_standard_figure_missing_its_rule_names_what_the_deal_must_define(reference_deal, tmp_path):
     edit(reference_deal / "deal.yaml", "  performance.optional_termination:\n", "  performance.optional_terminated:\n")
     code, lines = render(reference_deal, tmp_path / "out")
