@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 
 from . import formats as fmt
 from .batch import find_deals
-from .load import load_deal
+from .load import list_periods, load_deal
 from .pipeline import Computed, output_name, run
 from .render import TEMPLATES
 from .source import InputError, InputErrors
@@ -129,6 +129,12 @@ def statements(roots: Iterable[Path], named: Sequence[tuple[Path, tuple[str, str
             wanted.setdefault(deal_id, []).append((path, date, kind))
     found = []
     for deal_id, items in wanted.items():
+        on_file = set(list_periods(deals[deal_id]))
+        missing += [f"{path}: deal {deal_id} has no statement dated {date} (no period file for {date[:7]})"
+                    for path, date, _ in items if date[:7] not in on_file]
+        items = [item for item in items if item[1][:7] in on_file]
+        if not items:
+            continue
         months = sorted({date[:7] for _, date, _ in items})
         computed = {c.statement.distribution_date.isoformat(): c
                     for c in run(deals[deal_id], f"{months[0]}..{months[-1]}")}

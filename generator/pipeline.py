@@ -283,11 +283,11 @@ def agree_with_opening(deal: Deal, previous: Run, period: Period, src: SourceMap
     for name, value in op.accounts.items():  # a carried account's (an unknown one is reported by check_period)
         if f"accounts.{name}.balance" in v:
             pairs.append((("opening", "accounts", name), value, v[f"accounts.{name}.balance"]))
-    for key, figure in (("unpaid_interest", "unpaid_interest_after"), ("net_wac_carryover", "carryover_after"),
-                        ("unpaid_realized_losses", "unpaid_losses_after")):
-        for name, value in getattr(op, key).items():
+    for section, figure in (("unpaid_interest", "unpaid_interest_after"), ("net_wac_carryover", "carryover_after"),
+                            ("unpaid_realized_losses", "unpaid_losses_after")):
+        for name, value in getattr(op, section).items():
             computed = v.get(f"{name}.{figure}", ZERO)
-            pairs.append((("opening", key, name), value, computed))
+            pairs.append((("opening", section, name), value, computed))
     for fee in deal.fees:
         if fee.name in op.unpaid_fees:
             pairs.append((("opening", "unpaid_fees", fee.name), op.unpaid_fees[fee.name],

@@ -67,7 +67,8 @@ def latest_version(out: Path, stem_: str) -> int | None:
     exts = [ext for ext, _ in fmt.FORMATS.values()]
 
     def exists(version: int) -> bool:
-        return any((out / version_name(stem_, version, ext)).exists() for ext in exts)
+        # a name taken by anything, a link to nothing included: read_published refuses what is no file
+        return any(os.path.lexists(out / version_name(stem_, version, ext)) for ext in exts)
 
     if not exists(0):
         return None

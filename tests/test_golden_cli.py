@@ -124,11 +124,15 @@ def test_approve_refuses_a_file_of_no_statement_under_root(tmp_path):
     assert remit("render", REFERENCE_DEAL, "-p", "2002-05", "-f", "text", "-o", out)[0] == 0
     body = (out / f"{STEM}.txt").read_bytes()
     other_deal, other_date = out / "no-such-deal_2002-05-28.txt", out / "new-century-2002-1_2002-05-27.txt"
-    other_deal.write_bytes(body)
-    other_date.write_bytes(body)
-    code, output = remit("approve", out / f"{STEM}.txt", other_deal, other_date, "--root", INPUTS, "--golden", golden)
+    no_period = out / "new-century-2002-1_2099-01-28.txt"
+    for path in (other_deal, other_date, no_period):
+        path.write_bytes(body)
+    code, output = remit("approve", out / f"{STEM}.txt", other_deal, other_date, no_period, "--root", INPUTS,
+                         "--golden", golden)
     assert code == 1
     assert output.splitlines() == [f"{other_deal}: no deal with id 'no-such-deal' under {INPUTS}",
+                                   f"{no_period}: deal new-century-2002-1 has no statement dated 2099-01-28 (no "
+                                   "period file for 2099-01)",
                                    f"{other_date}: deal new-century-2002-1 has no statement dated 2002-05-27",
                                    "nothing approved"]
     assert not golden.exists()

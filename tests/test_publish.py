@@ -194,3 +194,25 @@ def test_a_fifo_named_like_a_published_file_is_refused_not_read(reference_deal, 
     assert f"{out / STEM}.{ext}: the " in done.stderr
     assert "cannot be compared with what would be published now: it is a FIFO (named pipe) (expected a regular file)" \
         in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("name", [f"{STEM}.json", f"{STEM}.txt", f"{STEM}.rev1.json"])
+def test_a_link_to_nothing_named_like_a_published_file_is_refused_as_such(reference_deal, tmp_path, name):
+    """Not taken for nothing published (which then failed at the link, blaming another run)."""
+    out = tmp_path / "out"
+    if ".rev1." in name:
+        render(reference_deal, out)
+        restate_curtailments(reference_deal)
+        edit(reference_deal / "periods" / "2002-05.yaml", "period: 2002-05\n",
+             "period: 2002-05\nrevised_on: 2002-06-04\n")
+    out.mkdir(exist_ok=True)
+    (out / name).symlink_to("nothing")
+    extra = ("--revise", "Servicer restated curtailments") if ".rev1." in name else ()
+    code, output = render(reference_deal, out, *extra)
+    assert code == 1
+    if name.endswith(".txt"):  # a statement is published beside its record, which is not there
+        assert f"{out / STEM}.json: the figures record of this published statement is missing" in output, output
+    else:
+        assert (f"{out / name}: the " in output and "cannot be compared with what would be published now: it is a "
+                "link to nothing, which is not there" in output), output
+    assert "another run" not in output

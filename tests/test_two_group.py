@@ -196,6 +196,32 @@ def test_an_opening_unpaid_fee_is_due_in_the_first_period_and_named_by_the_deal(
     assert first.statement.fees["Trustee"] == D("1750.00")  # the month's 1,250.00 and the 500.00 owed
 
 
+LATER_OPENING = """opening:
+  previous_distribution_date: 2025-12-26
+  pool_balance: 439514671.69
+  loan_count: 3594
+  group_balances: {fixed: 271147138.65, adjustable: 168367533.04}
+  group_loan_counts: {fixed: 2218, adjustable: 1376}
+  class_balances: {A-1: 118147138.65, A-2: 117000000.00, A-3: 144367533.04, M-1: 22000000.00, M-2: 13000000.00, R: 0.00}
+  unpaid_fees: {Insurance Premium: PREMIUM}
+"""
+
+
+@pytest.mark.parametrize("premium, agrees", [("8956.22", True), ("1000.00", False)])
+def test_a_later_opening_states_the_unpaid_fee_the_last_statement_left(deal, premium, agrees):
+    period = deal / "periods" / "2026-01.yaml"
+    edit(period, "period: 2026-01\n", "period: 2026-01\n" + LATER_OPENING.replace("PREMIUM", premium))
+    done = _check(deal, "2026-01")
+    assert "Traceback" not in done.stderr
+    if agrees:
+        assert done.returncode == 0, done.stderr
+    else:
+        assert done.returncode == 1
+        assert (f"{period}:{_line(period, 'unpaid_fees')}: opening.unpaid_fees.'Insurance Premium': does not agree "
+                "with the previous period's closing state: given 1,000.00, computed 8,956.22 (7,956.22 apart)"
+                ) in done.stderr, done.stderr
+
+
 def test_interest_only_notional_steps_down(story):
     twelfth = story["2026-02"].statement.cls("A-IO")
     assert story["2026-02"].statement.distribution_number == 12
