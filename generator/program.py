@@ -913,7 +913,8 @@ class Compiler:
                 slots = [f"amount: {a.name}"]
             for slot in slots:
                 if slot in once and once[slot] is not p:
-                    what = f"payment named {a.name}" if kind == "amount" else f"{kind} payment"
+                    what = (f"payment named {a.name}" if kind == "amount" else
+                            f"payment of the {slot.removeprefix('fees: ')} fee" if kind == "fees" else f"{kind} payment")
                     self.report(("deal", p.path), f"a second {what} on one path through the waterfall (expected "
                                                   f"one; the first is {once[slot].label})")
                     break

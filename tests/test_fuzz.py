@@ -749,7 +749,7 @@ MISLED = [
      ["{d}:145: waterfall[3].classes: class A is already paid by interest action waterfall[2] on one path through "
       "the waterfall (expected each class once per kind of action)"]),
     ("a second fees step", DEAL, replacing(b"  - {pay: fees, from: interest}\n", b"  - {pay: fees, from: interest}\n" * 2),
-     ["{d}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
+     ["{d}:144: waterfall[2]: a second payment of the Servicing fee on one path through the waterfall (expected one; the first is "
       "waterfall[1])"]),
     ("a fee listed twice", DEAL,
      replacing(b"    payee: Servicer\n", b"    payee: Servicer\n  - {name: Servicing, annual_rate: 0.001}\n"),

@@ -128,7 +128,7 @@ CASES = [
      [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
     ("fees paid twice", "  - {pay: fees, from: interest}\n", "  - {pay: fees, from: interest}\n" * 2,
-     [f"{D_}:144: waterfall[2]: a second fees payment on one path through the waterfall (expected one; the first is "
+     [f"{D_}:144: waterfall[2]: a second payment of the Servicing fee on one path through the waterfall (expected one; the first is "
       "waterfall[1])"]),
     ("two triggers of one name", "  - name: Cumulative losses\n", "  - name: Delinquency\n",
      [f"{D_}:130: triggers[1].name: a second trigger named 'Delinquency' (expected each trigger once, by a name of "
