@@ -29,7 +29,7 @@ from .output import AlreadyPublished, OutputError, write_atomic
 from .load import load_deal
 from .model import Deal
 from .pipeline import ReconciliationError, run
-from .publish import PublishRefused, plan_all, write
+from .publish import PublishRefused, plan_all, read_published, write
 from .source import InputError, InputErrors, SourceMap
 
 MANIFEST = "manifest.json"
@@ -292,13 +292,15 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
 FACTOR_FILE = "factors.csv"
 
 
-def write_factor_file(result: BatchResult, out: Path) -> Written:
+def write_factor_file(result: BatchResult, out: Path, earlier: str | None = None) -> Written:
     """The month's factor file: every class of every deal that rendered.  Written before the
-    manifest, which lists it: a factor file that cannot be written leaves no manifest."""
+    manifest, which lists it: a factor file that cannot be written leaves no manifest.
+    ``earlier``: the SHA-256 of the earlier run's (its status is then ``unchanged`` or ``new``)."""
     path = out / FACTOR_FILE
     data = factor_file(line for o in result.outcomes for line in o.factors)
     write_atomic(path, data)
-    return Written(FACTOR_FILE, hashlib.sha256(data).hexdigest(), len(data), "new")
+    digest = hashlib.sha256(data).hexdigest()
+    return Written(FACTOR_FILE, digest, len(data), "unchanged" if digest == earlier else "new")
 
 
 def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str],
@@ -326,19 +328,27 @@ def write_manifest(result: BatchResult, roots: Sequence[Path], period: str, form
     return path
 
 
-def retire_manifest(out: Path) -> None:
+def retire_manifest(out: Path) -> str | None:
     """Remove the manifest (and factor file) of an earlier run before this one writes anything: a
-    run that does not finish must not leave behind a manifest that describes other files."""
+    run that does not finish must not leave behind a manifest that describes other files.  The
+    SHA-256 of the factor file removed (or None), to tell whether this run's is unchanged."""
+    factors = None
     for name, what in ((MANIFEST, "manifest"), (FACTOR_FILE, "factor file")):
         path = out / name
         if not os.path.lexists(path):
             continue
+        if name == FACTOR_FILE:
+            try:
+                factors = hashlib.sha256(read_published(path, "factor file") or b"").hexdigest()
+            except PublishRefused:  # not a file that can be read: it is removed all the same
+                factors = None
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as exc:
             raise OutputError(path, f"the earlier run's {what} cannot be removed: {exc.strerror or exc}") from None
+    return factors
 
 
 def one_name_twice(deals: Sequence[Path]) -> list[DealOutcome]:

@@ -169,13 +169,13 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     result = manifest = factors = None
     try:
         with locked(out):  # one month end (or render) publishes into a directory at a time
-            month_end.retire_manifest(out)
+            earlier_factors = month_end.retire_manifest(out)
             label = f"Rendering {len(deals)} deal{'s' if len(deals) != 1 else ''}"
             with click.progressbar(length=len(deals), label=label, file=sys.stderr, show_pos=True,
                                    show_eta=False) as bar:
                 result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1),
                                              templates=(templates or fmt.TEMPLATES).resolve())
-            factors = month_end.write_factor_file(result, out) if factor_file else None
+            factors = month_end.write_factor_file(result, out, earlier_factors) if factor_file else None
             manifest = month_end.write_manifest(result, roots, period, formats, out,
                                                 also=[factors] if factors else [])
     except month_end.Interrupted as exc:

@@ -197,6 +197,12 @@ def test_batch_writes_the_factor_file_one_line_per_class(tmp_path):
     assert listed["factors.csv"]["bytes"] == len(body)
     a = next(line for line in lines if line["deal"] == "new-century-2002-1" and line["class"] == "A")
     assert (a["cusip"], a["factor"], a["coupon"], a["next_coupon"]) == ("64352VCC3", "0.98485279", "2.17000", "2.16000")
+    assert listed["factors.csv"]["status"] == "new"
+    rerun = subprocess.run([sys.executable, "-m", "generator", "batch", "--root", str(INPUTS), "-f", "json",
+                            "--factor-file", "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    [again_listed] = [f for f in json.loads((out / "manifest.json").read_text())["files"] if f["path"] == "factors.csv"]
+    assert again_listed == {**listed["factors.csv"], "status": "unchanged"}  # the same month's same file
     # a later run without --factor-file leaves no stale factor file behind
     again = subprocess.run([sys.executable, "-m", "generator", "batch", "--root", str(INPUTS), "-f", "json",
                             "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
