@@ -222,10 +222,11 @@ def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a s
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill every worker now, however far it is in its task.  Each file a worker writes is
-    put in place whole (:func:`generator.output.write_atomic`), so a worker killed midway
-    leaves no partial file.  Further signals are ignored while
-    the workers are reaped, so a third Ctrl-C cannot leave the batch hanging either."""
+    """Kill every worker now, however far it is in its task (the pool's workers are the batch's
+    only child processes).  Each file a worker writes is put in place whole
+    (:func:`generator.output.write_atomic`), so a worker killed midway leaves no partial file.
+    Further signals are ignored while the workers are reaped, so a third Ctrl-C cannot leave
+    the batch hanging either."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for worker in multiprocessing.active_children():
@@ -339,9 +340,10 @@ def retire_manifest(out: Path) -> str | None:
             continue
         if name == FACTOR_FILE:
             try:
-                factors = hashlib.sha256(read_published(path, "factor file") or b"").hexdigest()
+                data = read_published(path, "factor file")
             except PublishRefused:  # not a file that can be read: it is removed all the same
-                factors = None
+                data = None
+            factors = hashlib.sha256(data).hexdigest() if data is not None else None
         try:
             os.unlink(path)
         except FileNotFoundError:

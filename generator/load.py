@@ -77,8 +77,7 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
     errors = []
     found = [(err, _data_path(data, err["loc"])) for err in exc.errors(include_url=False)]
     # a formula YAML cut at its comma: told once, as such, not also as the formula left that does not parse
-    cut = {loc[:-1] for err, loc in found if err["type"] == "extra_forbidden" and isinstance(loc[-1], str)
-           and ")" in loc[-1]}
+    cut = {loc[:-1] for err, loc in found if err["type"] == "extra_forbidden" and _cut_at_comma(loc)}
     for err, loc in found:
         kind = err["type"]
         if kind == "value_error" and loc[:-1] in cut and str(err.get("ctx", {}).get("error")).startswith("formula "):
@@ -87,7 +86,7 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
             allowed = _expected_fields(model, loc[:-1])
             hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
             message = f"unknown field{hint}"
-            if isinstance(loc[-1], str) and ")" in loc[-1]:  # the rest of a formula cut at its comma
+            if _cut_at_comma(loc):
                 message += (": a formula with a comma, written inside { }, is cut at the comma by YAML "
                             "(expected the formula in quotes, for example base: \"total(senior, "
                             "beginning_balance)\")")
@@ -118,6 +117,12 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
             loc, message = loc[:-1], f"not a valid key: {message}"
         errors.append(src.error(loc, message))
     raise InputErrors(_sorted(errors))
+
+
+def _cut_at_comma(loc: tuple[Any, ...]) -> bool:
+    """An unknown field that is the rest of a formula YAML cut at its comma inside { }
+    (``beginning_balance)`` of ``base: total(senior, beginning_balance)``)."""
+    return isinstance(loc[-1], str) and ")" in loc[-1]
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from . import collector
 from .calendar import add_months, period_month
-from .catalog import key
 from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
@@ -291,7 +290,7 @@ def agree_with_opening(deal: Deal, previous: Run, period: Period, src: SourceMap
     for fee in deal.fees:
         if fee.name in op.unpaid_fees:
             pairs.append((("opening", "unpaid_fees", fee.name), op.unpaid_fees[fee.name],
-                          v[f"fees.{key(fee.name)}.unpaid_after"]))
+                          v[f"fees.{previous.program.keys[f'fee:{fee.name}']}.unpaid_after"]))
     errors = []
     for path, stated, computed in pairs:
         if stated != computed:
