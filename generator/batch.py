@@ -20,7 +20,7 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .factors import factor_file
 from .factors import rows as factor_rows
@@ -30,7 +30,7 @@ from .load import load_deal
 from .model import Deal
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, read_published, write
-from .source import InputError, InputErrors, SourceMap
+from .source import InputError, InputErrors, SourceMap, load_yaml
 
 MANIFEST = "manifest.json"
 
@@ -236,23 +236,30 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _refuse(result: BatchResult, deals: Sequence[Path], refusals: list[DealOutcome],
+            progress: Callable[[DealOutcome], None] | None) -> list[Path]:
+    """The deals left once ``refusals`` (found before anything is rendered) are told."""
+    result.outcomes += refusals
+    for outcome in refusals:
+        if progress:
+            progress(outcome)
+    refused = {o.deal for o in refusals}
+    return [d for d in deals if str(d) not in refused]
+
+
 def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: Path, jobs: int,
               progress: Callable[[DealOutcome], None] | None = None, templates: Path = TEMPLATES) -> BatchResult:
     """Render every deal; ``jobs`` worker processes (1: in this process).  Raises
     :class:`Interrupted` on Ctrl-C or SIGTERM, after the deals in hand are finished."""
     result = BatchResult(jobs=jobs)
     total = len(deals)
-    result.outcomes += one_name_twice(deals)
-    for outcome in result.outcomes:
-        if progress:
-            progress(outcome)
-    refused = {o.deal for o in result.outcomes}
-    deals = [d for d in deals if str(d) not in refused]
+    deals = _refuse(result, deals, one_name_twice(deals), progress)
     start = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if jobs <= 1:
             try:
+                deals = _refuse(result, deals, one_cusip_twice(deals, cusips_in(deals)), progress)
                 for deal in deals:
                     outcome = render_deal(deal, period, formats, out, templates)
                     result.outcomes.append(outcome)
@@ -266,6 +273,9 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
             taken: set[Future] = set()
             size = task_size(len(deals), jobs)
             try:
+                found = [c for part in pool.map(cusips_in, [deals[i:i + size] for i in range(0, len(deals), size)])
+                         for c in part]
+                deals = _refuse(result, deals, one_cusip_twice(deals, found), progress)
                 futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid(), templates)
                            for i in range(0, len(deals), size)]
                 for future in as_completed(futures):
@@ -366,6 +376,52 @@ def one_name_twice(deals: Sequence[Path]) -> list[DealOutcome]:
             for same in owners.values() if len(same) > 1 for d in same]
 
 
+class Cusip(NamedTuple):
+    """A class's CUSIP as its deal file writes it, and where."""
+
+    cusip: str
+    name: str  # the class's
+    where: str  # file:line
+    field: str  # classes[i].cusip
+
+
+def cusips_of(deal_dir: Path) -> list[Cusip]:
+    """Each class's CUSIP in a deal file.  A deal file that does not read gives none here;
+    rendering it tells its errors."""
+    try:
+        data, src = load_yaml(Path(deal_dir) / "deal.yaml")
+    except InputErrors:
+        return []
+    classes = data.get("classes") if isinstance(data, dict) else None
+    return [Cusip(c["cusip"], str(c.get("name")), src.where(("classes", i, "cusip")), f"classes[{i}].cusip")
+            for i, c in enumerate(classes if isinstance(classes, list) else [])
+            if isinstance(c, dict) and isinstance(c.get("cusip"), str)]
+
+
+def cusips_in(deal_dirs: Sequence[Path]) -> list[list[Cusip]]:
+    return [cusips_of(d) for d in deal_dirs]
+
+
+def one_cusip_twice(deals: Sequence[Path], found: Sequence[list[Cusip]]) -> list[DealOutcome]:
+    """The failures, found before anything is rendered, of deals that give a class the CUSIP of
+    another deal's class: a CUSIP names one class of one deal, and investors and data vendors
+    load each month's factors by it.  Which of the two is mistaken the book cannot tell, so
+    neither deal is rendered.  (Two classes of one deal: the deal file's own check.)"""
+    owners: dict[str, list[tuple[Path, Cusip]]] = {}
+    for d, cusips in zip(deals, found):
+        for c in cusips:
+            owners.setdefault(c.cusip, []).append((d, c))
+    errors: dict[Path, list[str]] = {}
+    for holders in owners.values():
+        for d, c in holders:
+            others = [f"class {o.name}'s of {other} ({o.where})" for other, o in holders if other != d]
+            if others:
+                errors.setdefault(d, []).append(
+                    f"{c.where}: {c.field}: class {c.name}'s CUSIP {c.cusip} is also {', '.join(others)} (expected "
+                    "a CUSIP of this deal's own: a CUSIP names one class in the whole book); neither deal is rendered")
+    return [DealOutcome(str(d), 0, (), tuple(lines), 0, os.getpid()) for d, lines in errors.items()]
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -375,4 +431,4 @@ def default_jobs() -> int:
 
 __all__ = ["find_deals", "render_deal", "render_deals", "run_batch", "manifest", "write_manifest", "retire_manifest",
            "BatchResult",
-           "DealOutcome", "Written", "Interrupted", "default_jobs", "one_name_twice", "MANIFEST"]
+           "DealOutcome", "Written", "Interrupted", "default_jobs", "one_name_twice", "one_cusip_twice", "MANIFEST"]

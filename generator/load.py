@@ -183,6 +183,15 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     for i, name in enumerate(names):
         if name in names[:i]:
             errors.append(src.error(("classes", i, "name"), f"class {name!r} is listed twice"))
+    first: dict[str, str] = {}
+    for i, c in enumerate(deal.classes):
+        if c.cusip is None:
+            continue
+        if c.cusip in first:  # a CUSIP is the key investors and data vendors file a class's factors by
+            errors.append(src.error(("classes", i, "cusip"), f"CUSIP {c.cusip} is class {first[c.cusip]}'s too "
+                                                             "(expected each class's own CUSIP)"))
+        else:
+            first[c.cusip] = c.name
     for i, c in enumerate(deal.classes):
         if c.kind in ("senior", "mezzanine", "interest_only") and c.coupon is None and not c.principal_only:
             errors.append(src.error(("classes", i), f"class {c.name} ({c.kind}) needs a coupon (expected coupon: "

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,16 +17,28 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.model import cusip_check_digit
 
 from .conftest import INPUTS, REFERENCE_DEAL, ROOT, SYNTHETIC
 from .test_errors import edit
 
 
+def own_cusips(deal_yaml: str, deal_id: str) -> dict[str, str]:
+    """The CUSIPs a copy of a deal under ``deal_id`` takes for the deal file's (a CUSIP names one
+    class in the whole book): each issue's issuer part is taken from the id's digest."""
+    issuer = hashlib.sha256(deal_id.encode()).hexdigest()[:6].upper()
+    return {m[0]: f"{issuer}{m[1]}{cusip_check_digit(issuer + m[1])}"
+            for m in re.finditer(r"(?<=cusip: )[0-9A-Z]{6}([0-9A-Z]{2})[0-9]", deal_yaml)}
+
+
 def copy_deal(source: Path, root: Path, deal_id: str) -> Path:
+    """A copy of a deal under another id, with CUSIPs of its own."""
     target = root / deal_id
     (target / "periods").mkdir(parents=True)
     deal_yaml = (source / "deal.yaml").read_text()
     old_id = next(line for line in deal_yaml.splitlines() if line.startswith("id: "))
+    for old, new in own_cusips(deal_yaml, deal_id).items():
+        deal_yaml = deal_yaml.replace(f"cusip: {old}", f"cusip: {new}")
     (target / "deal.yaml").write_text(deal_yaml.replace(old_id, f"id: {deal_id}"))
     for p in (source / "periods").iterdir():
         (target / "periods" / p.name).write_bytes(p.read_bytes())
@@ -141,6 +154,36 @@ def test_two_folders_of_one_deal_both_fail_and_neither_is_published(tmp_path, jo
     assert good.name == "good-b"
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_deals_giving_one_cusip_both_fail_before_anything_is_rendered(tmp_path, jobs):
+    """A CUSIP names one class in the whole book: the factor file and every vendor key a class's
+    figures by it.  Two deals giving one CUSIP are refused, both (the book cannot tell which
+    is mistaken), with each deal file's line, before either is rendered; the others go on."""
+    root = tmp_path / "root"
+    a, b, c = (copy_deal(REFERENCE_DEAL, root, name) for name in ("deal-a", "deal-b", "deal-c"))
+    reference = (REFERENCE_DEAL / "deal.yaml").read_text()
+    a_cusip = own_cusips(reference, "deal-a")["64352VCC3"]
+    b_cusip = own_cusips(reference, "deal-b")["64352VCE9"]
+    edit(b / "deal.yaml", f"cusip: {b_cusip}", f"cusip: {a_cusip}")
+    for trial in range(2):
+        out = tmp_path / f"out-{trial}"
+        code, stdout, stderr = batch("--root", root, "-j", jobs, "-o", out, "--factor-file")
+        assert code == 1
+        assert (f"FAILED {a}\n  {a}/deal.yaml:55: classes[0].cusip: class A's CUSIP {a_cusip} is also class M-2's of "
+                f"{b} ({b}/deal.yaml:57) (expected a CUSIP of this deal's own: a CUSIP names one class in the whole "
+                "book); neither deal is rendered\n") in stderr
+        assert (f"FAILED {b}\n  {b}/deal.yaml:57: classes[2].cusip: class M-2's CUSIP {a_cusip} is also class A's of "
+                f"{a} ({a}/deal.yaml:55) (expected") in stderr
+        assert "3 deals, 1 statements" in stdout and "; 2 failed;" in stdout
+        assert sorted(p.name for p in out.iterdir()) == ["deal-c_2002-05-28.json", "deal-c_2002-05-28.txt",
+                                                         "factors.csv", "manifest.json"]
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert sorted(f["deal"] for f in manifest["failed"]) == [str(a), str(b)]
+        factors = (out / "factors.csv").read_text()
+        assert a_cusip not in factors and own_cusips(reference, "deal-c")["64352VCC3"] in factors
+    assert str(c).endswith("deal-c")
+
+
 def test_a_misnamed_folder_is_told_beside_its_input_errors(tmp_path):
     """A deal folder not named by its deal's id, whose period file also has an error: both are
     told in the one run, not the name only once the input is mended."""
@@ -177,6 +220,13 @@ def _wait_for_outputs(out: Path, proc: subprocess.Popen, at_least: int = 2) -> N
     pytest.fail("the batch ended (or never started writing) before it could be interrupted")
 
 
+def as_copied(body: bytes, deal_id: str, source: Path = SYNTHETIC) -> bytes:
+    """A copy's statement with the id and CUSIPs of the deal it copies."""
+    for original, own in own_cusips((source / "deal.yaml").read_text(), deal_id).items():
+        body = body.replace(own.encode(), original.encode())
+    return body.replace(deal_id.encode(), source.name.encode())
+
+
 def _every_file_is_complete(out: Path, tmp_path: Path) -> int:
     """Each file left is exactly what a clean render writes; no temporary file is left."""
     left = sorted(out.iterdir())
@@ -188,11 +238,10 @@ def _every_file_is_complete(out: Path, tmp_path: Path) -> int:
     expected = {p.suffix: p.read_bytes() for p in clean.iterdir()}
     for p in left:
         body = p.read_bytes()
-        if p.suffix == ".txt":
-            assert body == expected[".txt"], p.name
-        else:
-            assert json.loads(body)["deal_id"] == p.name.split("_")[0]
-            assert body.replace(p.name.split("_")[0].encode(), b"synthetic-home-equity-2024-1") == expected[".json"]
+        deal_id = p.name.split("_")[0]
+        if p.suffix == ".json":
+            assert json.loads(body)["deal_id"] == deal_id
+        assert as_copied(body, deal_id) == expected[p.suffix], p.name  # its own id and CUSIPs aside
     return len(left)
 
 

@@ -754,6 +754,8 @@ MISLED = [
     ("a fee listed twice", DEAL,
      replacing(b"    payee: Servicer\n", b"    payee: Servicer\n  - {name: Servicing, annual_rate: 0.001}\n"),
      ["{d}:50: fees[1].name: fee 'Servicing' is listed twice (expected each fee once)"]),
+    ("a CUSIP given two classes", DEAL, replacing(b"cusip: 64352VCC3,", b"cusip: 64352VCD1,"),
+     ["{d}:56: classes[1].cusip: CUSIP 64352VCD1 is class A's too (expected each class's own CUSIP)"]),
     ("no residual step", DEAL, replacing(b"  - {pay: residual, from: excess, class: CE}\n", b""),
      ["{d}:140: waterfall: no residual payment: the cash the other actions leave would stay in the trust "
       "(expected - {{pay: residual, from: ACCOUNT, class: NAME}})"]),
