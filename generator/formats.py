@@ -212,14 +212,15 @@ def xlsx(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     from . import spreadsheet
 
     deal = computed.deal
-    return spreadsheet.xlsx(computed.statement, f"{deal.trust} {deal.series}: statement to certificateholders")
+    return spreadsheet.xlsx(computed.statement, f"{deal.trust} {deal.series}: statement to certificateholders",
+                            computed.revision)
 
 
 def csv(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     """Every figure of the statement's tables, one CSV line each (generator.spreadsheet)."""
     from . import spreadsheet
 
-    return spreadsheet.long_csv(computed.statement)
+    return spreadsheet.long_csv(computed.statement, computed.revision)
 
 
 register("html", "html", html)

@@ -10,6 +10,10 @@ The CSV is long-format, one line per figure: ``table,row,column,figure,value``. 
 statement (not a folder of them) keeps a statement's formats published as one set, and a
 reader that wants wide tables pivots on table, row and column; ``figure`` is the name
 ``remit explain`` takes, and ``value`` the record's exact decimal text.
+
+A revised statement's workbook opens on its mark (sheets ``revision``: number, date, reason,
+the file it supersedes; ``changes``: each figure changed, published and revised), its title
+says REVISED, and its CSV starts with the same lines.
 """
 
 from __future__ import annotations
@@ -21,22 +25,26 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from .statement import Statement
+from .statement import Revision, Statement
 from .tables import NUMBER_FORMATS, Cell, Table, tables
 
 #: The widest a column is sized (characters).
 MAX_WIDTH = 60
 
 
-def xlsx(statement: Statement, title: str) -> bytes:
+def xlsx(statement: Statement, title: str, revision: Revision | None = None) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     created = dt.datetime.combine(statement.distribution_date, dt.time())
-    book.set_properties({"title": title, "subject": f"Distribution of {statement.distribution_date.isoformat()}",
+    subject = f"Distribution of {statement.distribution_date.isoformat()}"
+    if revision is not None:
+        title = f"REVISED (revision {revision.number}): {title}"
+        subject += f", revision {revision.number} of {revision.date.isoformat()}"
+    book.set_properties({"title": title, "subject": subject,
                          "created": created, "author": "remit", "comments": f"deal {statement.deal_id}"})
     formats = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
     header = book.add_format({"bold": True, "bottom": 1})
-    for table in tables(statement):
+    for table in tables(statement, revision):
         _sheet(book.add_worksheet(table.name[:31]), table, formats, header)
     book.close()
     return buffer.getvalue()
@@ -80,11 +88,11 @@ def _shown(cell: Cell) -> str:
     return str(cell.value)
 
 
-def long_csv(statement: Statement) -> bytes:
+def long_csv(statement: Statement, revision: Revision | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("table", "row", "column", "figure", "value"))
-    for table in tables(statement):
+    for table in tables(statement, revision):
         for row in table.rows:
             label = str(row[0].value)
             for name, cell in zip(table.columns, row):

@@ -1,6 +1,6 @@
 """The statement as tables, for spreadsheets and CSV: one table per part of the statement
 (classes, per-$1,000 amounts, pool, delinquency, losses, waterfall, triggers, and the deal's
-accounts and loan groups when it has them).
+accounts and loan groups when it has them), a revised statement's mark first.
 
 Every cell is a value of the statement's figures record with the name ``remit explain`` and
 the record give it (``A.principal``, ``pool.ending_balance``), and a kind that says how a
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .publish import figures as record_figures
-from .statement import Statement, to_plain
+from .statement import Revision, Statement, to_plain
 from .view import ACCOUNT_FIELDS, GROUP_FIELDS
 
 #: How each kind of value is shown in a spreadsheet (an Excel number format).
@@ -85,11 +85,24 @@ def _pairs(name: str, title: str, record_part: dict[str, Any], prefix: str, figu
     return Table(name, title, ("figure", "value"), rows)
 
 
-def tables(statement: Statement) -> list[Table]:
-    """The statement's tables, in the order a reader meets them."""
+def revision_tables(revision: Revision) -> list[Table]:
+    """What marks a revised statement, first: which revision, when, why, what it supersedes,
+    and each figure it changed, published and revised (the record's exact values)."""
+    mark = to_plain(revision)
+    rows = tuple((Cell(k, "text", ""), Cell(mark[k], kind, f"revision.{k}"))
+                 for k, kind in (("number", "count"), ("date", "date"), ("reason", "text"), ("supersedes", "text")))
+    changes = tuple((Cell(c["figure"], "text", ""), Cell(c["old"], _kind(c["figure"], c["old"]), c["figure"]),
+                     Cell(c["new"], _kind(c["figure"], c["new"]), c["figure"]))
+                    for c in mark["changes"])
+    return [Table("revision", "Revised statement", ("figure", "value"), rows),
+            Table("changes", "Figures the revision changed", ("figure", "published", "revised"), changes)]
+
+
+def tables(statement: Statement, revision: Revision | None = None) -> list[Table]:
+    """The statement's tables, in the order a reader meets them (a revision's mark first)."""
     record = to_plain(statement)
     names = record_figures(record)
-    out: list[Table] = []
+    out: list[Table] = revision_tables(revision) if revision is not None else []
     top = {k: v for k, v in record.items() if not isinstance(v, (dict, list))}
     for part in ("totals", "fees", "fees_unpaid", "oc", "performance", "cash", "shortfalls"):  # its other figures
         top.update({f"{part}.{k}": v for k, v in record[part].items()})
@@ -195,4 +208,4 @@ def _extra(extra: dict[str, Any], names: dict[str, Any], kinds: dict[str, str]) 
     return out
 
 
-__all__ = ["Table", "Cell", "tables", "NUMBER_FORMATS"]
+__all__ = ["Table", "Cell", "tables", "revision_tables", "NUMBER_FORMATS"]

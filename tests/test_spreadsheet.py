@@ -161,6 +161,52 @@ def test_render_writes_xlsx_and_csv_named_as_the_other_formats(tmp_path):
     assert book.properties.created.date().isoformat() == "2026-03-16"
 
 
+def test_a_revised_statement_says_so_first_in_the_workbook_and_the_csv(reference_deal, tmp_path):
+    """A vendor loading the workbook or the CSV tells a correction from the original by its
+    contents, not its file name: the revision's number, date, reason and what it supersedes,
+    and every figure it changed, published and revised, the JSON record's own values."""
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    from .test_errors import edit
+
+    out = tmp_path / "out"
+    args = ["render", str(reference_deal), "-p", "2002-05", "-f", "xlsx", "-f", "csv", "-o", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    period = reference_deal / "periods" / "2002-05.yaml"
+    edit(period, "curtailments: 18331.70", "curtailments: 18431.70")
+    edit(period, "period: 2002-05\n", "period: 2002-05\nrevised_on: 2002-06-04\n")
+    result = CliRunner().invoke(main, [*args, "--revise", "Servicer restated curtailments"])
+    assert result.exit_code == 0, result.output
+    stem = out / "new-century-2002-1_2002-05-28.rev1"
+    mark = json.loads(stem.with_suffix(".rev1.json").read_bytes())["revision"]
+    changes = [(c["figure"], c["old"], c["new"]) for c in mark["changes"]]
+    assert ("pool.curtailments", "18331.70", "18431.70") in changes
+
+    book = openpyxl.load_workbook(stem.with_suffix(".rev1.xlsx"))
+    assert book.sheetnames[:2] == ["revision", "changes"]
+    assert book.properties.title.startswith("REVISED (revision 1): ")
+    rows = {r[0]: r[1] for r in book["revision"].iter_rows(min_row=2, values_only=True)}
+    assert rows["number"] == 1 and rows["date"].date().isoformat() == "2002-06-04"
+    assert (rows["reason"], rows["supersedes"]) == ("Servicer restated curtailments", mark["supersedes"])
+    sheet = [r for r in book["changes"].iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in sheet] == [c[0] for c in changes]
+    for (figure, old, new), (_, published, revised) in zip(changes, sheet):
+        assert _same(published, "number", old) and _same(revised, "number", new), figure
+
+    lines = list(csv.reader(io.StringIO(stem.with_suffix(".rev1.csv").read_text())))
+    assert lines[1:5] == [["revision", "number", "value", "revision.number", "1"],
+                          ["revision", "date", "value", "revision.date", "2002-06-04"],
+                          ["revision", "reason", "value", "revision.reason", "Servicer restated curtailments"],
+                          ["revision", "supersedes", "value", "revision.supersedes", mark["supersedes"]]]
+    told = [line for line in lines if line[0] == "changes"]
+    assert told == [line for f, old, new in changes for line in (["changes", f, "published", f, old],
+                                                                 ["changes", f, "revised", f, new])]
+    # the statement's own lines follow, the revised figures
+    assert ["pool", "curtailments", "value", "pool.curtailments", "18431.70"] in lines
+
+
 # ------------------------------------------------------------------ the factor file
 
 
