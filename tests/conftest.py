@@ -1,14 +1,26 @@
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
+
+from generator.model import cusip_check_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ROOT / "inputs"
 GOLDEN = ROOT / "golden"
 REFERENCE_DEAL = INPUTS / "new-century-2002-1"
 SYNTHETIC = INPUTS / "synthetic-home-equity-2024-1"
+
+
+def own_cusips(deal_yaml: str, deal_id: str) -> dict[str, str]:
+    """The CUSIPs a copy of a deal under ``deal_id`` takes for the deal file's (a CUSIP names one
+    class in the whole book): each issue's issuer part is taken from the id's digest."""
+    issuer = hashlib.sha256(deal_id.encode()).hexdigest()[:6].upper()
+    return {m[0]: f"{issuer}{m[1]}{cusip_check_digit(issuer + m[1])}"
+            for m in re.finditer(r"(?<=cusip: )[0-9A-Z]{6}([0-9A-Z]{2})[0-9]", deal_yaml)}
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,18 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.model import cusip_check_digit
 
-from .conftest import INPUTS, REFERENCE_DEAL, ROOT, SYNTHETIC
+from .conftest import INPUTS, REFERENCE_DEAL, ROOT, SYNTHETIC, own_cusips
 from .test_errors import edit
-
-
-def own_cusips(deal_yaml: str, deal_id: str) -> dict[str, str]:
-    """The CUSIPs a copy of a deal under ``deal_id`` takes for the deal file's (a CUSIP names one
-    class in the whole book): each issue's issuer part is taken from the id's digest."""
-    issuer = hashlib.sha256(deal_id.encode()).hexdigest()[:6].upper()
-    return {m[0]: f"{issuer}{m[1]}{cusip_check_digit(issuer + m[1])}"
-            for m in re.finditer(r"(?<=cusip: )[0-9A-Z]{6}([0-9A-Z]{2})[0-9]", deal_yaml)}
 
 
 def copy_deal(source: Path, root: Path, deal_id: str) -> Path:

@@ -29,7 +29,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import REFERENCE_DEAL, ROOT
+from .conftest import REFERENCE_DEAL, ROOT, own_cusips
 from .test_fuzz import DEAL, EARLIER, FILES, PERIOD, assert_answered_properly, mutated_files, mutations
 from .test_hardening import get, served
 
@@ -113,9 +113,11 @@ def make_deal(root: Path, name: str, case: tuple, outside: Path) -> Path:
     shutil.copytree(REFERENCE_DEAL, deal)
     for file, data in mutated_files(muts).items():
         (deal / file).write_bytes(data)
-    if name != REFERENCE_DEAL.name:  # a deal id of its own, unless a mutation changed it
-        text = (deal / DEAL).read_bytes()
-        (deal / DEAL).write_bytes(text.replace(b"id: new-century-2002-1\n", f"id: {name}\n".encode(), 1))
+    if name != REFERENCE_DEAL.name:  # a deal id and CUSIPs of its own, unless a mutation changed them
+        text = (deal / DEAL).read_bytes().replace(b"id: new-century-2002-1\n", f"id: {name}\n".encode(), 1)
+        for old, new in own_cusips((REFERENCE_DEAL / DEAL).read_text(), name).items():
+            text = text.replace(f"cusip: {old}".encode(), f"cusip: {new}".encode())
+        (deal / DEAL).write_bytes(text)
     if h is not None:
         _apply(deal, h, outside)
     return deal
