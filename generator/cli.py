@@ -317,18 +317,22 @@ roots_option = click.option("--root", "roots", multiple=True,
 
 @main.command()
 @roots_option
-@golden_option
+@click.option("--golden", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("golden"),
+              show_default=True, help="Directory of approved outputs (it must exist: a check of nothing is no pass).")
 @templates_option
 def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
     """Re-render everything that has an approved file in --golden and show what changed.
 
     Exit status 0 when everything matches, 1 when anything differs (shown as a unified
-    diff) or cannot be rendered."""
+    diff), cannot be rendered, or --golden holds no approved file."""
     from .golden import GoldenError, compare
     from .render import TEMPLATES
 
     try:
         differences = compare(roots, golden, templates or TEMPLATES)
+        if not differences:
+            raise GoldenError(f"{golden}: no approved files (expected the files remit approve writes; a check of "
+                              "nothing is no pass)")
     except (GoldenError, *_EXPECTED) as exc:
         if isinstance(exc, GoldenError):
             click.echo(str(exc), err=True)
@@ -349,11 +353,14 @@ def diff(roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
 @click.argument("outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @roots_option
 @golden_option
-def approve(outputs: tuple[Path, ...], roots: tuple[Path, ...], golden: Path) -> None:
+@templates_option
+def approve(outputs: tuple[Path, ...], roots: tuple[Path, ...], golden: Path, templates: Path | None) -> None:
     """Approve rendered OUTPUTS: copy them into --golden (a PDF as its text), where remit diff
     and the tests hold every later rendering to them.  Each must be a statement of a deal under
-    --root, of a date it has a statement for."""
-    from .golden import GoldenError, approval, parse, statements
+    --root, of a date it has a statement for, exactly as remit renders it now (with --templates,
+    if it was rendered with them)."""
+    from .golden import GoldenError, approval, golden_bytes, parse, statements
+    from .render import TEMPLATES
 
     problems: list[str] = []
     approvals: dict[Path, tuple[Path, bytes, str]] = {}  # golden file -> the output, its bytes, its status
@@ -367,8 +374,15 @@ def approve(outputs: tuple[Path, ...], roots: tuple[Path, ...], golden: Path) ->
             problems.append(f"{output}: approves {target}, as {approvals[target][0]} does, with other content "
                             "(expected one output for each approved file)")
         approvals.setdefault(target, (output, data, status))
-    try:  # remit diff renders each approved file again: one that names no statement would stop it
-        statements(roots, [(output, parse(target.name)) for target, (output, _, _) in approvals.items()])
+    try:  # remit diff renders each approved file again: one that names no statement would stop it, and one
+        # that is not what remit renders (edited, or rendered before its inputs changed) would fail it at once
+        named = {output: (target, data) for target, (output, data, _) in approvals.items()}
+        for output, computed, kind in statements(roots, [(output, parse(target.name))
+                                                         for output, (target, _) in named.items()]):
+            if golden_bytes(computed, kind, templates or TEMPLATES) != named[output][1]:
+                problems.append(f"{output}: not what remit renders now for this statement (its inputs or templates "
+                                "changed since it was rendered, or it was edited; expected the statement as "
+                                "rendered: render it again, read it, and approve that)")
     except GoldenError as exc:
         problems += str(exc).splitlines()
     except _EXPECTED as exc:

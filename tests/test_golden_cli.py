@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from generator.cli import main
 
 from .conftest import GOLDEN, INPUTS, REFERENCE_DEAL, ROOT
+from .test_errors import edit
 
 STEM = "new-century-2002-1_2002-05-28"
 
@@ -138,6 +139,40 @@ def test_approve_refuses_a_file_of_no_statement_under_root(tmp_path):
     assert not golden.exists()
     code, output = remit("approve", out / f"{STEM}.txt", "--root", INPUTS, "--golden", golden)
     assert (code, output) == (0, f"{golden / STEM}.txt (new)\n")
+
+
+def test_approve_refuses_an_output_that_is_not_what_remit_renders(reference_deal, tmp_path):
+    """An edited output, or one rendered before its inputs changed, is refused: approved, it would
+    fail remit diff at once, or hold every later rendering to figures remit never made."""
+    out, golden = tmp_path / "out", tmp_path / "golden"
+    assert remit("render", reference_deal, "-p", "2002-05", "-f", "text", "-f", "pdf", "-o", out)[0] == 0
+    edited = tmp_path / "edited" / f"{STEM}.txt"
+    edited.parent.mkdir()
+    edited.write_text((out / f"{STEM}.txt").read_text().replace("333-72880", "333-72881"))
+    root = reference_deal.parent
+    code, output = remit("approve", edited, out / f"{STEM}.pdf", "--root", root, "--golden", golden)
+    assert code == 1
+    assert output.splitlines() == [f"{edited}: not what remit renders now for this statement (its inputs or templates "
+                                   "changed since it was rendered, or it was edited; expected the statement as "
+                                   "rendered: render it again, read it, and approve that)", "nothing approved"]
+    assert not golden.exists()
+    edit(reference_deal / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18431.70")
+    code, output = remit("approve", out / f"{STEM}.txt", out / f"{STEM}.pdf", "--root", root, "--golden", golden)
+    assert code == 1 and output.count("not what remit renders now") == 2, output  # both stale
+    assert remit("render", reference_deal, "-p", "2002-05", "-f", "text", "-o", tmp_path / "again")[0] == 0
+    code, output = remit("approve", tmp_path / "again" / f"{STEM}.txt", "--root", root, "--golden", golden)
+    assert (code, output) == (0, f"{golden / STEM}.txt (new)\n")
+
+
+def test_diff_of_no_approved_files_is_no_pass(tmp_path):
+    """A --golden that does not exist (a typo in a CI script) or holds nothing checks nothing:
+    a usage error, and a failure, not '0 approved files: 0 unchanged'."""
+    code, output = remit("diff", "--root", INPUTS, "--golden", tmp_path / "no-such-dir")
+    assert code == 2 and "'--golden': Directory" in output and "does not exist" in output
+    (tmp_path / "empty").mkdir()
+    code, output = remit("diff", "--root", INPUTS, "--golden", tmp_path / "empty")
+    assert (code, output) == (1, f"{tmp_path / 'empty'}: no approved files (expected the files remit approve writes; "
+                                 "a check of nothing is no pass)\n")
 
 
 def test_diff_names_a_golden_file_it_cannot_place(tmp_path):
