@@ -408,10 +408,19 @@ def fits(got: str, expected: str) -> bool:
 
 
 def _unknown(name: str, types: Types) -> FormulaError:
-    close = difflib.get_close_matches(name, list(types.known()), n=3, cutoff=0.75)
-    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-    if not close and re.search(r"[A-Za-z0-9]-[A-Za-z0-9]", name):
+    known = set(types.known())
+    # a subtraction written without spaces (oc.target-oc.before_distribution) reads as one name
+    split = [(name[:m.start()], name[m.end():]) for m in re.finditer("-", name)]
+    difference = next((f"{a} - {b}" for a, b in split if a in known and b in known), None)
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.75)
+    if difference:
+        hint = f" (did you mean {difference}? a - inside a name is part of it: put spaces around a minus sign)"
+    elif close:
+        hint = f" (did you mean {' or '.join(close)}?)"
+    elif split:
         hint = " (a - inside a name is part of it: to subtract, put spaces around the minus sign)"
+    else:
+        hint = " (expected a figure the deal file or the standard figures name: remit explain --list shows them)"
     return FormulaError(f"unknown name {name!r}{hint}", unknown=name)
 
 

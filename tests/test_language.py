@@ -103,6 +103,15 @@ CASES = [
      "formula: (wac - fees.annual_rat) * 30 / accrual_days",
      [f"{D_}:70: figures.net_wac_cap.formula: net_wac_cap: formula '(wac - fees.annual_rat) * 30 / accrual_days': "
       "unknown name 'fees.annual_rat' (did you mean fees.annual_rate?)"]),
+    ("a subtraction written without spaces", "formula: max(0.00, oc.target - oc.before_distribution)",
+     "formula: max(0.00, oc.target-oc.before_distribution)",
+     [f"{D_}:102: figures.'oc.deficiency'.formula: oc.deficiency: formula 'max(0.00, oc.target-oc.before_distribution)': "
+      "unknown name 'oc.target-oc.before_distribution' (did you mean oc.target - oc.before_distribution? a - inside a "
+      "name is part of it: put spaces around a minus sign)"]),
+    ("a name like none known", "formula: max(0.00, oc.target - oc.before_distribution)",
+     "formula: max(0.00, oc.target - zzz)",
+     [f"{D_}:102: figures.'oc.deficiency'.formula: oc.deficiency: formula 'max(0.00, oc.target - zzz)': unknown name "
+      "'zzz' (expected a figure the deal file or the standard figures name: remit explain --list shows them)"]),
     ("two unknown names in one formula", "formula: (wac - fees.annual_rate) * 30 / accrual_days",
      "formula: (wacc - fees.annual_rat) * 30 / accrual_days",
      [f"{D_}:70: figures.net_wac_cap.formula: net_wac_cap: formula '(wacc - fees.annual_rat) * 30 / accrual_days': "
