@@ -169,6 +169,7 @@ class PreludeEntry(m.Strict):
     day_count: tuple[str, ...] | None = None
     accrual_period: str | None = None
     accrual: bool | None = None
+    rule: bool = False  # a deal's own rule the standard figures read: the deal defines it, of this type
 
 
 @lru_cache(maxsize=1)
@@ -261,6 +262,7 @@ class Compiler:
         self.mistyped: set[tuple] = set()  # deal-file fields a type problem is reported for (once each)
         self.checked: dict[str, str] = {}  # figure -> its type, once checked
         self.checking: set[str] = set()  # figures being checked (a cycle if met again)
+        self.rules: dict[str, str] = {}  # the deal's own rules the standard figures read, by name: their types
         self.needs: dict[tuple, list[str]] = {}  # (name not there, or a problem) -> the standard figures it fails
         kinds = m.ClassKind.__args__  # type: ignore[attr-defined]
         self.groups: dict[str, list[str]] = {
@@ -371,7 +373,9 @@ class Compiler:
         entries, _ = _prelude()
         for entry, i in entries:
             where = ("prelude", (i,))
-            if entry.for_ == "class":
+            if entry.rule:
+                self.rules[entry.name] = entry.type
+            elif entry.for_ == "class":
                 for c in self.deal.classes:
                     if _applies(entry, c):
                         self._entry(entry, entry.name.replace("{c}", c.name), where, c.name)
@@ -447,9 +451,14 @@ class Compiler:
                 self.carried(name, spec.formula, spec.carried_from, spec.type or f.MONEY, spec.label or name,
                              ("deal", ("figures", name, "formula")))
             elif isinstance(spec, m.FigureDef):
-                self.formula(name, spec.formula, spec.type, spec.label or name, ("deal", ("figures", name, "formula")))
+                rule = self.rules.get(name)
+                if spec.type is not None and rule is not None and spec.type != rule:
+                    self.report(("deal", ("figures", name, "type")), f"{name}: the standard figures read it as "
+                                                                     f"{rule} (expected type: {rule})")
+                self.formula(name, spec.formula, spec.type or rule, spec.label or name,
+                             ("deal", ("figures", name, "formula")))
             else:
-                self.formula(name, spec, None, name, ("deal", ("figures", name)))
+                self.formula(name, spec, self.rules.get(name), name, ("deal", ("figures", name)))
         for i, c in enumerate(self.deal.classes):
             if c.coupon is not None and c.coupon.cap is not None:
                 self.formula(f"{c.name}.coupon.cap", c.coupon.cap, f.RATE, f"class {c.name}'s rate cap",

@@ -112,6 +112,15 @@ CASES = [
      "formula: max(0.00, oc.target - zzz)",
      [f"{D_}:102: figures.'oc.deficiency'.formula: oc.deficiency: formula 'max(0.00, oc.target - zzz)': unknown name "
       "'zzz' (expected a figure the deal file or the standard figures name: remit explain --list shows them)"]),
+    ("a deal rule of the wrong type", "formula: cents(pool.cutoff_balance * 0.10)", "formula: net_wac_cap",
+     [f"{D_}:73: figures.'pool.cleanup_call_threshold'.formula: pool.cleanup_call_threshold: formula 'net_wac_cap': "
+      "gives a rate (expected money (whole cents))"]),
+    ("a deal rule declared of the wrong type", "formula: cents(pool.cutoff_balance * 0.10)",
+     "formula: cents(pool.cutoff_balance * 0.10)\n    type: rate",
+     [f"{D_}:73: figures.'pool.cleanup_call_threshold'.formula: pool.cleanup_call_threshold: formula "
+      "'cents(pool.cutoff_balance * 0.10)': gives money (whole cents) (expected a rate)",
+      f"{D_}:74: figures.'pool.cleanup_call_threshold'.type: pool.cleanup_call_threshold: the standard figures read "
+      "it as money (expected type: money)"]),
     ("two unknown names in one formula", "formula: (wac - fees.annual_rate) * 30 / accrual_days",
      "formula: (wacc - fees.annual_rat) * 30 / accrual_days",
      [f"{D_}:70: figures.net_wac_cap.formula: net_wac_cap: formula '(wacc - fees.annual_rat) * 30 / accrual_days': "
