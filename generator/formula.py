@@ -472,7 +472,7 @@ def _join(a: str, b: str, where: str) -> str:
         return AMOUNT
     if NONE in (a, b):
         return b if a == NONE else a
-    raise FormulaError(f"{where} {words(a)} and {words(b)}")
+    raise FormulaError(f"{where} {words(a)} and {words(b)} (expected values of one type)")
 
 
 def _binary(expr: Bin, types: Types) -> str:
@@ -489,7 +489,8 @@ def _binary(expr: Bin, types: Types) -> str:
             raise FormulaError(f"{op} with {words(t)} ({text(expr)})")
     if op in ("+", "-"):
         if (a in _MONEYS) != (b in _MONEYS) and LITERAL not in (a, b):
-            raise FormulaError(f"{op} between {words(a)} and {words(b)} ({text(expr)})")
+            raise FormulaError(f"{op} between {words(a)} and {words(b)} ({text(expr)}) (expected money on both "
+                               "sides or on neither: a rate times a balance is money)")
         if a in _MONEYS or b in _MONEYS:
             out = MONEY if a in (MONEY, LITERAL) and b in (MONEY, LITERAL) else AMOUNT
             _cents_literals((expr.left, expr.right), out)

@@ -828,7 +828,8 @@ class Compiler:
                 cycle = path[path.index(name):] + [name]
                 if name not in self.failed:
                     self.failed.update(cycle)
-                    self.report(d.where, f"{name}: a cycle: {' -> '.join(cycle)} (a figure cannot depend on itself)")
+                    self.report(d.where, f"{name}: a cycle: {' -> '.join(cycle)} (expected figures that do not "
+                                        "read themselves, even through others)")
                 return (0, "")
             state[name] = 1
             deps = (d.opening.deps if d.kind == "carried" else d.deps)

@@ -138,10 +138,15 @@ CASES = [
     ("a rate added to money", "formula: cents(pool.cutoff_balance * 0.005)",
      "formula: cents(pool.cutoff_balance + wac)",
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'cents(pool.cutoff_balance + wac)': + between money "
-      "(whole cents) and a rate (pool.cutoff_balance + wac)"]),
+      "(whole cents) and a rate (pool.cutoff_balance + wac) (expected money on both sides or on neither: a rate "
+      "times a balance is money)"]),
+    ("a choice of money or a rate", "formula: cents(pool.cutoff_balance * 0.005)",
+     "formula: max(cents(pool.cutoff_balance * 0.005), wac)",
+     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'max(cents(pool.cutoff_balance * 0.005), wac)': max() "
+      "of money (whole cents) and a rate (expected values of one type)"]),
     ("a cycle between figures", "formula: cents(pool.cutoff_balance * 0.005)", "formula: cents(oc.target * 0.005)",
-     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: a cycle: oc.floor -> oc.target -> oc.floor (a figure cannot "
-      "depend on itself)"]),
+     [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: a cycle: oc.floor -> oc.target -> oc.floor (expected figures "
+      "that do not read themselves, even through others)"]),
     ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
      [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
