@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from .model import ACTIONS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
-from .source import InputError, InputErrors, SourceMap, dotted, load_yaml, shown
+from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, shown
 from .view import REQUIRED
 
 M = TypeVar("M", bound=BaseModel)
@@ -159,11 +159,30 @@ class Loaded:
     program: Any = None
 
 
+def read_then_validated(path: Path, model: type[BaseModel] | None, root: Path | None) -> tuple[Any, SourceMap]:
+    """A YAML file's values and source map.  A file read to its end with problems (a duplicate key,
+    a refused value) has its shape checked too (``model``; None: the one its values call for), so
+    that both are told at once; raises :class:`InputErrors` with all of them."""
+    try:
+        return load_yaml(path, root=root)
+    except ReadErrors as exc:
+        read = exc.errors
+        data, src = exc.data, exc.source
+    if model is None:
+        model = GroupedPeriod if isinstance(data, dict) and "groups" in data else Period
+    try:
+        validate(model, data, src)
+    except InputErrors as refused:  # not again at a line the reading told (a refused value is none here)
+        told = {(e.file, e.line) for e in read}
+        read = read + [e for e in refused.errors if (e.file, e.line) not in told]
+    raise InputErrors(_sorted(read))
+
+
 def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
     """The deal file of ``deal_dir``, validated, cross-checked and compiled (its program).
     ``root``: see :func:`generator.source.read_input`."""
     path = Path(deal_dir) / "deal.yaml"
-    data, src = load_yaml(path, root=root)
+    data, src = read_then_validated(path, Deal, root)
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
     try:
@@ -291,7 +310,7 @@ def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: boo
     """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
     or None when the deal could not be read (the file's own shape then says which)."""
     path = period_path(deal_dir, key)
-    data, src = load_yaml(path, root=root)
+    data, src = read_then_validated(path, None if grouped is None else GroupedPeriod if grouped else Period, root)
     if grouped is None:
         grouped = isinstance(data, dict) and "groups" in data
     period = validate(GroupedPeriod if grouped else Period, data, src)

@@ -65,6 +65,16 @@ class InputErrors(Exception):
         self.errors = list(errors)
 
 
+class ReadErrors(InputErrors):
+    """The problems of a YAML document read to its end (a duplicate key, a refused value), with
+    what was read: each refused value as nothing, a duplicate key's later value left out.  Its
+    shape can then be checked in the same run, and told beside them."""
+
+    def __init__(self, errors: list[InputError], data: Any, source: SourceMap):
+        super().__init__(errors)
+        self.data, self.source = data, source
+
+
 #: Longest input echoed in a message; a longer one is cut short (with its length).
 SHOWN = 60
 
@@ -319,14 +329,16 @@ class _Reader:
     def read(self) -> Any:
         """The document's value; raises InputErrors."""
         parser = _Parser(self.text)
+        whole = False
         try:
             self._run(parser)
+            whole = True
         except _Abort:
             pass
         finally:
             parser.dispose()
         if self.errors:
-            raise InputErrors(self.errors)
+            raise ReadErrors(self.errors, self.root, self.src) if whole and self.has_root else InputErrors(self.errors)
         if not self.has_root:
             raise InputErrors([InputError(self.src.file, 1, "", "the file is empty (expected a mapping)")])
         return self.root

@@ -754,6 +754,12 @@ MISLED = [
     ("a fee listed twice", DEAL,
      replacing(b"    payee: Servicer\n", b"    payee: Servicer\n  - {name: Servicing, annual_rate: 0.001}\n"),
      ["{d}:50: fees[1].name: fee 'Servicing' is listed twice (expected each fee once)"]),
+    ("a duplicate key beside a wrong type", PERIOD,
+     replacing(b"  prepayment_charges: 12525.30\n\nadvances: 1277953.00",
+               b"  prepayment_charges: 12525.30\n  prepayment_charges: 1.00\n\nadvances: '1277953.00'"),
+     ["{p}:38: collections.prepayment_charges: duplicate key (first given on line 37)",
+      "{p}:40: advances: expected a number, got text '1277953.00' (a number in quotes is text: write it without the "
+      "quotes)"]),
     ("a CUSIP given two classes", DEAL, replacing(b"cusip: 64352VCC3,", b"cusip: 64352VCD1,"),
      ["{d}:56: classes[1].cusip: CUSIP 64352VCD1 is class A's too (expected each class's own CUSIP)"]),
     ("no residual step", DEAL, replacing(b"  - {pay: residual, from: excess, class: CE}\n", b""),
