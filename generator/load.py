@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -159,19 +159,18 @@ class Loaded:
     program: Any = None
 
 
-def read_then_validated(path: Path, model: type[BaseModel] | None, root: Path | None) -> tuple[Any, SourceMap]:
+def read_then_validated(path: Path, model: Callable[[Any], type[BaseModel]],
+                        root: Path | None) -> tuple[Any, SourceMap]:
     """A YAML file's values and source map.  A file read to its end with problems (a duplicate key,
-    a refused value) has its shape checked too (``model``; None: the one its values call for), so
-    that both are told at once; raises :class:`InputErrors` with all of them."""
+    a refused value) has its shape checked too (as ``model`` of its values says), so that both
+    are told at once; raises :class:`InputErrors` with all of them."""
     try:
         return load_yaml(path, root=root)
     except ReadErrors as exc:
         read = exc.errors
         data, src = exc.data, exc.source
-    if model is None:
-        model = GroupedPeriod if isinstance(data, dict) and "groups" in data else Period
     try:
-        validate(model, data, src)
+        validate(model(data), data, src)
     except InputErrors as refused:  # not again at a line the reading told (a refused value is none here)
         told = {(e.file, e.line) for e in read}
         read = read + [e for e in refused.errors if (e.file, e.line) not in told]
@@ -182,7 +181,7 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
     """The deal file of ``deal_dir``, validated, cross-checked and compiled (its program).
     ``root``: see :func:`generator.source.read_input`."""
     path = Path(deal_dir) / "deal.yaml"
-    data, src = read_then_validated(path, Deal, root)
+    data, src = read_then_validated(path, lambda _: Deal, root)
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
     try:
@@ -306,14 +305,19 @@ def written_by_intake(period_file: Path) -> dict[str, str]:
     return out
 
 
+def _period_model(data: Any, grouped: bool | None) -> type[BaseModel]:
+    """A period file's model: ``grouped`` (None: as its values say, a groups: section or not)."""
+    if grouped is None:
+        grouped = isinstance(data, dict) and "groups" in data
+    return GroupedPeriod if grouped else Period
+
+
 def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False) -> Loaded:
     """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
     or None when the deal could not be read (the file's own shape then says which)."""
     path = period_path(deal_dir, key)
-    data, src = read_then_validated(path, None if grouped is None else GroupedPeriod if grouped else Period, root)
-    if grouped is None:
-        grouped = isinstance(data, dict) and "groups" in data
-    period = validate(GroupedPeriod if grouped else Period, data, src)
+    data, src = read_then_validated(path, lambda data: _period_model(data, grouped), root)
+    period = validate(_period_model(data, grouped), data, src)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])
     errors = check_period_fields(period, src)
