@@ -381,19 +381,23 @@ class Cusip(NamedTuple):
 
     cusip: str
     name: str  # the class's
-    where: str  # file:line
-    field: str  # classes[i].cusip
+    index: int  # classes[index]
+
+    def where(self, deal_dir: Path) -> str:
+        """``deal.yaml:line`` of the CUSIP: asked for only when it is reported, since finding a
+        file's lines means reading it again."""
+        return load_yaml(Path(deal_dir) / "deal.yaml")[1].where(("classes", self.index, "cusip"))
 
 
 def cusips_of(deal_dir: Path) -> list[Cusip]:
     """Each class's CUSIP in a deal file.  A deal file that does not read gives none here;
     rendering it tells its errors."""
     try:
-        data, src = load_yaml(Path(deal_dir) / "deal.yaml")
+        data, _ = load_yaml(Path(deal_dir) / "deal.yaml")
     except InputErrors:
         return []
     classes = data.get("classes") if isinstance(data, dict) else None
-    return [Cusip(c["cusip"], str(c.get("name")), src.where(("classes", i, "cusip")), f"classes[{i}].cusip")
+    return [Cusip(c["cusip"], str(c.get("name")), i)
             for i, c in enumerate(classes if isinstance(classes, list) else [])
             if isinstance(c, dict) and isinstance(c.get("cusip"), str)]
 
@@ -414,10 +418,10 @@ def one_cusip_twice(deals: Sequence[Path], found: Sequence[list[Cusip]]) -> list
     errors: dict[Path, list[str]] = {}
     for holders in owners.values():
         for d, c in holders:
-            others = [f"class {o.name}'s of {other} ({o.where})" for other, o in holders if other != d]
+            others = [f"class {o.name}'s of {other} ({o.where(other)})" for other, o in holders if other != d]
             if others:
                 errors.setdefault(d, []).append(
-                    f"{c.where}: {c.field}: class {c.name}'s CUSIP {c.cusip} is also {', '.join(others)} (expected "
+                    f"{c.where(d)}: classes[{c.index}].cusip: class {c.name}'s CUSIP {c.cusip} is also {', '.join(others)} (expected "
                     "a CUSIP of this deal's own: a CUSIP names one class in the whole book); neither deal is rendered")
     return [DealOutcome(str(d), 0, (), tuple(lines), 0, os.getpid()) for d, lines in errors.items()]
 

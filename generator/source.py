@@ -16,7 +16,9 @@ anything else reads it:
   is text.  ``0x24A``, ``01112``, ``5:56``, ``1_000`` and ``yes`` are text, which a number
   or boolean field then refuses by name;
 * a duplicate key is an error, not a silent overwrite;
-* every value's path (``("classes", 0, "cusip")``) maps to its line.
+* every value's path (``("classes", 0, "cusip")``) maps to its line, found when first asked for:
+  a file with nothing to report is read for its values alone (:func:`_plain_values`), and
+  read again with its lines only for an error or an explanation.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import datetime as dt
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -107,13 +109,36 @@ def dotted(path: Path_) -> str:
     return out
 
 
-@dataclass(frozen=True, slots=True)
 class SourceMap:
-    """Where each value of one YAML document stands."""
+    """Where each value of one YAML document stands.
 
-    file: str
-    #: The line of each value, by its path: ``("classes", 0, "cusip")``.
-    lines: dict[Path_, int] = field(default_factory=dict, repr=False)
+    A file read without a problem is read once for its values alone; its lines are found the
+    first time they are asked for (an error to report, a figure to explain), by reading its
+    text again with every value's path: a statement that renders needs none of them."""
+
+    __slots__ = ("file", "_lines", "_text")
+
+    def __init__(self, file: str, lines: dict[Path_, int] | None = None, text: str | None = None):
+        self.file = file
+        self._lines = lines if lines is not None or text is not None else {}
+        self._text = text
+
+    def __repr__(self) -> str:
+        return f"SourceMap({self.file!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourceMap) and (self.file, self.lines) == (other.file, other.lines)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        """The line of each value, by its path: ``("classes", 0, "cusip")``."""
+        if self._lines is None:
+            found = SourceMap(self.file)
+            _Reader(self._text or "", found).read()
+            self._lines, self._text = found._lines, None
+        return self._lines  # type: ignore[return-value]
 
     def line(self, path: Path_) -> int:
         """Line of ``path``, or of its nearest ancestor that the file has."""
@@ -345,70 +370,20 @@ class _Reader:
 
     def _run(self, parser: Any) -> None:
         documents = 0
-        get, stack, lines, cache = parser.get_event, self.stack, self.src.lines, _PLAIN_VALUES
-        scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
         while True:
             try:
-                event = get()
+                event = parser.get_event()
             except yaml.MarkedYAMLError as exc:
                 self.errors.append(self._syntax_error(exc))
                 raise _Abort from None
             kind = type(event)
-            # The common cases inline: a key, a plain value seen before or quoted text, a mapping or
-            # list starting or ending, inside a mapping or list.  Anything else (an anchor, a tag, a
-            # duplicate key, a problem, the limits) takes the general path of the methods below.
-            if kind is scalar_event:
-                if stack and event.tag is None and event.anchor is None and self.count < MAX_VALUES:
-                    top = stack[-1]
-                    into = top.value
-                    text = event.value
-                    value = cache.get(text, _UNSEEN) if event.implicit[0] else text
-                    if type(into) is dict:
-                        key = top.key
-                        if key is _NO_KEY:
-                            if text not in into:
-                                top.key = text
-                                top.key_line = lines[top.path + (text,)] = event.start_mark.line + 1
-                                continue
-                        elif key is not _BAD_KEY and value is not _UNSEEN:
-                            self.count += 1
-                            into[key] = value
-                            top.key = _NO_KEY
-                            continue
-                    elif value is not _UNSEEN:
-                        self.count += 1
-                        lines[top.path + (len(into),)] = event.start_mark.line + 1
-                        into.append(value)
-                        continue
+            if kind is yaml.ScalarEvent:
                 self._on_scalar(event)
-            elif kind is mapping_start or kind is sequence_start:
-                if stack and event.anchor is None and event.tag is None and self.count < MAX_VALUES:
-                    top = stack[-1]
-                    into = top.value
-                    if type(into) is dict:
-                        key = top.key
-                        path = top.path + (key,) if key is not _NO_KEY and key is not _BAD_KEY else None
-                    else:
-                        path = top.path + (len(into),)
-                        lines[path] = event.start_mark.line + 1
-                    if path is not None and len(path) <= MAX_DEPTH:
-                        self.count += 1
-                        stack.append(_Frame({} if kind is mapping_start else [], path, None, self.count))
-                        continue
-                self._on_start(event, {} if kind is mapping_start else [])
-            elif kind in ends:
-                frame = stack[-1]
-                if frame.anchor is None and not frame.is_key and len(stack) > 1:
-                    stack.pop()
-                    top = stack[-1]
-                    if type(top.value) is list:
-                        top.value.append(frame.value)
-                    else:
-                        if top.key is not _BAD_KEY:
-                            top.value[top.key] = frame.value
-                        top.key = _NO_KEY
-                    continue
+            elif kind is yaml.MappingStartEvent:
+                self._on_start(event, {})
+            elif kind is yaml.SequenceStartEvent:
+                self._on_start(event, [])
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 self._on_end()
             elif kind is yaml.AliasEvent:
                 self._on_alias(event)
@@ -544,6 +519,86 @@ class _Reader:
             top.key = _NO_KEY
 
 
+class _NotPlain(Exception):
+    """A document :func:`_plain_values` leaves to :class:`_Reader`."""
+
+
+def _plain_values(text: str) -> Any:
+    """The values of a document that has nothing to report: one mapping or list of plain and
+    quoted scalars, no tag, anchor or alias, no duplicate key, no refused scalar, within the
+    limits.  Raises :class:`_NotPlain` at anything else, which :class:`_Reader` then reads
+    and reports; what this returns is what it would return.  Keeps no path or line: that is
+    what makes it quick."""
+    cache, unseen = _PLAIN_VALUES, _UNSEEN
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    open_: list[Any] = []  # the mappings and lists being built, innermost last
+    keys: list[Any] = []  # each one's pending key (_NO_KEY: the next scalar is a key)
+    count, documents = 0, 0
+    parser = None
+    try:
+        parser = _Parser(text)
+        get = parser.get_event
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is scalar_event:
+                if event.tag is not None or event.anchor is not None or not open_:
+                    raise _NotPlain
+                text_ = event.value
+                into = open_[-1]
+                if type(into) is dict:
+                    key = keys[-1]
+                    if key is _NO_KEY:
+                        if text_ in into:
+                            raise _NotPlain
+                        keys[-1] = text_
+                        continue
+                    keys[-1] = _NO_KEY
+                value = (cache.get(text_, unseen) if event.implicit[0] else text_)
+                if value is unseen:
+                    value = plain_value(text_)
+                count += 1
+                if type(into) is dict:
+                    into[key] = value
+                else:
+                    into.append(value)
+            elif kind is mapping_start or kind is sequence_start:
+                if event.tag is not None or event.anchor is not None or len(open_) >= MAX_DEPTH or (
+                        open_ and type(open_[-1]) is dict and keys[-1] is _NO_KEY):
+                    raise _NotPlain
+                count += 1
+                open_.append({} if kind is mapping_start else [])
+                keys.append(_NO_KEY)
+            elif kind is mapping_end or kind is sequence_end:
+                value = open_.pop()
+                keys.pop()
+                if not open_:
+                    root = value
+                elif type(open_[-1]) is dict:
+                    open_[-1][keys[-1]] = value
+                    keys[-1] = _NO_KEY
+                else:
+                    open_[-1].append(value)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _NotPlain
+            elif kind is yaml.StreamEndEvent:
+                if documents != 1 or count == 0:
+                    raise _NotPlain
+                return root
+            elif kind is yaml.AliasEvent:
+                raise _NotPlain
+            if count >= MAX_VALUES:
+                raise _NotPlain
+    except (yaml.YAMLError, _BadScalar):
+        raise _NotPlain from None
+    finally:
+        if parser is not None:
+            parser.dispose()
+
+
 def load_yaml(path: Path, display: str | None = None, root: Path | None = None) -> tuple[Any, SourceMap]:
     """Read one YAML file into plain values and its source map.
 
@@ -569,6 +624,10 @@ def parse_yaml(text: str, name: str) -> tuple[Any, SourceMap]:
         raise InputErrors([InputError(name, line, "", f"YAML syntax error: character U+{ord(odd_break.group()):04X} "
                                                       "is a line break to YAML but not to most editors (expected "
                                                       "a plain line break)")])
+    try:
+        return _plain_values(text), SourceMap(name, text=text)
+    except _NotPlain:
+        pass
     src = SourceMap(name)
     try:
         data = _Reader(text, src).read()

@@ -106,3 +106,57 @@ def test_check_writes_nothing_and_reports(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0
     assert result.output == "new-century-2002-1 2002-05 (2002-05-28): reconciled, 3,205,794.60 distributed\n"
     assert list(tmp_path.iterdir()) == []
+
+
+QUICK_AND_FULL = [
+    "a: 1\nb: [1, 2.50, x]\nc: {d: 2002-05-28, e: 'quoted 5', f: null}\n",
+    "- a: true\n  b: false\n- [ [], {} ]\n- ''\n- \"0.10\"\n",
+    "k: !!str 5\n",  # a tag
+    "a: &x {b: 1}\nc: *x\n",  # an anchor and an alias
+    "a: 1\na: 2\n",  # a duplicate key
+    "a: 2002-02-30\n",  # a refused scalar
+    "? [a]\n: 1\n",  # a list as a key
+    "a: 1\n---\nb: 2\n",  # a second document
+    "5\n",  # not a mapping or a list
+    "",  # empty
+    "a: [1, 2\n",  # a syntax error
+    "a:" + " [" * 60 + " ]" * 60 + "\n",  # nested too deep
+]
+
+
+@pytest.mark.parametrize("text", QUICK_AND_FULL)
+def test_a_file_read_quickly_reads_as_the_full_reader_reads_it(text: str):
+    """A file with nothing to report is read for its values alone, and its lines only when asked
+    for: both give what reading it whole with every line gives.  A file with anything to report
+    is left to the full reader."""
+    from generator.source import SourceMap, _NotPlain, _plain_values, _Reader
+
+    full_map = SourceMap("doc.yaml")
+    try:
+        full = _Reader(text, full_map).read()
+    except InputErrors:
+        with pytest.raises(_NotPlain):
+            _plain_values(text)
+        return
+    try:
+        quick = _plain_values(text)
+    except _NotPlain:  # nothing wrong, but not plain (a tag, an alias, a bare scalar): read whole
+        assert text in ("k: !!str 5\n", "a: &x {b: 1}\nc: *x\n", "5\n")
+        return
+    assert quick == full and type(quick) is type(full)
+    lazy = SourceMap("doc.yaml", text=text)
+    assert lazy.lines == full_map.lines and lazy.lines
+
+
+def test_every_bundled_file_reads_quickly_with_the_lines_of_the_full_reader():
+    from generator.source import SourceMap, _plain_values, _Reader
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(root.glob("inputs/**/*.yaml")) + sorted(root.glob("generator/*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        text = path.read_text()
+        full_map = SourceMap(str(path))
+        assert _plain_values(text) == _Reader(text, full_map).read(), path
+        data, src = load_yaml(path)
+        assert src.lines == full_map.lines, path
