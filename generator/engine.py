@@ -11,6 +11,7 @@ knows a deal by name.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from dataclasses import dataclass
 from typing import Any
@@ -102,13 +103,20 @@ def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
     for list_name in ("collections.liquidations", "reo.new"):
         items = values.get(list_name) or ()
         for i, item in enumerate(items):
-            for field_name in type(item).model_fields:
-                values[f"{list_name}[{i}].{field_name}"] = getattr(item, field_name)
+            for name, field_name in _item_fields(list_name, i, type(item)):
+                values[name] = getattr(item, field_name)
     for name, (_, _, value, _) in program.deal_values.items():
         values[name] = value
     for name, d in program.defs.items():
         if d.kind == "constant":
             values[name] = d.value
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_fields(list_name: str, i: int, model: type) -> tuple[tuple[str, str], ...]:
+    """The figure names of the i-th item of a list input (``collections.liquidations[0].balance``),
+    with the field each reads: the same for every statement, so made once."""
+    return tuple((f"{list_name}[{i}].{field_name}", field_name) for field_name in model.model_fields)
 
 
 def _plan(program: Program) -> list[list[tuple]]:
@@ -159,10 +167,14 @@ def _no_value(program: Program, d: Definition, values: dict[str, Any]) -> Figure
 def _items(program: Program, values: dict[str, Any]) -> None:
     """The figures of each liquidated loan."""
     count = len(values.get("collections.liquidations") or ())
+    expanded = program.derived.get("items", [])  # each loan's (name, function, names it reads), once
+    if len(expanded) < count:
+        expanded = expanded + [[(d.name.replace("{i}", str(i)), d.fn, [x.replace("{i}", str(i)) for x in d.deps])
+                                for d in program.items] for i in range(len(expanded), count)]
+        program.derived["items"] = expanded
     for i in range(count):
-        for d in program.items:
-            deps = [x.replace("{i}", str(i)) for x in d.deps]
-            values[d.name.replace("{i}", str(i))] = d.fn([values[x] for x in deps])
+        for name, fn, deps in expanded[i]:
+            values[name] = fn([values[x] for x in deps])
 
 
 def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
