@@ -96,10 +96,12 @@ def calendar_notes(run: "Run") -> dict[str, str]:
 
 
 def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
-    for name, spec in program.period_inputs.items():
-        if "{i}" in name:
-            continue
-        values[name] = spec.get(period)
+    getters = program.derived.get("inputs")
+    if getters is None:  # each period input's name and how it is read, once per program
+        getters = tuple((name, spec.get) for name, spec in program.period_inputs.items() if "{i}" not in name)
+        program.derived["inputs"] = getters
+    for name, get in getters:
+        values[name] = get(period)
     for list_name in ("collections.liquidations", "reo.new"):
         items = values.get(list_name) or ()
         for i, item in enumerate(items):
