@@ -190,17 +190,30 @@ def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]
     return found
 
 
-def _finalize(names: tuple[str, ...], w: actions.Ledger) -> None:
+def _finals(program: Program, zeros: dict[str, Any]) -> list[tuple[tuple[str, str | None, str], ...]]:
+    """Each phase's tallies to finish before it: (name, the account whose balance it is, or none
+    for a sum of flows; its label), once per program.  (The first phase's leave out the
+    tallies no action adds to: they are zero.)"""
+    found = program.derived.get("finals")
+    if found is None:
+        found = [tuple((n, n.split(".")[1] if n.startswith("accounts.") and n.endswith(".balance") else None,
+                        program.defs[n].label) for n in names if k or n not in zeros)
+                 for k, names in enumerate(program.finals)]
+        program.derived["finals"] = found
+    return found
+
+
+def _finalize(entries: tuple[tuple[str, str | None, str], ...], w: actions.Ledger) -> None:
     """What the actions paid, now that no later action adds to it."""
-    for name in names:
-        if name.startswith("accounts.") and name.endswith(".balance"):
-            current = w.balance.get(name.split(".")[1])
+    for name, account, label in entries:
+        if account is not None:
+            current = w.balance.get(account)
             if current is None:
-                current = w.program.starts[name.split(".")[1]]
-            w.let(name, w.values[current], w.program.defs[name].label, current, (current,))
+                current = w.program.starts[account]
+            w.let(name, w.values[current], label, current, (current,))
             continue
         formula, flows = w.paid_so_far(name)
-        w.let(name, sum((w.values[x] for x in flows), ZERO), w.program.defs[name].label, formula, flows)
+        w.let(name, sum((w.values[x] for x in flows), ZERO), label, formula, flows)
 
 
 def run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:
@@ -213,11 +226,9 @@ def run_period(program: Program, previous: Run | None, period: Period, source: S
     zeros, zero_figures = _zeros(program)
     values.update(zeros)
     w.dynamic.update(zero_figures)
+    finals = _finals(program, zeros)
     for k, phase in enumerate(_plan(program)):
-        if k:
-            _finalize(program.finals[k], w)
-        else:
-            _finalize(tuple(n for n in program.finals[0] if n not in zeros), w)
+        _finalize(finals[k], w)
         _compute(program, phase, values, previous)
         if k < len(program.actions):
             if k == 0:
