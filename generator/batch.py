@@ -417,12 +417,16 @@ def one_cusip_twice(deals: Sequence[Path], found: Sequence[list[Cusip]]) -> list
             owners.setdefault(c.cusip, []).append((d, c))
     errors: dict[Path, list[str]] = {}
     for holders in owners.values():
-        for d, c in holders:
-            others = [f"class {o.name}'s of {other} ({o.where(other)})" for other, o in holders if other != d]
+        if len({d for d, _ in holders}) < 2:
+            continue
+        where = [c.where(d) for d, c in holders]  # each deal file's lines read once a CUSIP it holds is reported
+        for i, (d, c) in enumerate(holders):
+            others = [f"class {o.name}'s of {other} ({where[j]})" for j, (other, o) in enumerate(holders) if other != d]
             if others:
                 errors.setdefault(d, []).append(
-                    f"{c.where(d)}: classes[{c.index}].cusip: class {c.name}'s CUSIP {c.cusip} is also {', '.join(others)} (expected "
-                    "a CUSIP of this deal's own: a CUSIP names one class in the whole book); neither deal is rendered")
+                    f"{where[i]}: classes[{c.index}].cusip: class {c.name}'s CUSIP {c.cusip} is also "
+                    f"{', '.join(others)} (expected a CUSIP of this deal's own: a CUSIP names one class in the whole "
+                    "book); neither deal is rendered")
     return [DealOutcome(str(d), 0, (), tuple(lines), 0, os.getpid()) for d, lines in errors.items()]
 
 
