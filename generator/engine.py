@@ -96,10 +96,8 @@ def calendar_notes(run: "Run") -> dict[str, str]:
 
 
 def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
-    getters = program.derived.get("inputs")
-    if getters is None:  # each period input's name and how it is read, once per program
-        getters = tuple((name, spec.get) for name, spec in program.period_inputs.items() if "{i}" not in name)
-        program.derived["inputs"] = getters
+    getters = _once(program, "inputs", lambda: tuple((name, spec.get) for name, spec in program.period_inputs.items()
+                                                     if "{i}" not in name))
     for name, get in getters:
         values[name] = get(period)
     for list_name in ("collections.liquidations", "reo.new"):
@@ -121,14 +119,19 @@ def _item_fields(list_name: str, i: int, model: type) -> tuple[tuple[str, str], 
     return tuple((f"{list_name}[{i}].{field_name}", field_name) for field_name in model.model_fields)
 
 
+def _once(program: Program, name: str, make: Any) -> Any:
+    """What ``make()`` gives for the program, made on the first statement and kept with it
+    (the same for every statement of the deal)."""
+    found = program.derived.get(name)
+    if found is None:
+        found = program.derived[name] = make()
+    return found
+
+
 def _plan(program: Program) -> list[list[tuple]]:
     """Each phase's figures as (name, function, the names it reads, carried from), once per program."""
-    plan = program.derived.get("plan")
-    if plan is None:
-        plan = [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps), d.carried_from) for d in phase]
-                for phase in program.phases]
-        program.derived["plan"] = plan
-    return plan
+    return _once(program, "plan", lambda: [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps),
+                                             d.carried_from) for d in phase] for phase in program.phases])
 
 
 def _getter(deps: tuple[str, ...]) -> Any:
@@ -181,26 +184,21 @@ def _items(program: Program, values: dict[str, Any]) -> None:
 
 def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
     """The tallies no action adds to: zero, once per program."""
-    found = program.derived.get("zeros")
-    if found is None:
+    def make() -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
         names = [n for n in program.finals[0] if not (n.startswith("accounts.") and n.endswith(".balance"))]
-        found = ({n: ZERO for n in names},
-                 {n: actions.Dynamic(n, program.defs[n].label, "0.00", ()) for n in names})
-        program.derived["zeros"] = found
-    return found
+        return ({n: ZERO for n in names}, {n: actions.Dynamic(n, program.defs[n].label, "0.00", ()) for n in names})
+
+    return _once(program, "zeros", make)
 
 
 def _finals(program: Program, zeros: dict[str, Any]) -> list[tuple[tuple[str, str | None, str], ...]]:
     """Each phase's tallies to finish before it: (name, the account whose balance it is, or none
     for a sum of flows; its label), once per program.  (The first phase's leave out the
     tallies no action adds to: they are zero.)"""
-    found = program.derived.get("finals")
-    if found is None:
-        found = [tuple((n, n.split(".")[1] if n.startswith("accounts.") and n.endswith(".balance") else None,
-                        program.defs[n].label) for n in names if k or n not in zeros)
-                 for k, names in enumerate(program.finals)]
-        program.derived["finals"] = found
-    return found
+    return _once(program, "finals", lambda: [
+        tuple((n, n.split(".")[1] if n.startswith("accounts.") and n.endswith(".balance") else None,
+               program.defs[n].label) for n in names if k or n not in zeros)
+        for k, names in enumerate(program.finals)])
 
 
 def _finalize(entries: tuple[tuple[str, str | None, str], ...], w: actions.Ledger) -> None:

@@ -118,9 +118,11 @@ class SourceMap:
 
     __slots__ = ("file", "_lines", "_text")
 
-    def __init__(self, file: str, lines: dict[Path_, int] | None = None, text: str | None = None):
+    def __init__(self, file: str, text: str | None = None):
+        """``text``: the file's, when its lines are to be found only once asked for; without
+        it, the map starts empty and the reader fills it."""
         self.file = file
-        self._lines = lines if lines is not None or text is not None else {}
+        self._lines: dict[Path_, int] | None = None if text is not None else {}
         self._text = text
 
     def __repr__(self) -> str:
@@ -136,7 +138,7 @@ class SourceMap:
         """The line of each value, by its path: ``("classes", 0, "cusip")``."""
         if self._lines is None:
             found = SourceMap(self.file)
-            _Reader(self._text or "", found).read()
+            _Reader(self._text, found).read()
             self._lines, self._text = found._lines, None
         return self._lines  # type: ignore[return-value]
 
@@ -555,7 +557,7 @@ def _plain_values(text: str) -> Any:
                         keys[-1] = text_
                         continue
                     keys[-1] = _NO_KEY
-                value = (cache.get(text_, unseen) if event.implicit[0] else text_)
+                value = cache.get(text_, unseen) if event.implicit[0] else text_
                 if value is unseen:
                     value = plain_value(text_)
                 count += 1
@@ -585,7 +587,7 @@ def _plain_values(text: str) -> Any:
                 if documents > 1:
                     raise _NotPlain
             elif kind is yaml.StreamEndEvent:
-                if documents != 1 or count == 0:
+                if documents != 1:  # an empty file
                     raise _NotPlain
                 return root
             elif kind is yaml.AliasEvent:
