@@ -26,7 +26,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from .model import Flag, GroupName, Strict, Text
+from .model import FIRST_DATE, LAST_DATE, Flag, GroupName, Strict, Text
 from .source import InputError, InputErrors, read_input, shown
 
 #: Largest tape read: 1 GiB (a 10,000-loan tape is about 2 MB).
@@ -395,11 +395,6 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
         raise InputErrors(problems.errors)
 
 
-#: The earliest year a tape's date may have: a year written in two digits (``06/01/24`` read by
-#: ``%Y``) would otherwise be the year 24, and a current loan 2,000 years delinquent.
-MIN_YEAR = 1900
-
-
 def _date_shape(style: str) -> str:
     """The digits a date written ``style`` has: each field its full width, nothing else (the
     parser alone takes a sign, or a month or day without its zero)."""
@@ -473,8 +468,13 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
         elif kind == "date":
             day = col.str.strptime(pl.Date, fmt.date, strict=False)
             misshapen = ~col.str.contains(_date_shape(fmt.date)).fill_null(False)
-            checks.append((f, misshapen | day.is_null() | (day.dt.year() < MIN_YEAR),
-                           lambda r, f=f: _date_problem(r[f], fmt)))
+            unread = misshapen | day.is_null()
+            checks.append((f, unread, lambda r, f=f: _date_problem(r[f], fmt)))
+            # the dates every input may hold: a year written in two digits (``06/01/24`` read by
+            # ``%Y``) would otherwise be the year 24, and a current loan 2,000 years delinquent
+            checks.append((f, ~unread & ~day.is_between(FIRST_DATE, LAST_DATE),
+                           lambda r, f=f: f"date {shown(r[f])} is out of range (expected a date from "
+                                          f"{FIRST_DATE:{fmt.date}} to {LAST_DATE:{fmt.date}})"))
             parsed.append(day.alias(f))
         elif kind in ("status", "group", "flag"):  # a code of the mapping, for what it stands for
             codes, dtype = {"status": (dict(mapping.status_codes), pl.String),

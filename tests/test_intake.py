@@ -236,6 +236,10 @@ BAD_CELLS = [
     ("a year in two digits", "356,03/01/2024,C", "356,03/01/24,C",
      f"{T}:2:NEXT_DUE: '03/01/24' is not a date written %m/%d/%Y (expected a date such as 01/31/2024, its year in "
      "four digits)"),
+    ("a date before 1900", "356,03/01/2024,C", "356,03/01/1899,C",
+     f"{T}:2:NEXT_DUE: date '03/01/1899' is out of range (expected a date from 01/01/1900 to 12/31/2199)"),
+    ("a date after 2199", "356,03/01/2024,C", "356,01/01/2200,C",
+     f"{T}:2:NEXT_DUE: date '01/01/2200' is out of range (expected a date from 01/01/1900 to 12/31/2199)"),
     ("a balance that does not roll", '"99,400.00","99,400.00"', '"99,500.00","99,400.00"',
      f"{T}:2:END_SCHED_BAL: ending balance 99,500.00 does not roll from the beginning balance: 100,000.00 - "
      "scheduled 100.00 - curtailment 500.00 - payoff 0.00 - liquidated 0.00 - repurchased 0.00 = 99,400.00 "
