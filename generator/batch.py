@@ -26,11 +26,10 @@ from .factors import factor_file
 from .factors import rows as factor_rows
 from .formats import TEMPLATES, TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
-from .load import load_deal
-from .model import Deal
+from .load import misnamed, misnamed_folder
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, read_published, write
-from .source import InputError, InputErrors, SourceMap, load_yaml
+from .source import InputErrors, load_yaml
 
 MANIFEST = "manifest.json"
 
@@ -113,24 +112,6 @@ def _error_lines(exc: BaseException) -> list[str]:
     return [f"internal error{where}: {type(exc).__name__}: {exc}"]
 
 
-def _misnamed(deal: Deal, source: SourceMap, deal_dir: Path) -> list[InputError]:
-    """The error of a month end's deal folder not named by its deal's id, if it is not."""
-    if deal.id == Path(deal_dir).name:
-        return []
-    return [source.error(("id",), f"{deal.id!r} is not the name of its folder {Path(deal_dir).name!r} (expected a "
-                                  "month end's deal folders named by their deal ids, so that no two publish one "
-                                  "deal's statements)")]
-
-
-def _misnamed_folder(deal_dir: Path) -> list[InputError]:
-    """:func:`_misnamed` for a deal whose statements failed: read from its deal file, if that loads."""
-    try:
-        loaded = load_deal(deal_dir)
-    except InputErrors:
-        return []  # the deal file's own errors are already told
-    return _misnamed(loaded.value, loaded.source, deal_dir)
-
-
 def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path,
                 templates: Path = TEMPLATES) -> DealOutcome:
     """Render, check and write one deal's statements (the caller holds ``out``'s publishing
@@ -140,9 +121,9 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path,
         try:
             computed = run(deal_dir, period)
         except InputErrors as exc:  # the folder's name is told too, when the deal file says the deal's id
-            raise InputErrors(exc.errors + _misnamed_folder(deal_dir)) from None
-        if computed and (misnamed := _misnamed(computed[0].deal, computed[0].deal_source, deal_dir)):
-            raise InputErrors(misnamed)
+            raise InputErrors(exc.errors + misnamed_folder(deal_dir)) from None
+        if computed and (wrong := misnamed(computed[0].deal, computed[0].deal_source, deal_dir)):
+            raise InputErrors(wrong)
         outputs = plan_all(computed, formats, out, templates=templates)
         write(outputs)
         for o in outputs:

@@ -194,6 +194,26 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
     return Loaded(deal, src, program)
 
 
+def misnamed(deal: Deal, source: SourceMap, deal_dir: Path) -> list[InputError]:
+    """The error of a deal folder not named by its deal's id, if it is not: a copy of a deal's
+    folder under another name would publish (or list) one deal's statements twice."""
+    if deal.id == Path(deal_dir).name:
+        return []
+    return [source.error(("id",), f"{deal.id!r} is not the name of its folder {Path(deal_dir).name!r} (expected a "
+                                  "deal's folder named by its deal's id, so that no two publish one deal's "
+                                  "statements)")]
+
+
+def misnamed_folder(deal_dir: Path, root: Path | None = None) -> list[InputError]:
+    """:func:`misnamed` for a deal folder, read from its deal file if that loads (a deal file's
+    own errors are told by whatever reads it)."""
+    try:
+        loaded = load_deal(deal_dir, root)
+    except InputErrors:
+        return []
+    return misnamed(loaded.value, loaded.source, deal_dir)
+
+
 def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
     """Rules that tie fields of the deal file together (the waterfall's are the program's)."""
     errors: list[InputError] = []

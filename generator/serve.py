@@ -38,7 +38,7 @@ from . import formats as fmt
 from . import html as page_html
 from .chart import line_chart
 from .engine import distribution_date_for
-from .load import PERIOD, list_periods, load_deal, load_period, period_path
+from .load import PERIOD, list_periods, load_deal, load_period, misnamed_folder, period_path
 from .pipeline import Computed, ReconciliationError, output_name, run
 from .render import TEMPLATES
 from .source import InputErrors, read_input
@@ -71,21 +71,38 @@ class Previewer:
         self.templates = Path(templates).resolve()
         self._printing = threading.Lock()  # one PDF printed at a time (WeasyPrint's fonts and layout)
         self._histories: dict[str, tuple[tuple, str | None]] = {}  # deal -> (its files' stats, what is wrong)
+        self._names: dict[str, tuple[tuple, str | None]] = {}  # folder -> (its deal file's stat, why not read)
 
     # -------------------------------------------------------------- what is on disk
 
     def deals(self) -> list[str]:
-        return [p.name for p in self._folders() if self._inside(p.name)]
+        return [p.name for p in self._folders() if self._inside(p.name) and not self._misnamed(p)]
 
     def _folders(self) -> list[Path]:
         """Every deal folder under the root, a link that leaves it too (listed, never read)."""
         return sorted(p for p in self.root.iterdir()
                       if p.is_dir() and DEAL.fullmatch(p.name) and (p / "deal.yaml").is_file())
 
+    def _misnamed(self, folder: Path) -> str | None:
+        """Why a deal folder is not read because its deal file names another deal (a copy of a
+        deal's folder, or a link to one, would list one deal twice), or None; read once for each
+        state of its deal file."""
+        try:
+            st = (folder / "deal.yaml").stat()
+            stat: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stat = ()
+        known = self._names.get(folder.name)
+        if known is None or known[0] != stat:
+            wrong = misnamed_folder(folder, self.root)
+            known = self._names[folder.name] = (stat, f"not read: {wrong[0].field}: {wrong[0].message}" if wrong
+                                                else None)
+        return known[1]
+
     def _not_deals(self) -> list[tuple[str, str]]:
         """Folders that look like a deal's (a deal file or a periods folder) but are not read as
         one, and why."""
-        out = []
+        out = [(p.name, why) for p in self._folders() if self._inside(p.name) and (why := self._misnamed(p))]
         for p in sorted(self.root.iterdir()):
             if p.name.startswith(".") or not p.is_dir() or not ((p / "deal.yaml").exists() or (p / "periods").is_dir()):
                 continue
@@ -94,7 +111,7 @@ class Previewer:
                                     "hyphens (expected a name such as new-century-2002-1)"))
             elif not (p / "deal.yaml").is_file():
                 out.append((p.name, f"not read: no deal file (expected {p.name}/deal.yaml beside its periods/)"))
-        return out
+        return sorted(out)
 
     def _stats(self, deal: str) -> tuple:
         """What a deal's history is computed from, as the file system says: each input's name,

@@ -130,7 +130,7 @@ def test_two_folders_of_one_deal_both_fail_and_neither_is_published(tmp_path, jo
             assert (f"FAILED {d}\n  {d}: a deal folder of this name is also under another root ({o}): deal ids "
                     "must be unique; neither is rendered") in stderr
         assert (f"FAILED {other}\n  {other}/deal.yaml:9: id: 'good-a' is not the name of its folder "
-                "'named-otherwise' (expected a month end's deal folders named by their deal ids, so that no two "
+                "'named-otherwise' (expected a deal's folder named by its deal's id, so that no two "
                 "publish one deal's statements)") in stderr
         assert "4 deals, 1 statements" in stdout and "; 3 failed;" in stdout
         assert sorted(p.name for p in out.iterdir()) == ["good-b_2002-05-28.json", "good-b_2002-05-28.txt",
@@ -185,8 +185,8 @@ def test_a_misnamed_folder_is_told_beside_its_input_errors(tmp_path):
     lines = stderr.splitlines()
     told = lines[lines.index(f"FAILED {deal}") + 1:]
     assert any(line.startswith(f"  {deal}/periods/2002-05.yaml:") and "curtailments" in line for line in told), stderr
-    assert (f"  {deal}/deal.yaml:9: id: 'good-a' is not the name of its folder 'named-otherwise' (expected a month "
-            "end's deal folders named by their deal ids, so that no two publish one deal's statements)") in told
+    assert (f"  {deal}/deal.yaml:9: id: 'good-a' is not the name of its folder 'named-otherwise' (expected a "
+            "deal's folder named by its deal's id, so that no two publish one deal's statements)") in told
     assert "1 deals, 0 statements" in stdout
 
 

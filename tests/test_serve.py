@@ -253,6 +253,38 @@ def test_a_page_has_one_address_with_leading_slashes_too(site):
         assert head[0] == "HTTP/1.0 301 Moved Permanently" and f"Location: {to}" in head, head
 
 
+def test_a_copy_of_a_deal_or_a_link_to_one_under_another_name_is_not_listed_twice(tmp_path):
+    """A deal's folder copied (or linked) under a name that is not its deal's id would list one
+    deal twice and serve its statements under a name that is not the deal's: it is listed as not
+    read, by the rule a month end refuses it by, and its pages are not served."""
+    root = tmp_path / "inputs"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    shutil.copytree(REFERENCE_DEAL, root / "old-copy")
+    (root / "link-to-it").symlink_to(root / DEAL, target_is_directory=True)
+    server = make_server(root, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = get(server, "/")[2].decode()
+        assert page.count(f'<a href="/{DEAL}/">') == 1
+        for name in ("link-to-it", "old-copy"):
+            assert (f'<th scope="row">{name}</th><td colspan="3" class="bad">not read: id: &#x27;{DEAL}&#x27; is '
+                    f'not the name of its folder &#x27;{name}&#x27; (expected a deal&#x27;s folder named by its '
+                    "deal&#x27;s id, so that no two publish one deal&#x27;s statements)") in page
+            assert get(server, f"/{name}/")[0] == 404
+            assert get(server, f"/{name}/2002-05.txt")[0] == 404
+        assert page.index(">link-to-it<") < page.index(">old-copy<")
+        before = get(server, "/__version")[2]
+        deal_file = root / "old-copy" / "deal.yaml"
+        deal_file.write_text(deal_file.read_text().replace(f"id: {DEAL}\n", "id: old-copy\n", 1))
+        assert get(server, "/__version")[2] != before  # an open index reloads
+        page = get(server, "/")[2].decode()
+        assert '<a href="/old-copy/">' in page and ">old-copy</th>" not in page
+        assert get(server, "/old-copy/2002-05.txt")[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_index_says_which_histories_cannot_be_computed_and_which_folders_are_not_read(tmp_path):
     """A deal whose latest month is fine but an earlier one is broken (a period file with an error,
     a month missing) is flagged on the index, not listed as if it were well; a folder that looks
