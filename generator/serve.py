@@ -190,7 +190,7 @@ class Previewer:
         if path == "/":
             return self.index()
         if len(parts) == 1 and parts[0] in self.deals():  # a deal's page is its folder: /deal/
-            return 301, TYPES["txt"], b"", {"Location": f"/{parts[0]}/"}
+            return 301, TYPES["txt"], b"", {"Location": f"/{parts[0]}/" + (f"?{url.query}" if url.query else "")}
         if path == "/__version":
             deal = parse_qs(url.query).get("deal", [None])[0]
             if deal is not None and deal not in self.deals():
@@ -371,7 +371,8 @@ FILTER_SCRIPT = (
     ".split(/\\s+/).filter(Boolean);document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden="
     "!words.every(function(w){return r.dataset.search.indexOf(w)>=0;});});history.replaceState(null,'',"
     "box.value?'#q='+encodeURIComponent(box.value):location.pathname);}var m=location.hash.match(/^#q=(.*)$/);"
-    "if(m){box.value=decodeURIComponent(m[1]);apply();}box.addEventListener('input',apply);})();")
+    "if(m){try{box.value=decodeURIComponent(m[1]);}catch(e){box.value=m[1];}apply();}"
+    "box.addEventListener('input',apply);})();")
 
 
 def _problems(exc: InputErrors) -> str:

@@ -172,3 +172,22 @@ def test_walk_through_index_deal_chart_statement_next_month_download(browser, bo
     for name in ("portal-index.png", "portal-deal.png", "portal-statement.png"):
         assert (shots / name).read_bytes().startswith(b"\x89PNG")
     page.close()
+
+
+def test_a_malformed_filter_in_the_address_is_taken_as_written(browser, book_site):
+    """A link cut short (``#q=%E0%A4%A``) cannot be decoded: the filter takes it as written and
+    still filters as it is typed into, rather than the script stopping."""
+    from playwright.sync_api import expect
+
+    url, deal = book_site
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url + "/#q=%E0%A4%A")
+    expect(page.locator("#filter")).to_have_value("%E0%A4%A")
+    expect(page.locator("#deals tbody tr:visible")).to_have_count(0)
+    page.fill("#filter", "synthetic")
+    expect(page.locator("#deals tbody tr:visible")).to_have_count(1)
+    expect(page).to_have_url(url + "/#q=synthetic")
+    assert errors == []
+    page.close()

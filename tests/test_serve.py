@@ -224,6 +224,8 @@ def test_one_address_for_each_page(site):
     server, _, _ = site
     resp = request(server, "GET", f"/{DEAL}")
     assert (resp.status, resp.getheader("Location")) == (301, f"/{DEAL}/")
+    resp = request(server, "GET", f"/{DEAL}?from=portal")  # the query goes along
+    assert (resp.status, resp.getheader("Location")) == (301, f"/{DEAL}/?from=portal")
     for path in (f"/{DEAL}/2002-05.", f"/{DEAL}%2f2002-05", f"/{DEAL}%2F", f"/{DEAL}/2002-05%2F"):
         assert get(server, path)[0] == 404, path
     assert get(server, f"/{DEAL}/2002-05")[0] == 200 and get(server, f"/{DEAL}/2002-05.txt")[0] == 200
