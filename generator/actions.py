@@ -56,7 +56,7 @@ class Ledger:
     still_due: dict[str, str] = field(default_factory=dict)  # class -> its principal the account could not fund
     dues: list[tuple[int, str]] = field(default_factory=list)  # (step, what was due), for the checks
     origin: dict[str, tuple] = field(default_factory=dict)  # figure -> the action (its path) that computed it
-    payees: dict[str, tuple] = field(default_factory=dict)  # flow[n].payee -> the action that names it
+    payees: dict[str, tuple] = field(default_factory=dict)  # flow[n].payee -> where the deal file names it
     running: dict[str, dict[str, str]] = field(default_factory=dict)  # figure -> {accounts.X.balance: what it held then}
     current: tuple = ()  # the action running
     because: tuple[tuple[str, bool], ...] = ()  # the conditions it runs under (condition, its value)
@@ -88,8 +88,9 @@ class Ledger:
     # -------------------------------------------------------------- paying
 
     def pay(self, account: str, due_name: str, description: str, payee: str, label: str,
-            tallies: tuple[str, ...] = (), transfer: str | None = None) -> Decimal:
-        """Pay what ``due_name`` says is due from ``account``: a line of the flow of funds."""
+            tallies: tuple[str, ...] = (), transfer: str | None = None, named: tuple | None = None) -> Decimal:
+        """Pay what ``due_name`` says is due from ``account``: a line of the flow of funds.
+        ``named``: where the deal file names the payee (default: the action)."""
         n = len(self.steps) + 1
         if self.program.accounts[account].draw:
             self._draw(account, due_name, n)
@@ -102,7 +103,7 @@ class Ledger:
                  (available, flow))
         self.balance[account] = f"{flow}.remaining"
         self.values[f"{flow}.payee"] = payee
-        self.payees[f"{flow}.payee"] = self.current
+        self.payees[f"{flow}.payee"] = self.current if named is None else named
         self.steps.append(Step(self.section(account), description, payee, amount, left))
         self.dues.append((n, due_name))
         for tally in tallies + (f"accounts.{account}.withdrawn",):
@@ -135,9 +136,13 @@ class Ledger:
         a = self.program.accounts[account]
         return a.label or account.replace("_", " ")
 
-    def payee(self, account: str) -> str:
+    def payee(self, account: str) -> tuple[str, tuple]:
+        """How a transfer into ``account`` names it as a payee, and where the deal file says so
+        (its payee, else its label, else its name)."""
         a = self.program.accounts[account]
-        return a.payee or self.section(account)
+        i = self.program.deal.accounts.index(a)
+        field_ = "payee" if a.payee else "label" if a.label else "name"
+        return a.payee or self.section(account), ("accounts", i, field_)
 
     def paid_so_far(self, tally: str) -> tuple[str, tuple[str, ...]]:
         """What a tally holds now, as a formula over the flows in it."""
@@ -154,14 +159,16 @@ def pay_fees(w: Ledger, p: Prepared) -> None:
                                                        if fee.name == name]
     for fee in fees:
         k = key(fee.name)
+        named = ("fees", w.program.deal.fees.index(fee), "payee" if fee.payee else "name")
         w.pay(p.action.from_, f"fees.{k}.due", f"{fee.name} fee", fee.payee or fee.name, f"{fee.name} fee paid",
-              (f"fees.{k}.paid",))
+              (f"fees.{k}.paid",), named=named)
 
 
 def pay_amount(w: Ledger, p: Prepared) -> None:
     a = p.action
     w.evaluate(p.figures["amount"])
-    w.pay(a.from_, p.figures["amount"], a.description, a.to, f"{a.description}, to {a.to}", (f"{a.name}.paid",))
+    w.pay(a.from_, p.figures["amount"], a.description, a.to, f"{a.description}, to {a.to}", (f"{a.name}.paid",),
+          named=w.current + ("to",))
 
 
 def pay_interest(w: Ledger, p: Prepared) -> None:
@@ -297,8 +304,9 @@ def transfer(w: Ledger, p: Prepared) -> None:
         due = p.figures["amount"]
     else:
         due = w.balance[a.from_]
-    w.pay(a.from_, due, a.description, w.payee(a.to), f"{a.description} (from {a.from_} to {a.to})",
-          (f"transfers.{a.from_}.{a.to}",), transfer=a.to)
+    payee, named = w.payee(a.to)
+    w.pay(a.from_, due, a.description, payee, f"{a.description} (from {a.from_} to {a.to})",
+          (f"transfers.{a.from_}.{a.to}",), transfer=a.to, named=named)
 
 
 def allocate_losses(w: Ledger, p: Prepared) -> None:

@@ -280,7 +280,7 @@ class _Walk:
             return self._dynamic(name)
         if name in self.run.ledger.payees:
             path = self.run.ledger.payees[name]
-            self.inputs[name] = Input(name, "the payee its action names", self.values[name], "text", dotted(path),
+            self.inputs[name] = Input(name, "the payee, as the deal file names it", self.values[name], "text", dotted(path),
                                       p.source.where(path))
             return None
         d = p.defs.get(name)
