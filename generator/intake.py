@@ -35,8 +35,8 @@ from .load import (INTAKE_HEADER, carried_accounts_given, list_periods, load_dea
 from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
 from .output import write_atomic
 from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
-from .tape import (MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, money_text,
-                   rate_text, read_tape)
+from .tape import (MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, check_mapping,
+                   money_text, rate_text, read_tape)
 
 
 # --------------------------------------------------------------------------- the remittance report
@@ -455,10 +455,8 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     spec = deal.intake
     mapping, mapping_src = _load(Mapping, deal_dir / spec.mapping, f"{deal_dir}/{spec.mapping}")
     groups = tuple(g.name for g in deal.groups)
-    unknown = sorted(set(mapping.groups.values()) - set(groups))
-    if unknown:  # said once, of the mapping, before any tape is read by it
-        raise InputErrors([mapping_src.error(("groups",), f"names {', '.join(unknown)}, not loan groups of the deal "
-                                                          f"(expected: {', '.join(groups) or 'none, it has one pool'})")])
+    if wrong := check_mapping(mapping, mapping_src, groups):  # said once, of the mapping, before a tape is read
+        raise InputErrors(wrong)
     read = lambda path, name: read_tape(path, mapping, name, groups, spec.max_note_rate,  # noqa: E731
                                         spec.max_remaining_term)
     errors: list[InputError] = _unprintable_names(tape_path, remittance_path)

@@ -27,7 +27,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from .model import FIRST_DATE, LAST_DATE, Flag, GroupName, Strict, Text
-from .source import InputError, InputErrors, read_input, shown
+from .source import InputError, InputErrors, SourceMap, read_input, shown
 
 #: Largest tape read: 1 GiB (a 10,000-loan tape is about 2 MB).
 MAX_TAPE_BYTES = 1 << 30
@@ -110,25 +110,37 @@ class Mapping(Strict):
     groups: dict[Text, GroupName] = Field({}, description="The servicer's group code: the deal's loan group.")
     flags: dict[Text, Flag] = Field({}, description="The servicer's yes/no codes (the modified column).")
 
-    @model_validator(mode="after")
-    def _complete(self) -> Mapping:
-        missing = [name for name, (_, required, _) in TAPE_FIELDS.items() if required and name not in self.columns]
-        if missing:
-            raise ValueError(f"columns: names no column for {', '.join(missing)} (expected a column for every "
-                             "field a tape must have)")
-        seen: dict[str, str] = {}
-        for name, header in self.columns.items():
-            if header in seen:
-                raise ValueError(f"columns: {name} and {seen[header]} both read column {header!r} (expected each "
-                                 "column once)")
-            seen[header] = name
-        both = sorted(set(self.ignore) & set(seen))
-        if both:
-            raise ValueError(f"ignore: lists {', '.join(map(repr, both))}, which columns: reads (expected a column "
-                             "either read or ignored)")
-        if "modified" in self.columns and not self.flags:
-            raise ValueError("columns: modified needs flags: (the servicer's codes for yes and no)")
-        return self
+
+def check_mapping(mapping: Mapping, src: SourceMap, groups: tuple[str, ...]) -> list[InputError]:
+    """Rules that tie a mapping's fields together, and it to the deal's loan groups: each error at
+    the entry it is about."""
+    errors: list[InputError] = []
+    missing = [name for name, (_, required, _) in TAPE_FIELDS.items() if required and name not in mapping.columns]
+    if missing:
+        errors.append(src.error(("columns",), f"names no column for {', '.join(missing)} (expected a column for "
+                                              "every field a tape must have)"))
+    seen: dict[str, str] = {}
+    for name, header in mapping.columns.items():
+        if header in seen:
+            errors.append(src.error(("columns", name), f"reads column {header!r}, which {seen[header]} reads too "
+                                                       "(expected each column read once)"))
+        seen.setdefault(header, name)
+    for i, header in enumerate(mapping.ignore):
+        if header in seen:
+            errors.append(src.error(("ignore", i), f"{header!r} is a column columns: reads, as {seen[header]} "
+                                                   "(expected a column either read or ignored)"))
+    if "modified" in mapping.columns and not mapping.flags:
+        errors.append(src.error(("columns", "modified"), "a yes/no column needs flags: (expected the servicer's "
+                                                         "codes for yes and no, e.g. flags: {Y: true, N: false})"))
+    for code, group in mapping.groups.items():
+        if group not in groups:
+            errors.append(src.error(("groups", code), f"{group!r} is not a loan group of the deal (expected: "
+                                                      f"{', '.join(groups) or 'none, it has one pool'})"))
+    if groups and "group" not in mapping.columns:
+        errors.append(src.error(("columns",), "the deal has loan groups but no group column is named (expected "
+                                              "columns: group: ...)"))
+    return sorted(errors, key=lambda e: e.line)
+
 
 
 # --------------------------------------------------------------------------- errors
@@ -388,9 +400,6 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
         if header not in present:
             problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
                                                     f"{TAPE_FIELDS[f][2]})"))
-    if groups and "group" not in headers:
-        problems.add(TapeError(name, 0, "", "the deal has loan groups but the mapping names no group column "
-                                            "(expected columns: group: ...)"))
     if problems.errors:
         raise InputErrors(problems.errors)
 

@@ -539,8 +539,31 @@ def test_a_bad_flag_names_the_flag_codes_whatever_the_order_of_the_columns(deal:
 def test_a_mapping_naming_a_group_the_deal_lacks(deal: Path):
     rewrite(deal / "servicer.yaml", "flags:", 'groups: {"1": fixed}\nflags:')
     line = (deal / "servicer.yaml").read_text().splitlines().index('groups: {"1": fixed}') + 1
-    assert refused(deal) == [f"servicer.yaml:{line}: groups: names fixed, not loan groups of the deal (expected: "
+    assert refused(deal) == [f"servicer.yaml:{line}: groups.1: 'fixed' is not a loan group of the deal (expected: "
                              "none, it has one pool)"]
+
+
+def test_a_mapping_whose_entries_disagree_names_each_entry_at_its_line(deal: Path):
+    """Two fields reading one column, a column both read and ignored, a yes/no column with no
+    codes, a field a tape must have with no column: each at the line of the entry it is about,
+    all at once, before any tape is read."""
+    rewrite(deal / "servicer.yaml", "  curtailment: CURTAIL\n", "  curtailment: SCHED_PRIN\n")
+    rewrite(deal / "servicer.yaml", "  payoff: PIF_AMT\n", "")
+    rewrite(deal / "servicer.yaml", "ignore: [PROPERTY_STATE]", "ignore: [PROPERTY_STATE, NOTE_RATE]")
+    rewrite(deal / "servicer.yaml", 'flags: {"Y": true, "N": false}', "")
+    lines = (deal / "servicer.yaml").read_text().splitlines()
+    at = {what: lines.index(what) + 1 for what in ("columns:", "  curtailment: SCHED_PRIN", "  modified: MOD_FLAG",
+                                                   "ignore: [PROPERTY_STATE, NOTE_RATE]")}
+    assert refused(deal) == [
+        f"servicer.yaml:{at['columns:']}: columns: names no column for payoff (expected a column for every field a "
+        "tape must have)",
+        f"servicer.yaml:{at['  curtailment: SCHED_PRIN']}: columns.curtailment: reads column 'SCHED_PRIN', which "
+        "scheduled_principal reads too (expected each column read once)",
+        f"servicer.yaml:{at['  modified: MOD_FLAG']}: columns.modified: a yes/no column needs flags: (expected the "
+        "servicer's codes for yes and no, e.g. flags: {Y: true, N: false})",
+        f"servicer.yaml:{at['ignore: [PROPERTY_STATE, NOTE_RATE]']}: ignore[1]: 'NOTE_RATE' is a column columns: "
+        "reads, as note_rate (expected a column either read or ignored)",
+    ]
 
 
 def test_a_period_file_on_file_that_is_not_text_is_refused_not_read(deal: Path):

@@ -537,3 +537,16 @@ def test_the_balance_totals_leave_out_the_interest_only_notional(story):
         io = rows.pop("A-IO")
         sums = [sum(column) for column in zip(*rows.values())]
         assert total == [sums[0], sums[1] + io[1], sums[2] + io[2], sums[3] + io[3], sums[4], sums[5]], key
+
+
+def test_a_mapping_without_the_group_column_is_refused_at_its_columns(deal):
+    """A deal with loan groups needs each loan's group: a mapping naming no group column is told at
+    its columns: line, before the tape is read."""
+    edit(deal / "servicer.yaml", "  group: Pool\n", "")
+    done = subprocess.run([sys.executable, "-m", "generator", "intake", str(deal), "--period", "2025-03",
+                           str(deal / "tapes" / "2025-03.csv.gz")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        f"{deal}/servicer.yaml:{_line(deal / 'servicer.yaml', 'columns:')}: columns: the deal has loan groups but "
+        "no group column is named (expected columns: group: ...)")
