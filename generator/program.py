@@ -262,6 +262,7 @@ class Compiler:
         self.mistyped: set[tuple] = set()  # deal-file fields a type problem is reported for (once each)
         self.checked: dict[str, str] = {}  # figure -> its type, once checked
         self.checking: set[str] = set()  # figures being checked (a cycle if met again)
+        self.cycles_met = 0  # how many times a figure being checked was met again, untyped
         self.rules: dict[str, str] = {}  # the deal's own rules the standard figures read, by name: their types
         self.needs: dict[tuple, list[str]] = {}  # (name not there, or a problem) -> the standard figures it fails
         kinds = m.ClassKind.__args__  # type: ignore[attr-defined]
@@ -768,13 +769,16 @@ class Compiler:
             return self._aggregate(name)
         if d.kind in ("tally", "constant") or d.expr is None and d.kind != "carried":
             return d.type
-        if name in self.checking:
-            return d.type or f.NONE  # a cycle, reported when the figures are put in order
+        if name in self.checking:  # a cycle, reported when the figures are put in order
+            if not d.type:
+                self.cycles_met += 1  # what reads it is not told of the type it could not have
+            return d.type or f.NONE
         return self._typed(d)
 
     def _typed(self, d: Definition) -> str:
         source = d.opening if d.kind == "carried" else d
         self.checking.add(d.name)
+        met = self.cycles_met
         try:
             mapping = dict(zip(source.local, source.deps)) if source.local else None
             types = f.Types(lambda n: self.type_of(mapping.get(n, n) if mapping else n), self.known)
@@ -784,6 +788,10 @@ class Compiler:
                 raise f.FormulaError("gives an amount of money not rounded to the cent: cash must be rounded, say "
                                      "how with cents(...) (half-up) or cents_down(...), or declare type: amount")
         except f.FormulaError as exc:
+            if self.cycles_met > met:  # it read a figure of a cycle, untyped: the cycle is the error
+                got = d.type or f.NONE
+                self.checked[d.name] = got
+                return got
             self.failed.add(d.name)
             if any(dep in self.failed for dep in source.deps):
                 pass  # it reads a figure whose own formula is reported: not reported again for it

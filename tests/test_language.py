@@ -147,6 +147,10 @@ CASES = [
     ("a cycle between figures", "formula: cents(pool.cutoff_balance * 0.005)", "formula: cents(oc.target * 0.005)",
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: a cycle: oc.floor -> oc.target -> oc.floor (expected figures "
       "that do not read themselves, even through others)"]),
+    ("a cycle between figures nothing else reads, untyped", "figures:\n",
+     "figures:\n  loop.a:\n    label: a\n    formula: loop.b + 0.00\n  loop.b:\n    label: b\n    formula: loop.a\n",
+     [f"{D_}:70: figures.'loop.a'.formula: loop.a: a cycle: loop.a -> loop.b -> loop.a (expected figures that do "
+      "not read themselves, even through others)"]),
     ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
      [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
