@@ -10,7 +10,8 @@ The language:
 * numbers written in decimal digits (``0.04``, ``12``), ``true``, ``false``, ``none``;
 * names of figures: ``pool.ending_balance``, ``A.rate``, ``M-1.beginning_balance``,
   ``fees.Servicing.paid`` (a ``-`` inside a name is part of it: put spaces around a minus sign);
-* ``+ - * /`` (a quotient is exact to 34 significant digits, and 0 when the divisor is 0),
+* ``+ - * /`` (each result is kept to 34 significant digits, rounded half-even in the last: a
+  sum or product of cents and rates is exact; a quotient is 0 when the divisor is 0),
   comparisons ``< <= > >= == !=``, ``and``, ``or``, ``not``;
 * functions: ``min``, ``max``, ``sum`` (of any number of values, or of a list of the inputs),
   ``if(condition, then, else)``, ``cents(x)`` (rounded half-up to the cent), ``cents_down(x)``
@@ -42,7 +43,7 @@ from typing import Any, Callable, Iterable, Sequence
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .number import cents, ratio, truncate
+from .number import RATIO_CONTEXT, cents, ratio, truncate
 
 # ------------------------------------------------------------------ types
 
@@ -634,7 +635,15 @@ def _list_type(expr: Any, types: Types) -> str | None:
 
 # ------------------------------------------------------------------ evaluation
 
-_ARITH = {"+": operator.add, "*": operator.mul, "/": ratio}
+def _plus(a: Any, b: Any) -> Any:
+    return RATIO_CONTEXT.add(a, b) if type(a) is Decimal or type(b) is Decimal else a + b
+
+
+def _times(a: Any, b: Any) -> Any:
+    return RATIO_CONTEXT.multiply(a, b) if type(a) is Decimal or type(b) is Decimal else a * b
+
+
+_ARITH = {"+": _plus, "*": _times, "/": ratio}
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
             "!=": operator.ne}
 ZERO_CASH = Decimal("0.00")
@@ -646,7 +655,9 @@ class Missing(Exception):
 
 def compile_(expr: Expr, order: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
     """A function of the values of ``order`` (the formula's names, in that order) that computes
-    the formula: ``+ - *`` in Python's decimal context, a quotient with :func:`generator.number.ratio`."""
+    the formula: ``+ - * /`` each to 34 significant digits (:data:`generator.number.RATIO_CONTEXT`,
+    rounded half-even in the last; sums and products of cents are exact), a quotient with
+    :func:`generator.number.ratio` (0 when the divisor is 0)."""
     index = {name: i for i, name in enumerate(order)}
     return _compile(expr, index)
 
@@ -685,6 +696,8 @@ def _compile(expr: Any, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]
 
 
 def _minus(a: Any, b: Any) -> Any:
+    if type(a) is Decimal or type(b) is Decimal:
+        return RATIO_CONTEXT.subtract(a, b)
     out = a - b
     return out.days if isinstance(out, dt.timedelta) else out
 

@@ -47,6 +47,19 @@ def test_net_wac_cap_converts_30_360_to_actual_360():
     assert c.statement.net_wac_cap == cap
 
 
+def test_sums_and_products_keep_the_34_digits_quotients_have():
+    """A rate worked out as a quotient has 34 significant digits; a product or sum of it keeps 34
+    (Python's default context would round it to 28, so that a net WAC of a 30-day month, times
+    30 / 30, would not equal itself)."""
+    third = evaluate("a / b", a=D(1), b=D(3))
+    assert third == D("0." + "3" * 34)
+    assert evaluate("x * x", x=third) == D("0." + "1" * 34)  # 68 digits, rounded (half-even) to 34
+    assert evaluate("x + 0.1", x=third) == D("0.4" + "3" * 33)
+    assert evaluate("x - 0.1", x=third) == D("0.2" + "3" * 33)
+    assert evaluate("w * 30 / 30", w=third) == third
+    assert evaluate("d - e", d=dt.date(2002, 5, 28), e=dt.date(2002, 4, 25)) == 33  # days between two dates
+
+
 def test_pro_rata_split_adds_up_to_the_cent():
     parts = f.pro_rata([D(1), D(1), D(1)], D("100.00"))
     assert parts == [D("33.34"), D("33.33"), D("33.33")]  # the residue to the largest weight, the first on a tie
