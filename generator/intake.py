@@ -532,7 +532,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     if remittance is not None:
         _tie_to_remittance(intake, remittance_src, problems)
     if problems.errors:
-        raise InputErrors(problems.errors)
+        raise problems.told()
     return intake
 
 

@@ -165,6 +165,7 @@ class Problems:
 
     def __init__(self) -> None:
         self.errors: list[InputError] = []
+        self._after: dict[int, int] = {}  # an error's place in errors -> the row it is told after
 
     def add(self, error: InputError) -> None:
         self.errors.append(error)
@@ -174,10 +175,21 @@ class Problems:
         header = tape.headers.get(column, column)
         for i, row in enumerate(frame.iter_rows(named=True)):
             if i == MAX_LISTED:
+                self._after[len(self.errors)] = self.errors[-1].line
                 self.add(TapeError(tape.name, 0, "", f"... and {len(frame) - MAX_LISTED:,} more rows like the "
                                                      f"last in column {header}"))
                 break
             self.add(TapeError(tape.name, row["row"], header, message(row)))
+
+    def told(self) -> InputErrors:
+        """Every problem, file by file in the order first met, row by row (each check's problems
+        of one row in the order checked; a list cut short told after its last row), then those of
+        the file as a whole (its totals, which its rows' problems often explain)."""
+        files = {e.file: i for i, e in reversed(list(enumerate(self.errors)))}
+        last = float("inf")
+        order = sorted(range(len(self.errors)), key=lambda i: (
+            files[self.errors[i].file], self._after.get(i, self.errors[i].line or last), i in self._after, i))
+        return InputErrors([self.errors[i] for i in order])
 
 
 def money_text(cents: int) -> str:
@@ -388,7 +400,7 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
                 problems.add(TapeError(name, 1, h, f"column appears {'twice' if len(where) == 2 else f'{len(where)} times'} (columns "
                                                    f"{', '.join(map(str, where[:-1]))} and {where[-1]}) (expected "
                                                    "each column once)"))
-        raise InputErrors(problems.errors)
+        raise problems.told()
     known = set(headers.values()) | set(mapping.ignore)
     unknown = [h for h in present if h not in known]
     for header in unknown[:MAX_LISTED]:
@@ -401,7 +413,7 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
             problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
                                                     f"{TAPE_FIELDS[f][2]})"))
     if problems.errors:
-        raise InputErrors(problems.errors)
+        raise problems.told()
 
 
 def _date_shape(style: str) -> str:
@@ -412,8 +424,10 @@ def _date_shape(style: str) -> str:
 
 def _date_problem(text: str | None, fmt: TapeFormat) -> str:
     four = ", its year in four digits" if "%Y" in fmt.date else ""
-    return (f"{shown(text)} is not a date written {fmt.date} (expected a date such as "
-            f"{dt.date(2024, 1, 31).strftime(fmt.date)}{four})")
+    expected = f"a date such as {dt.date(2024, 1, 31).strftime(fmt.date)}{four}"
+    if not text:
+        return f"is empty (expected {expected})"
+    return f"{shown(text)} is not a date written {fmt.date} (expected {expected})"
 
 
 def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
@@ -472,7 +486,8 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
             parsed.append(_scaled(col, fmt, places).alias(f))
         elif kind == "count":
             checks.append((f, ~col.str.contains(r"^[0-9]{1,9}$").fill_null(False),
-                           lambda r, f=f: f"{shown(r[f])} is not a whole number of months (expected digits only)"))
+                           lambda r, f=f: f"{shown(r[f]) + ' is not' if r[f] else 'is empty, not'} a whole number "
+                                          "of months (expected digits only)"))
             parsed.append(col.cast(pl.Int64).alias(f))
         elif kind == "date":
             day = col.str.strptime(pl.Date, fmt.date, strict=False)
@@ -490,7 +505,8 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
                             "group": (dict(mapping.groups), pl.String),
                             "flag": ({k: bool(v) for k, v in mapping.flags.items()}, pl.Boolean)}[kind]
             checks.append((f, ~col.is_in(list(codes)), lambda r, f=f, kind=kind, codes=codes: (
-                f"{shown(r[f])} is not a {kind} code of the mapping (expected one of: {', '.join(codes)})")))
+                f"{shown(r[f]) + ' is not' if r[f] else 'is empty, not'} a {kind} code of the mapping (expected "
+                f"one of: {', '.join(codes)})")))
             parsed.append(col.replace_strict(codes, default=None, return_dtype=dtype).alias(f))
     masks = frame.select([m.alias(f"bad_{i}") for i, (_, m, _) in enumerate(checks)])
     for i, (f, _, message) in enumerate(checks):
@@ -512,7 +528,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     tape.frame = values
     _check_rows(tape, problems, max_note_rate, max_term)
     if problems.errors:
-        raise InputErrors(problems.errors)
+        raise problems.told()
     return tape
 
 

@@ -272,6 +272,19 @@ def test_a_bad_cell_does_not_hide_another_rows_balance_that_does_not_roll(deal: 
     assert [line.split(": ")[0] for line in lines] == [f"{T}:2:NEXT_DUE", f"{T}:4:END_SCHED_BAL"], lines
 
 
+def test_problems_are_told_row_by_row_and_an_empty_cell_as_empty(deal: Path):
+    """Row 2's bad date is told before row 3's bad amount, though amounts are checked first; a
+    cell of spaces is told as empty, not echoed as ''."""
+    rewrite(deal / T, "356,03/01/2024,C", "356,   ,C")
+    rewrite(deal / T, '100002,"50,000.00",50.00,', '100002,"50,000.00",5O.00,')
+    rewrite(deal / T, "350,02/01/2024,3,", "350,02/01/2024, ,")
+    assert refused(deal) == [
+        f"{T}:2:NEXT_DUE: is empty (expected a date such as 01/31/2024, its year in four digits)",
+        f"{T}:3:SCHED_PRIN: '5O.00' is not a number (expected an amount in dollars and cents, written with '.' for "
+        "decimals, ',' between thousands)",
+        f"{T}:4:STATUS: is empty, not a status code of the mapping (expected one of: C, 3, 6, 9, F, R, B, P, L, U)"]
+
+
 def test_a_loan_that_leaves_without_being_paid_off(deal: Path):
     rewrite(deal / T, ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,P,",
             ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,C,")
