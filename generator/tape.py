@@ -228,15 +228,19 @@ def _decode(raw: bytes, name: str, fmt: TapeFormat) -> bytes:
         raise InputErrors([TapeError(name, 0, "", "is compressed with gzip but its name does not end .gz (expected "
                                                   "a name ending .csv.gz for a compressed tape)")])
     if gz:
-        try:  # read at most the limit and a byte: a small file that inflates to terabytes is refused early
+        try:  # measured a megabyte at a time before it is kept: a small file inflating to terabytes is
+            # refused having held no more than that
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unzipped:
-                raw = unzipped.read(MAX_TAPE_BYTES + 1)
+                size = 0
+                while size <= MAX_TAPE_BYTES and (chunk := unzipped.read(1 << 20)):
+                    size += len(chunk)
+            if size > MAX_TAPE_BYTES:
+                raise InputErrors([TapeError(name, 0, "", f"holds more than {MAX_TAPE_BYTES:,} bytes once "
+                                                          "decompressed (expected a tape of at most that)")])
+            raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputErrors([TapeError(name, 0, "", f"is not a readable gzip file ({exc}) (expected a CSV "
                                                       "file, or one compressed with gzip)")]) from None
-        if len(raw) > MAX_TAPE_BYTES:
-            raise InputErrors([TapeError(name, 0, "", f"holds more than {MAX_TAPE_BYTES:,} bytes once decompressed "
-                                                      "(expected a tape of at most that)")])
     try:
         text = raw.decode(fmt.encoding)
     except UnicodeDecodeError as exc:

@@ -539,6 +539,40 @@ def test_a_tape_that_inflates_past_the_limit_is_refused_before_it_is_inflated(de
                                           "decompressed (expected a tape of at most that)"
 
 
+def test_a_gzip_bomb_is_refused_holding_little_of_it(deal: Path):
+    """A tape inflating to 512 MiB against a limit lowered to 256 MiB is refused having held about
+    a megabyte of it, not the limit: the command's peak memory is within 32 MiB of reading the
+    month's real tape, as a parent process measures it."""
+    import zlib
+
+    bomb = deal / "tapes" / "2024-03.csv.gz"
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # a gzip stream
+    with bomb.open("wb") as out:
+        out.write(packer.compress((deal / T).read_bytes()))
+        for _ in range(512):
+            out.write(packer.compress(b"\n" * (1 << 20)))
+        out.write(packer.flush())
+    cli = ("import sys, generator.tape as t; t.MAX_TAPE_BYTES = 256 << 20; from generator.cli import main; "
+           "sys.argv[0] = 'remit'; main()")
+    measure = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, "
+               "text=True); print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+               "print(done.stderr, file=sys.stderr)")
+
+    def peak(tape: Path) -> tuple[int, int, str]:
+        done = subprocess.run([sys.executable, "-c", measure, sys.executable, "-c", cli, "intake", str(deal),
+                               "--period", "2024-03", str(tape)], capture_output=True, text=True,
+                              timeout=300)
+        code, kib = map(int, done.stdout.split())
+        return code, kib, done.stderr
+
+    code, bombed, told = peak(bomb)
+    assert code == 1 and told.splitlines()[0] == (f"{bomb}: holds more than 268,435,456 bytes once decompressed "
+                                                  "(expected a tape of at most that)"), told
+    code, plain, told = peak(deal / T)
+    assert code == 0, told
+    assert bombed - plain < 32 << 10, (bombed, plain)
+
+
 def test_a_bad_flag_names_the_flag_codes_whatever_the_order_of_the_columns(deal: Path):
     # the mapping reads modified before status: the message still lists the yes/no codes
     text = (deal / "servicer.yaml").read_text()
