@@ -20,7 +20,7 @@ from . import actions
 from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
-from .number import ZERO
+from .number import ZERO, arithmetic
 from .program import Definition, Program
 from .source import InputError, SourceMap
 
@@ -216,6 +216,11 @@ def _finalize(entries: tuple[tuple[str, str | None, str], ...], w: actions.Ledge
 
 def run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:
     """Compute one distribution.  Pure: the same inputs give the same figures."""
+    with arithmetic():
+        return _run_period(program, previous, period, source)
+
+
+def _run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:
     values: dict[str, Any] = {}
     _inputs(program, period, values)
     _calendar(program, period, values)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from . import formula as f
 from .engine import Run, calendar_notes
+from .number import arithmetic
 from .pipeline import Computed
 from .catalog import POOLED_LISTS, pooled_item_path
 from .program import BUILTINS, Definition, prelude_source
@@ -380,7 +381,8 @@ class _Walk:
         for dep in dyn.deps:
             self.visit(dep)
         tree = f.parse(dyn.formula)
-        recomputed = f.compile_(tree, f.names(tree))([self.values[n] for n in f.names(tree)])
+        with arithmetic():  # as the engine computed it
+            recomputed = f.compile_(tree, f.names(tree))([self.values[n] for n in f.names(tree)])
         if recomputed != self.values[name]:
             raise Mismatch(f"{name}: its formula {dyn.formula} gives {recomputed}, but the action paid "
                            f"{self.values[name]}")
@@ -408,7 +410,8 @@ def _note(d: Definition, values: dict[str, Any]) -> str:
         test = f.compile_(expr.args[0], d.local or f.names(expr.args[0]))
         try:
             names = d.local or f.names(expr.args[0])
-            went = test([values.get(d.shown(n)) for n in names])
+            with arithmetic():
+                went = test([values.get(d.shown(n)) for n in names])
         except (f.Missing, TypeError):
             return ""
         return f"{cond} is {'true' if went else 'false'}: the {'first' if went else 'second'} choice"

@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterable, Sequence
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .number import RATIO_CONTEXT, cents, ratio, truncate
+from .number import cents, ratio, truncate
 
 # ------------------------------------------------------------------ types
 
@@ -635,15 +635,7 @@ def _list_type(expr: Any, types: Types) -> str | None:
 
 # ------------------------------------------------------------------ evaluation
 
-def _plus(a: Any, b: Any) -> Any:
-    return RATIO_CONTEXT.add(a, b) if type(a) is Decimal or type(b) is Decimal else a + b
-
-
-def _times(a: Any, b: Any) -> Any:
-    return RATIO_CONTEXT.multiply(a, b) if type(a) is Decimal or type(b) is Decimal else a * b
-
-
-_ARITH = {"+": _plus, "*": _times, "/": ratio}
+_ARITH = {"+": operator.add, "*": operator.mul, "/": ratio}
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
             "!=": operator.ne}
 ZERO_CASH = Decimal("0.00")
@@ -655,7 +647,8 @@ class Missing(Exception):
 
 def compile_(expr: Expr, order: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
     """A function of the values of ``order`` (the formula's names, in that order) that computes
-    the formula: ``+ - * /`` each to 34 significant digits (:data:`generator.number.RATIO_CONTEXT`,
+    the formula: ``+ - *`` in the decimal context it is called in, which is
+    :func:`generator.number.arithmetic`'s wherever a figure is computed (34 significant digits,
     rounded half-even in the last; sums and products of cents are exact), a quotient with
     :func:`generator.number.ratio` (0 when the divisor is 0)."""
     index = {name: i for i, name in enumerate(order)}
@@ -696,8 +689,6 @@ def _compile(expr: Any, index: dict[str, int]) -> Callable[[Sequence[Any]], Any]
 
 
 def _minus(a: Any, b: Any) -> Any:
-    if type(a) is Decimal or type(b) is Decimal:
-        return RATIO_CONTEXT.subtract(a, b)
     out = a - b
     return out.days if isinstance(out, dt.timedelta) else out
 

@@ -7,7 +7,7 @@ ratios and factors stay exact until a template's filter displays them.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 
 #: Zero as a cash amount (two places), so sums of cash keep whole cents.
 ZERO = Decimal("0.00")
@@ -54,6 +54,13 @@ def truncate(value: Decimal, n: int) -> Decimal:
 
 #: The context quotients are taken in: PRECISION digits, rounded half-even in the last of them.
 RATIO_CONTEXT = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN)
+
+
+def arithmetic():
+    """The decimal context every figure is computed in (a ``with`` block): sums, differences and
+    products to PRECISION digits, rounded half-even in the last, as quotients are -- not Python's
+    default of 28 digits, which would cut a product of a quotient short."""
+    return localcontext(RATIO_CONTEXT)
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 from . import formula as f
 from . import model as m
 from .catalog import InputSpec, deal_inputs, key, period_inputs
+from .number import arithmetic
 from .source import InputError, InputErrors, SourceMap, dotted, load_yaml
 
 PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
@@ -140,7 +141,10 @@ class Program:
         if d.kind == "constant":
             return d.value
         values = [self.from_deal(x) for x in d.deps]
-        return None if any(v is None for v in values) else d.fn(values)
+        if any(v is None for v in values):
+            return None
+        with arithmetic():
+            return d.fn(values)
 
     def where(self, d: Definition) -> str:
         file, path = d.where
