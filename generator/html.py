@@ -90,6 +90,9 @@ PDF_OPTIONS = {"pdf_tags": True}
 #: misses, through a CSS escape).
 LEAN_UA_DROPS = ("::footnote-", "::note-")
 _MAY_HAVE_NOTES = re.compile(r"footnote|note\s*\(|:note-", re.IGNORECASE)
+#: A page that may declare a font of its own: an at-rule naming one, or one written with a CSS
+#: escape (which might spell @font-face).
+_DECLARES_FONTS = re.compile(r"@(?:\S*\\|\S*f\S*o\S*n\S*t)", re.IGNORECASE)
 
 
 @functools.cache
@@ -108,6 +111,18 @@ def _printer() -> type:
     return Printer
 
 
+@functools.cache
+def _fonts() -> Any:
+    """One font configuration for every page a process prints: WeasyPrint makes a new one (and
+    asks fontconfig for the same fonts again) for each document otherwise, a seventh of a
+    statement's time.  Only for a page that declares no fonts of its own (no @font-face, which
+    a configuration keeps): what it holds is then the same for every page, and each PDF's bytes
+    are what a fresh one gives."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def pdf_from_page(text: str) -> bytes:
     import weasyprint  # imported here: only PDF output pays for it
 
@@ -115,7 +130,9 @@ def pdf_from_page(text: str) -> bytes:
         out = io.BytesIO()
         # tagged (the structure a screen reader follows); no random identifier: the same page, the same bytes
         with collector.paused():
-            printer(string=text, base_url=None).write_pdf(out, pdf_identifier=False, **PDF_OPTIONS)
+            fonts = None if _DECLARES_FONTS.search(text) else _fonts()
+            printer(string=text, base_url=None).write_pdf(out, pdf_identifier=False, font_config=fonts,
+                                                          **PDF_OPTIONS)
         return out.getvalue()
 
     if _MAY_HAVE_NOTES.search(text):

@@ -262,3 +262,38 @@ def test_a_footnote_is_numbered(tmp_path):
     text = " ".join(" ".join(pdftotext(pdf_from_page(page), tmp_path)).split())  # the call is raised
     assert "Losses1 this period." in text
     assert "1. Net of recoveries." in text
+
+
+def test_one_font_configuration_for_every_page_changes_no_byte(tmp_path):
+    """Pages printed one after another in a process share WeasyPrint's font configuration (a
+    seventh of the time to print): the last of three deals' PDFs is byte for byte what a process
+    printing only it gives."""
+    import sys
+
+    from .conftest import INPUTS
+
+    deals = sorted(p for p in INPUTS.iterdir() if (p / "deal.yaml").is_file())[:3]
+    for deal in deals:
+        (computed,) = run(deal, "latest")
+        data = formats.FORMATS["pdf"][1](computed, formats.TEMPLATES)
+    alone = tmp_path / "alone.pdf"
+    code = ("import sys; from pathlib import Path; from generator import formats; from generator.pipeline import run; "
+            f"(c,) = run(Path({str(deals[-1])!r}), 'latest'); "
+            f"Path({str(alone)!r}).write_bytes(formats.FORMATS['pdf'][1](c, formats.TEMPLATES))")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=300)
+    assert data == alone.read_bytes()
+
+
+@pytest.mark.parametrize("css", ["@font-face { font-family: Own; src: local(Liberation Serif) }",
+                                 "@\\66ont-face { font-family: Own; src: local(Liberation Serif) }"])
+def test_a_page_declaring_a_font_is_printed_with_a_configuration_of_its_own(css, monkeypatch):
+    """A deal's template may declare a font (@font-face), which a font configuration keeps: such
+    a page is never printed with the shared one, so it cannot change another deal's PDF."""
+    from generator import html
+
+    def shared():
+        raise AssertionError("the shared font configuration was used")
+
+    monkeypatch.setattr(html, "_fonts", shared)
+    page = f"<html lang=en><style>{css} p {{ font-family: Own }}</style><p>Losses this period.</p>"
+    assert pdf_from_page(page) == _stock(page)
