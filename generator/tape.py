@@ -388,8 +388,9 @@ def _read_text(data: bytes, name: str, fmt: TapeFormat) -> pl.DataFrame:
     return frame
 
 
-def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tuple[str, ...], data: bytes) -> None:
-    """Every column the mapping reads is on the tape once, and every column on it the mapping knows."""
+def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, data: bytes, mapped_at: dict[str, str]) -> None:
+    """Every column the mapping reads is on the tape once, and every column on it the mapping
+    knows.  ``mapped_at``: where the mapping names each field's column (``file:line``)."""
     problems = Problems()
     headers = dict(mapping.columns)
     present = list(frame.columns)
@@ -414,8 +415,9 @@ def _check_header(frame: pl.DataFrame, mapping: Mapping, name: str, groups: tupl
         problems.add(TapeError(name, 1, "", f"... and {len(unknown) - MAX_LISTED:,} more unknown columns"))
     for f, header in headers.items():
         if header not in present:
+            at = f", as {mapped_at[f]} maps it" if f in mapped_at else ""
             problems.add(TapeError(name, 1, header, f"column is missing (expected it for {f}: "
-                                                    f"{TAPE_FIELDS[f][2]})"))
+                                                    f"{TAPE_FIELDS[f][2]}{at})"))
     if problems.errors:
         raise problems.told()
 
@@ -435,8 +437,10 @@ def _date_problem(text: str | None, fmt: TapeFormat) -> str:
 
 
 def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
-              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480) -> Tape:
-    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem."""
+              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480,
+              mapped_at: dict[str, str] | None = None) -> Tape:
+    """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem.
+    ``mapped_at``: where the mapping names each field's column, for a column the tape lacks."""
     name = name or str(path)
     fmt = mapping.format
     raw = read_input(Path(path), name, limit=MAX_TAPE_BYTES, what="a servicer's tape")
@@ -449,7 +453,7 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tup
     ragged = _short_or_long_rows(data, name, fmt, text_frame.height)
     if ragged:
         raise InputErrors(ragged)
-    _check_header(text_frame, mapping, name, groups, data)
+    _check_header(text_frame, mapping, name, data, mapped_at or {})
     headers = dict(mapping.columns)
     problems = Problems()
 

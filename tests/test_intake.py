@@ -217,6 +217,10 @@ def refused(deal: Path, *extra: str, tape: str = "tapes/2024-03.csv") -> list[st
 
 T = "tapes/2024-03.csv"
 
+
+def _line(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
 BAD_CELLS = [
     ("text in a number column", "100.00,500.00,0.00", "1OO.00,500.00,0.00",
      f"{T}:2:SCHED_PRIN: '1OO.00' is not a number (expected an amount in dollars and cents, written with '.' for "
@@ -300,7 +304,7 @@ def test_missing_and_unknown_columns(deal: Path):
     assert refused(deal) == [
         f"{T}:1:SCHED_PRINCIPAL: unknown column (expected one the mapping reads, under columns:, or lists under ignore:)",
         f"{T}:1:SCHED_PRIN: column is missing (expected it for scheduled_principal: scheduled principal collected or "
-        "advanced)"]
+        f"advanced, as servicer.yaml:{_line(deal / 'servicer.yaml', 'scheduled_principal: SCHED_PRIN')} maps it)"]
 
 
 def test_a_column_twice_is_named_as_written(deal: Path):
