@@ -458,7 +458,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
     if wrong := check_mapping(mapping, mapping_src, groups):  # said once, of the mapping, before a tape is read
         raise InputErrors(wrong)
     mapped_at = {f: mapping_src.where(("columns", f)) for f in mapping.columns}
-    read = lambda path, name: read_tape(path, mapping, name, groups, spec.max_note_rate,  # noqa: E731
+    read = lambda path, name: read_tape(path, mapping, name, spec.max_note_rate,  # noqa: E731
                                         spec.max_remaining_term, mapped_at)
     errors: list[InputError] = _unprintable_names(tape_path, remittance_path)
     if errors:

@@ -436,9 +436,8 @@ def _date_problem(text: str | None, fmt: TapeFormat) -> str:
     return f"{shown(text)} is not a date written {fmt.date} (expected {expected})"
 
 
-def read_tape(path: Path, mapping: Mapping, name: str | None = None, groups: tuple[str, ...] = (),
-              max_note_rate: Decimal = Decimal("0.25"), max_term: int = 480,
-              mapped_at: dict[str, str] | None = None) -> Tape:
+def read_tape(path: Path, mapping: Mapping, name: str | None = None, max_note_rate: Decimal = Decimal("0.25"),
+              max_term: int = 480, mapped_at: dict[str, str] | None = None) -> Tape:
     """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem.
     ``mapped_at``: where the mapping names each field's column, for a column the tape lacks."""
     name = name or str(path)
