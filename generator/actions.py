@@ -19,7 +19,7 @@ from typing import Any, Callable, NamedTuple
 from . import formula as f
 from . import model as m
 from .number import ZERO
-from .program import Prepared, Program, key
+from .program import Prepared, Program, key, once
 from .statement import Step
 
 SHARE_ROUNDING = ("each share rounded half-up to the cent; the rounding residue goes to the largest share, so the "
@@ -90,7 +90,8 @@ class Ledger:
     def pay(self, account: str, due_name: str, description: str, payee: str, label: str,
             tallies: tuple[str, ...] = (), transfer: str | None = None, named: tuple | None = None) -> Decimal:
         """Pay what ``due_name`` says is due from ``account``: a line of the flow of funds.
-        ``named``: where the deal file names the payee (default: the action)."""
+        ``named``: where the deal file names the payee (default: a class's entry under classes:,
+        else the action)."""
         n = len(self.steps) + 1
         if self.program.accounts[account].draw:
             self._draw(account, due_name, n)
@@ -103,7 +104,7 @@ class Ledger:
                  (available, flow))
         self.balance[account] = f"{flow}.remaining"
         self.values[f"{flow}.payee"] = payee
-        self.payees[f"{flow}.payee"] = self.current if named is None else named
+        self.payees[f"{flow}.payee"] = named or self._class_entry(payee) or self.current
         self.steps.append(Step(self.section(account), description, payee, amount, left))
         self.dues.append((n, due_name))
         for tally in tallies + (f"accounts.{account}.withdrawn",):
@@ -131,6 +132,12 @@ class Ledger:
         self.let(name, self.values[before] + self.values[flow], f"in the {account} account after {flow} from the "
                  f"{source} account", f"{before} + {flow}", (before, flow))
         self.balance[account] = name
+
+    def _class_entry(self, name: str) -> tuple | None:
+        """Where the deal file names a class (its entry's name:), or None for no class."""
+        entries = once(self.program, "class entries", lambda: {
+            c.name: ("classes", i, "name") for i, c in enumerate(self.program.deal.classes)})
+        return entries.get(name)
 
     def section(self, account: str) -> str:
         a = self.program.accounts[account]

@@ -21,7 +21,7 @@ from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
 from .number import ZERO, arithmetic
-from .program import Definition, Program
+from .program import Definition, Program, once
 from .source import InputError, SourceMap
 
 
@@ -96,7 +96,7 @@ def calendar_notes(run: "Run") -> dict[str, str]:
 
 
 def _inputs(program: Program, period: Period, values: dict[str, Any]) -> None:
-    getters = _once(program, "inputs", lambda: tuple((name, spec.get) for name, spec in program.period_inputs.items()
+    getters = once(program, "inputs", lambda: tuple((name, spec.get) for name, spec in program.period_inputs.items()
                                                      if "{i}" not in name))
     for name, get in getters:
         values[name] = get(period)
@@ -119,18 +119,9 @@ def _item_fields(list_name: str, i: int, model: type) -> tuple[tuple[str, str], 
     return tuple((f"{list_name}[{i}].{field_name}", field_name) for field_name in model.model_fields)
 
 
-def _once(program: Program, name: str, make: Any) -> Any:
-    """What ``make()`` gives for the program, made on the first statement and kept with it
-    (the same for every statement of the deal)."""
-    found = program.derived.get(name)
-    if found is None:
-        found = program.derived[name] = make()
-    return found
-
-
 def _plan(program: Program) -> list[list[tuple]]:
     """Each phase's figures as (name, function, the names it reads, carried from), once per program."""
-    return _once(program, "plan", lambda: [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps),
+    return once(program, "plan", lambda: [[(d.name, (d.opening or d).fn, _getter((d.opening or d).deps),
                                              d.carried_from) for d in phase] for phase in program.phases])
 
 
@@ -188,14 +179,14 @@ def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]
         names = [n for n in program.finals[0] if not (n.startswith("accounts.") and n.endswith(".balance"))]
         return ({n: ZERO for n in names}, {n: actions.Dynamic(n, program.defs[n].label, "0.00", ()) for n in names})
 
-    return _once(program, "zeros", make)
+    return once(program, "zeros", make)
 
 
 def _finals(program: Program, zeros: dict[str, Any]) -> list[tuple[tuple[str, str | None, str], ...]]:
     """Each phase's tallies to finish before it: (name, the account whose balance it is, or none
     for a sum of flows; its label), once per program.  (The first phase's leave out the
     tallies no action adds to: they are zero.)"""
-    return _once(program, "finals", lambda: [
+    return once(program, "finals", lambda: [
         tuple((n, n.split(".")[1] if n.startswith("accounts.") and n.endswith(".balance") else None,
                program.defs[n].label) for n in names if k or n not in zeros)
         for k, names in enumerate(program.finals)])

@@ -1059,6 +1059,15 @@ def _source_text(d: Definition) -> str:
     return f.text(d.expr) if d.expr is not None else ""
 
 
+def once(program: Program, name: str, make: Any) -> Any:
+    """What ``make()`` gives for the program, made on the first statement and kept with it
+    (the same for every statement of the deal)."""
+    found = program.derived.get(name)
+    if found is None:
+        found = program.derived[name] = make()
+    return found
+
+
 #: Programs already compiled, by the structure of their deal (what the program depends on, and
 #: not its values: a book's deals written from one agreement share one).  Bounded.
 _PROGRAMS: dict[Any, Program] = {}

@@ -206,7 +206,10 @@ class Previewer:
         return self._not_found(path)
 
     def _inside(self, path: str) -> bool:
-        target = (self.root / path.lstrip("/")).resolve()
+        try:
+            target = (self.root / path.lstrip("/")).resolve()
+        except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13): it leads nowhere
+            return False
         return target == self.root or self.root in target.parents
 
     # -------------------------------------------------------------- pages

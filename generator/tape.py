@@ -132,6 +132,10 @@ def check_mapping(mapping: Mapping, src: SourceMap, groups: tuple[str, ...]) -> 
     if "modified" in mapping.columns and not mapping.flags:
         errors.append(src.error(("columns", "modified"), "a yes/no column needs flags: (expected the servicer's "
                                                          "codes for yes and no, e.g. flags: {Y: true, N: false})"))
+    if "group" in mapping.columns and not mapping.groups:
+        example = ", ".join(f'"{i}": {g}' for i, g in enumerate(groups or ("fixed",), 1))
+        errors.append(src.error(("columns", "group"), "a group column needs groups: (expected the servicer's code "
+                                                      f"for each loan group, e.g. groups: {{{example}}})"))
     for code, group in mapping.groups.items():
         if group not in groups:
             errors.append(src.error(("groups", code), f"{group!r} is not a loan group of the deal (expected: "
@@ -165,7 +169,7 @@ class Problems:
 
     def __init__(self) -> None:
         self.errors: list[InputError] = []
-        self._after: dict[int, int] = {}  # an error's place in errors -> the row it is told after
+        self._after: dict[int, int] = {}  # a "... and more" line's place in errors -> the error it follows
 
     def add(self, error: InputError) -> None:
         self.errors.append(error)
@@ -175,7 +179,7 @@ class Problems:
         header = tape.headers.get(column, column)
         for i, row in enumerate(frame.iter_rows(named=True)):
             if i == MAX_LISTED:
-                self._after[len(self.errors)] = self.errors[-1].line
+                self._after[len(self.errors)] = len(self.errors) - 1
                 self.add(TapeError(tape.name, 0, "", f"... and {len(frame) - MAX_LISTED:,} more rows like the "
                                                      f"last in column {header}"))
                 break
@@ -187,9 +191,10 @@ class Problems:
         the file as a whole (its totals, which its rows' problems often explain)."""
         files = {e.file: i for i, e in reversed(list(enumerate(self.errors)))}
         last = float("inf")
-        order = sorted(range(len(self.errors)), key=lambda i: (
-            files[self.errors[i].file], self._after.get(i, self.errors[i].line or last), i in self._after, i))
-        return InputErrors([self.errors[i] for i in order])
+        told = sorted((i for i in range(len(self.errors)) if i not in self._after), key=lambda i: (
+            files[self.errors[i].file], self.errors[i].line or last, i))
+        more = {after: i for i, after in self._after.items()}
+        return InputErrors([self.errors[j] for i in told for j in ((i, more[i]) if i in more else (i,))])
 
 
 def money_text(cents: int) -> str:
@@ -436,6 +441,18 @@ def _date_problem(text: str | None, fmt: TapeFormat) -> str:
     return f"{shown(text)} is not a date written {fmt.date} (expected {expected})"
 
 
+def _dates(f: str, col: pl.Expr, fmt: TapeFormat) -> tuple[pl.Expr, list[tuple[str, pl.Expr, Any]]]:
+    """A date column's dates, and its checks: each cell a date written as the mapping says, and
+    one every input may hold (a year written in two digits, ``06/01/24`` read by ``%Y``, would
+    otherwise be the year 24, and a current loan 2,000 years delinquent)."""
+    day = col.str.strptime(pl.Date, fmt.date, strict=False)
+    unread = ~col.str.contains(_date_shape(fmt.date)).fill_null(False) | day.is_null()
+    return day, [(f, unread, lambda r: _date_problem(r[f], fmt)),
+                 (f, ~unread & ~day.is_between(FIRST_DATE, LAST_DATE),
+                  lambda r: f"date {shown(r[f])} is out of range (expected a date from {FIRST_DATE:{fmt.date}} to "
+                            f"{LAST_DATE:{fmt.date}})")]
+
+
 def read_tape(path: Path, mapping: Mapping, name: str | None = None, max_note_rate: Decimal = Decimal("0.25"),
               max_term: int = 480, mapped_at: dict[str, str] | None = None) -> Tape:
     """Read and check one tape cell by cell; raise :class:`InputErrors` with every problem.
@@ -497,15 +514,8 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, max_note_ra
                                           "of months (expected digits only)"))
             parsed.append(col.cast(pl.Int64).alias(f))
         elif kind == "date":
-            day = col.str.strptime(pl.Date, fmt.date, strict=False)
-            misshapen = ~col.str.contains(_date_shape(fmt.date)).fill_null(False)
-            unread = misshapen | day.is_null()
-            checks.append((f, unread, lambda r, f=f: _date_problem(r[f], fmt)))
-            # the dates every input may hold: a year written in two digits (``06/01/24`` read by
-            # ``%Y``) would otherwise be the year 24, and a current loan 2,000 years delinquent
-            checks.append((f, ~unread & ~day.is_between(FIRST_DATE, LAST_DATE),
-                           lambda r, f=f: f"date {shown(r[f])} is out of range (expected a date from "
-                                          f"{FIRST_DATE:{fmt.date}} to {LAST_DATE:{fmt.date}})"))
+            day, date_checks = _dates(f, col, fmt)
+            checks += date_checks
             parsed.append(day.alias(f))
         elif kind in ("status", "group", "flag"):  # a code of the mapping, for what it stands for
             codes, dtype = {"status": (dict(mapping.status_codes), pl.String),

@@ -289,6 +289,31 @@ def test_problems_are_told_row_by_row_and_an_empty_cell_as_empty(deal: Path):
         f"{T}:4:STATUS: is empty, not a status code of the mapping (expected one of: C, 3, 6, 9, F, R, B, P, L, U)"]
 
 
+def test_a_list_cut_short_is_told_right_after_its_own_rows(deal: Path):
+    """With each check's list cut at two rows (lowered from 50, through the real command line),
+    the line counting the rest of the bad dates follows the last date told, not another check's
+    problem on the same row."""
+    import csv
+
+    rows = list(csv.reader((deal / T).open(newline="")))
+    due, status = rows[0].index("NEXT_DUE"), rows[0].index("STATUS")
+    for r in rows[1:4]:
+        r[due] = "99/99/2024"
+    for r in rows[2:4]:
+        r[status] = "Q"
+    with (deal / T).open("w", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    code = ("import sys, generator.tape as t; t.MAX_LISTED = 2; from generator.cli import main; "
+            "sys.argv[0] = 'remit'; main()")
+    done = subprocess.run([sys.executable, "-c", code, "intake", str(deal), "--period", "2024-03", str(deal / T)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    told = [line.replace(f"{deal}/", "") for line in done.stderr.splitlines()[:-1]]
+    starts = [f"{T}:2:NEXT_DUE: ", f"{T}:3:NEXT_DUE: ", f"{T}: ... and 1 more rows like the last in column NEXT_DUE",
+              f"{T}:3:STATUS: ", f"{T}:4:STATUS: "]
+    assert len(told) == len(starts) and all(line.startswith(s) for line, s in zip(told, starts)), told
+
+
 def test_a_loan_that_leaves_without_being_paid_off(deal: Path):
     rewrite(deal / T, ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,P,",
             ",0.00,437.50,0.00,999.00,120.00,100.00,0.00,10.000,356,03/01/2024,C,")
@@ -592,6 +617,14 @@ def test_a_mapping_naming_a_group_the_deal_lacks(deal: Path):
     line = (deal / "servicer.yaml").read_text().splitlines().index('groups: {"1": fixed}') + 1
     assert refused(deal) == [f"servicer.yaml:{line}: groups.1: 'fixed' is not a loan group of the deal (expected: "
                              "none, it has one pool)"]
+
+
+def test_a_group_column_without_group_codes_is_told_once_at_the_mapping(deal: Path):
+    rewrite(deal / "servicer.yaml", "  loan_id: LOAN_NO\n", "  loan_id: LOAN_NO\n  group: PROPERTY_STATE\n")
+    rewrite(deal / "servicer.yaml", "ignore: [PROPERTY_STATE]", "ignore: []")
+    line = _line(deal / "servicer.yaml", "group: PROPERTY_STATE")
+    assert refused(deal) == [f"servicer.yaml:{line}: columns.group: a group column needs groups: (expected the "
+                             'servicer\'s code for each loan group, e.g. groups: {"1": fixed})']
 
 
 def test_a_mapping_whose_entries_disagree_names_each_entry_at_its_line(deal: Path):

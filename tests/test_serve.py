@@ -406,3 +406,15 @@ def test_a_charts_legends_sit_above_its_plot_in_their_lines_colours():
     assert [t.text for t in legends] == ["\u2014 OC", "\u2014 target"]
     assert all(float(t.get("y")) + 4 < top for t in legends)  # the text's descent clears the plot
     assert [t.get("fill") for t in legends] == [line.get("stroke") for line in lines]
+
+
+def test_a_loop_of_links_under_the_root_is_refused_not_an_error(site):
+    """Two links naming each other lead nowhere: their addresses are refused (403) like any path
+    that does not stay under the root, not answered with an internal error."""
+    server, root, _ = site
+    (root / "l1").symlink_to("l2")
+    (root / "l2").symlink_to("l1")
+    for path in ("/l1", "/l1/", "/l1/2002-05", "/l2/2002-05.txt"):
+        assert get(server, path)[0] == 403, path
+    status, _, body = get(server, "/")
+    assert status == 200 and ">l1<" not in body.decode()
