@@ -670,18 +670,18 @@ class Compiler:
             elif c in _classes_of(action)[:j]:
                 self.report(("deal", path + at), f"class {c} is listed twice (expected each class once: a second "
                                                  "listing would pay it again)")
-        self._kind_specific(action, label, top, own, reads)
+        self._kind_specific(action, path, top, own, reads)
         otherwise = tuple(self._prepare(a, path + ("else", j), top) for j, a in enumerate(action.else_))
         if action.else_ and action.when is None:
             self.report(("deal", path + ("else",)), "else: without when: (expected a condition for the action)")
         return Prepared(action, path, top, figures, otherwise)
 
-    def _kind_specific(self, action: Any, label: str, top: int, own: Callable, reads: set[str]) -> None:
+    def _kind_specific(self, action: Any, path: tuple, top: int, own: Callable, reads: set[str]) -> None:
         if isinstance(action, m.PayFees):
             names = [fee.name for fee in self.deal.fees]
             for j, name in enumerate(action.fees or ()):
                 if name not in names:
-                    self.report(("deal", ("waterfall",)), f"{label}.fees[{j}]: no fee {name!r} (expected one of: "
+                    self.report(("deal", path + ("fees", j)), f"no fee {name!r} (expected one of: "
                                                           f"{', '.join(names)})")
             for fee in self.deal.fees:
                 if action.fees is not None and fee.name not in action.fees:
@@ -696,24 +696,28 @@ class Compiler:
         elif isinstance(action, m.PayPrincipal):
             own("amount", action.amount, f.MONEY, "the principal distribution amount it pays from", ("amount",))
             if action.group is not None and action.group not in self.group_names:
-                self.report(("deal", ("waterfall", top)), f"{label}.group: no loan group {action.group!r} (expected "
-                                                          f"one of: {', '.join(self.group_names) or 'none declared'})")
+                self.report(("deal", path + ("group",)), f"no loan group {action.group!r} (expected "
+                                                         f"one of: {', '.join(self.group_names) or 'none declared'})")
             for c, target in (action.targets or {}).items():
                 own(f"targets.{c}", target, f.MONEY, f"the most class {c} and the classes before it may stand at",
                     ("targets", c))
             missing = [c for c in action.classes if action.targets is not None and c not in action.targets]
+            for c in action.targets or {}:
+                if c not in action.classes:
+                    self.report(("deal", path + ("targets", c)), f"class {c!r} is not one the action pays (expected "
+                                                                 f"a target for each of: {', '.join(action.classes)})")
             if missing:
-                self.report(("deal", ("waterfall",) + ()), f"{label}.targets: no target for class {missing[0]} "
-                                                           "(expected one for each class paid)")
+                self.report(("deal", path + ("targets",)), f"no target for class {', '.join(missing)} (expected one "
+                                                           "for each class paid)")
         elif isinstance(action, m.Transfer):
             if action.transfer == "amount":
                 if action.amount is None:
-                    self.report(("deal", ("waterfall",)), f"{label}: transfer: amount needs amount: (money)")
+                    self.report(("deal", path), "transfer: amount needs amount: (money)")
                 else:
                     own("amount", action.amount, f.MONEY, f"{action.description}: the amount", ("amount",))
             self._writes(f"transfers.{action.from_}.{action.to}", top)
             if action.from_ == action.to:
-                self.report(("deal", ("waterfall",)), f"{label}: a transfer from the {action.to} account to itself")
+                self.report(("deal", path + ("to",)), f"a transfer from the {action.to} account to itself")
         for c in _classes_of(action):
             tally = _tally_of(action)
             if tally and c in self.classes:
@@ -722,8 +726,8 @@ class Compiler:
                 if getattr(action, "this_period", False):
                     reads.add(f"{c}.writedown")  # final only after allocate: losses
         if getattr(action, "this_period", False) and action.pay != "writedown_reimbursement":
-            self.report(("deal", ("waterfall", top)), f"{label}.this_period: only a writedown_reimbursement pays "
-                                                      "this period's amounts too")
+            self.report(("deal", path + ("this_period",)), "only a writedown_reimbursement pays this period's "
+                                                               "amounts too")
         if isinstance(action, m.PayExtraPrincipal):
             for c in self.principal_classes:
                 self._writes(f"{c}.paid.extra_principal", top)

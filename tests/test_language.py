@@ -151,6 +151,11 @@ CASES = [
      "figures:\n  loop.a:\n    label: a\n    formula: loop.b + 0.00\n  loop.b:\n    label: b\n    formula: loop.a\n",
      [f"{D_}:70: figures.'loop.a'.formula: loop.a: a cycle: loop.a -> loop.b -> loop.a (expected figures that do "
       "not read themselves, even through others)"]),
+    ("a target for a class the action does not pay", "      M-1: min(cents(pool.ending_balance * 0.7446), principal.room)",
+     "      M-9: min(cents(pool.ending_balance * 0.7446), principal.room)",
+     [f"{D_}:156: waterfall[8].targets: no target for class M-1 (expected one for each class paid)",
+      f"{D_}:158: waterfall[8].targets.M-9: class 'M-9' is not one the action pays (expected a target for each of: "
+      "A, M-1, M-2, M-3, M-4)"]),
     ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
      [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
