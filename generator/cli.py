@@ -101,7 +101,7 @@ def main() -> None:
 
 templates_option = click.option(
     "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-    help="The folder of templates the deals' layouts name  [default: the project's templates/]")
+    help="The folder of templates the deals' layouts name.  [default: the project's templates/]")
 
 
 @main.command()
@@ -236,12 +236,13 @@ def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -
                    f"{s.cash['distributed']:,.2f} distributed")
 
 
-@main.command()
+@main.command(short_help="Trace a figure of a statement back to its inputs.")
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("figure", required=False)
 @click.option("--period", "-p", required=True, callback=period_spec, help="YYYY-MM (one statement).")
 @click.option("--list", "list_figures", is_flag=True, help="List the figures this statement can explain.")
-@click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The explanation (or --list's names) as text, or as JSON with exact decimals.")
 @click.option("--loans", is_flag=True, help="List the loans of the servicer's tape behind each input intake wrote.")
 @errors_option
 def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool, as_format: str, loans: bool,
@@ -261,7 +262,8 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         _report(exc, errors_as == "json")
         sys.exit(1)
     if list_figures:
-        click.echo("\n".join(figures(computed)))
+        names = figures(computed)
+        click.echo(json.dumps(names, indent=2, ensure_ascii=False) if as_format == "json" else "\n".join(names))
         return
     try:
         explanation = trace(computed, figure)

@@ -491,7 +491,8 @@ def _binary(expr: Bin, types: Types) -> str:
     if op in ("+", "-"):
         if (a in _MONEYS) != (b in _MONEYS) and LITERAL not in (a, b):
             raise FormulaError(f"{op} between {words(a)} and {words(b)} ({text(expr)}) (expected money on both "
-                               "sides or on neither: a rate times a balance is money)")
+                               "sides or on neither: a rate times a balance is an amount of money, and cents(...) "
+                               "makes it cash)")
         if a in _MONEYS or b in _MONEYS:
             out = MONEY if a in (MONEY, LITERAL) and b in (MONEY, LITERAL) else AMOUNT
             _cents_literals((expr.left, expr.right), out)

@@ -61,6 +61,10 @@ def _unwrap(tp: Any, part: Any) -> Any:
         for a in args:
             if isinstance(a, type) and issubclass(a, BaseModel):
                 return a
+    for member in getattr(getattr(tp, "__origin__", tp), "__args__", ()) if isinstance(part, str) else ():
+        # a discriminated union (a waterfall's actions): the branch its tag names
+        if any(getattr(meta, "tag", None) == part for meta in getattr(member, "__metadata__", ())):
+            return member.__origin__
     return None
 
 
@@ -83,7 +87,7 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
         if kind == "value_error" and loc[:-1] in cut and str(err.get("ctx", {}).get("error")).startswith("formula "):
             continue
         if kind == "extra_forbidden":
-            allowed = _expected_fields(model, loc[:-1])
+            allowed = _expected_fields(model, err["loc"][:-1])  # (pydantic's: a union's branch is named in it)
             hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
             message = f"unknown field{hint}"
             if _cut_at_comma(loc):

@@ -382,6 +382,8 @@ def test_the_command_traces_class_a_interest_to_its_inputs():
     assert json.loads(as_json.output)["result"]["value"] == "318726.37"
     listed = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list"])
     assert "A.interest" in listed.output.splitlines() and len(listed.output.splitlines()) > 600
+    listed_json = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list", "--format", "json"])
+    assert json.loads(listed_json.output) == listed.output.splitlines()
     typo = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "A.intrest"])
     assert typo.exit_code == 2 and "did you mean A.interest" in typo.output
 

@@ -139,7 +139,7 @@ CASES = [
      "formula: cents(pool.cutoff_balance + wac)",
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'cents(pool.cutoff_balance + wac)': + between money "
       "(whole cents) and a rate (pool.cutoff_balance + wac) (expected money on both sides or on neither: a rate "
-      "times a balance is money)"]),
+      "times a balance is an amount of money, and cents(...) makes it cash)"]),
     ("a choice of money or a rate", "formula: cents(pool.cutoff_balance * 0.005)",
      "formula: max(cents(pool.cutoff_balance * 0.005), wac)",
      [f"{D_}:87: figures.'oc.floor'.formula: oc.floor: formula 'max(cents(pool.cutoff_balance * 0.005), wac)': max() "
@@ -156,6 +156,10 @@ CASES = [
      [f"{D_}:156: waterfall[8].targets: no target for class M-1 (expected one for each class paid)",
       f"{D_}:158: waterfall[8].targets.M-9: class 'M-9' is not one the action pays (expected a target for each of: "
       "A, M-1, M-2, M-3, M-4)"]),
+    ("a misspelt field of an action", "{pay: interest, from: interest, classes: [A]}",
+     "{pay: interest, from: interest, clases: [A]}",
+     [f"{D_}:144: waterfall[2].clases: unknown field (expected one of: when, else, pay, from, classes, "
+      "include_unpaid)", f"{D_}:144: waterfall[2].classes: required field is missing"]),
     ("a condition that is not a condition", "when: extraordinary_expenses > 0.00}", "when: extraordinary_expenses}",
      [f"{D_}:142: waterfall[0].when: formula 'extraordinary_expenses': gives money (whole cents) "
       "(expected a condition (true or false))"]),
