@@ -276,6 +276,9 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
 
     traced = []
     header = written_by_intake(period_path(deal_dir, period))
+    if loans and not header:
+        click.echo(f"note: {period_path(deal_dir, period)} was not written by remit intake: it names no loans "
+                   "(--loans lists those of a tape intake read)", err=True)
     if header:  # only then is the tape reader (polars) loaded
         from .intake import trace as trace_tape  # (trace, here, is explain's)
 

@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -382,6 +384,9 @@ def test_the_command_traces_class_a_interest_to_its_inputs():
     assert json.loads(as_json.output)["result"]["value"] == "318726.37"
     listed = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list"])
     assert "A.interest" in listed.output.splitlines() and len(listed.output.splitlines()) > 600
+    hand_written = subprocess.run([sys.executable, "-m", "generator", "explain", deal, "-p", "2002-05", "--loans",
+                                   "A.interest"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert hand_written.returncode == 0 and "was not written by remit intake: it names no loans" in hand_written.stderr
     listed_json = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list", "--format", "json"])
     assert json.loads(listed_json.output) == listed.output.splitlines()
     typo = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "A.intrest"])
