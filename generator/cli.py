@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -124,7 +124,7 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
     alone, and one that would change is refused unless --revise gives the reason for a
     revision (written beside the original as <name>.rev<N>.<ext>)."""
     try:
-        computed = run(deal_dir, period)
+        computed = _run_telling_templates(deal_dir, period, templates)
         # what is published is decided and written by one remit at a time; a revision made
         # while another remit publishes there is refused, not made against what that one wrote
         with locked(out, wait=revise is None):
@@ -216,6 +216,15 @@ def _batch_summary(result: BatchResult, out: Path, jobs: int) -> int:
     return failed
 
 
+def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None) -> list[Any]:
+    """:func:`run`, its input errors told with the layouts the deal names that are missing (which
+    rendering would find only once the rest is fixed)."""
+    try:
+        return run(deal_dir, period)
+    except InputErrors as exc:
+        raise InputErrors(exc.errors + fmt.missing_templates(deal_dir, templates or fmt.TEMPLATES)) from None
+
+
 @main.command()
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @period_option
@@ -224,7 +233,7 @@ def _batch_summary(result: BatchResult, out: Path, jobs: int) -> int:
 def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -> None:
     """Validate and reconcile DEAL_DIR's statements for --period; write nothing."""
     try:
-        computed = run(deal_dir, period)
+        computed = _run_telling_templates(deal_dir, period, templates)
         for c in computed:
             fmt.text(c, templates or fmt.TEMPLATES)  # a value too wide for its column fails the check too
     except _EXPECTED as exc:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from .pipeline import Computed
 from .render import TEMPLATES, ColumnOverflow, Later, NoValue, _env, render_json, render_template
-from .source import InputErrors, shown
+from .source import InputError, InputErrors, SourceMap, shown
 
 
 class TemplateError(Exception):
@@ -140,6 +140,24 @@ def no_value(exc: NoValue, template: str, templates: Path) -> TemplateError:
     return TemplateError(name, line, message, templates)
 
 
+def _no_template(source: SourceMap, kind: str, template: str, templates: Path) -> InputError:
+    return source.error(("templates", kind), f"no template {shown(template)} in {templates} (expected one of: "
+                                             f"{', '.join(template_names(templates, kind))})")
+
+
+def missing_templates(deal_dir: Path, templates: Path = TEMPLATES) -> list[InputError]:
+    """The layouts a deal file names that ``templates`` lacks, to tell beside the other problems
+    of a run that stopped before rendering (nothing, if the deal file itself does not load)."""
+    from .load import load_deal
+
+    try:
+        loaded = load_deal(deal_dir)
+    except InputErrors:
+        return []
+    return [_no_template(loaded.source, kind, name, templates) for kind, name in loaded.value.templates.items()
+            if name and not (Path(templates) / name).is_file()]
+
+
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     def error(exc: BaseException, message: str) -> TemplateError:
         return TemplateError(*template_line(exc, template, templates), message, templates)
@@ -155,9 +173,7 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
         named = [k for k, v in computed.deal.templates.items() if v == template]
         if exc.name != template or not named:  # an include of the template itself is missing
             raise error(exc, f"no template {exc.name!r} to include") from None
-        raise InputErrors([computed.deal_source.error(
-            ("templates", named[0]), f"no template {shown(template)} in {templates} "
-                                     f"(expected one of: {', '.join(template_names(templates, named[0]))})")]) from None
+        raise InputErrors([_no_template(computed.deal_source, named[0], template, templates)]) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.name or template, exc.lineno or 0, exc.message or str(exc), templates) from None
     except jinja2.UndefinedError as exc:

@@ -256,3 +256,15 @@ def test_a_later_opening_states_account_must_agree(tmp_path: Path):
     assert result.stderr.splitlines() == [
         f"{period}:14: opening.accounts.reserve: does not agree with the previous period's closing state: given "
         "9,999,999.00, computed 2,500,000.00 (7,499,999.00 apart)", "1 error; nothing written"]
+
+
+def test_a_missing_layout_is_told_with_the_period_files_problems(reference_deal, tmp_path):
+    """A period file with an error and a deal naming a layout that is not there: both at once,
+    not the layout only once the period file is fixed; nothing written."""
+    edit(reference_deal / "deal.yaml", "text: new-century-8k.txt.j2", "text: nope.txt.j2")
+    edit(reference_deal / "periods" / "2002-05.yaml", "wac: 0.0865983", "wac: high")
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines[0] == f"{reference_deal}/periods/2002-05.yaml:40: wac: expected a number, got text 'high'"
+    assert lines[1].startswith(f"{reference_deal}/deal.yaml:14: templates.text: no template 'nope.txt.j2' in ")
+    assert lines[2:] == ["2 errors; nothing written"]
