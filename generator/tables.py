@@ -63,6 +63,10 @@ def _kind(name: str, value: Any, declared: str | None = None) -> str:
         return "text"
     if leaf in ("loan", "cusip", "deal_id", "period"):  # identifiers, whatever their characters
         return "text"
+    if ".per_1000." in name:  # as the per_1000 sheet shows them
+        return "per1000"
+    if name.startswith("triggers.") and leaf in ("value", "threshold"):  # as the triggers sheet shows them
+        return "rate"
     if leaf in RATE_FIELDS or leaf.endswith(("_pct", "rate", "wac", "severity", "net_wac_cap")) \
             or name.endswith(".coupon.floor"):
         return "rate"
@@ -118,8 +122,8 @@ def tables(statement: Statement, revision: Revision | None = None) -> list[Table
     per = ("principal", "interest", "total", "losses", "ending_balance")
     out.append(Table("per_1000", "Amounts per $1,000", ("class", *per), tuple(
         (Cell(c["name"], "text", ""), *(Cell(c["per_1000"][k], "per1000", f"{c['name']}.per_1000.{k}") for k in per))
-        if c["per_1000"] is not None else  # a class without per-$1,000 amounts: its row is empty
-        (Cell(c["name"], "text", ""), Cell(None, "text", f"{c['name']}.per_1000"), *(Cell(None, "text", "") for _ in per[1:]))
+        if c["per_1000"] is not None else  # a class without per-$1,000 amounts: its row is empty, cell by cell
+        (Cell(c["name"], "text", ""), *(Cell(None, "per1000", f"{c['name']}.per_1000") for _ in per))
         for c in record["classes"])))
     out.append(_pairs("pool", "Pool", record["pool"], "pool.", names))
     buckets = record["delinquency"]

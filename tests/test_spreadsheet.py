@@ -194,6 +194,12 @@ def test_a_revised_statement_says_so_first_in_the_workbook_and_the_csv(reference
     assert [r[0] for r in sheet] == [c[0] for c in changes]
     for (figure, old, new), (_, published, revised) in zip(changes, sheet):
         assert _same(published, "number", old) and _same(revised, "number", new), figure
+    # each changed figure shown as its own sheet shows it: per-$1,000 amounts to 6 places, a trigger as a percent
+    shown = {r[0].value: r[1].number_format for r in book["changes"].iter_rows(min_row=2)}
+    per_1000, trigger = book["per_1000"]["B2"].number_format, book["triggers"]["B2"].number_format
+    assert {shown[f] for f in shown if ".per_1000." in f} == {per_1000} and per_1000 == "0.000000"
+    assert {shown[f] for f in shown if f.startswith("triggers.") and f.endswith(".value")} == {trigger}
+    assert trigger == "0.00000%"
 
     lines = list(csv.reader(io.StringIO(stem.with_suffix(".rev1.csv").read_text())))
     assert lines[1:5] == [["revision", "number", "value", "revision.number", "1"],
@@ -254,3 +260,17 @@ def test_batch_writes_the_factor_file_one_line_per_class(tmp_path):
                             "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and not (out / "factors.csv").exists()
     assert "factors.csv" not in {f["path"] for f in json.loads((out / "manifest.json").read_text())["files"]}
+
+
+def test_every_row_of_a_csv_table_has_every_column(computed):
+    """A vendor pivots the long CSV on (table, row) and column: a class without per-$1,000
+    amounts (the residual) has each column, blank, not one line under the first column's name."""
+    lines = list(csv.reader(io.StringIO(formats.FORMATS["csv"][1](computed, formats.TEMPLATES).decode())))[1:]
+    columns: dict[str, dict[str, list[str]]] = {}
+    for table, row, column, _, _ in lines:
+        columns.setdefault(table, {}).setdefault(row, []).append(column)
+    for table, rows in columns.items():
+        if table in ("revision", "changes"):
+            continue
+        shapes = {tuple(c) for c in rows.values()}
+        assert len(shapes) == 1, (table, shapes)
