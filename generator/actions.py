@@ -135,8 +135,14 @@ class Ledger:
 
     def _class_entry(self, name: str) -> tuple | None:
         """Where the deal file names a class (its entry's name:), or None for no class."""
-        entries = once(self.program, "class entries", lambda: {
-            c.name: ("classes", i, "name") for i, c in enumerate(self.program.deal.classes)})
+        found = self.entry("classes", name)
+        return found + ("name",) if found is not None else None
+
+    def entry(self, section: str, name: str) -> tuple | None:
+        """The path of the deal file's entry of ``section`` (classes, fees, accounts) named
+        ``name``, or None: made once per program (entries are in the order the rules are)."""
+        entries = once(self.program, f"{section} entries", lambda: {
+            item.name: (section, i) for i, item in enumerate(getattr(self.program.deal, section))})
         return entries.get(name)
 
     def section(self, account: str) -> str:
@@ -147,9 +153,8 @@ class Ledger:
         """How a transfer into ``account`` names it as a payee, and where the deal file says so
         (its payee, else its label, else its name)."""
         a = self.program.accounts[account]
-        i = self.program.deal.accounts.index(a)
         field_ = "payee" if a.payee else "label" if a.label else "name"
-        return a.payee or self.section(account), ("accounts", i, field_)
+        return a.payee or self.section(account), self.entry("accounts", account) + (field_,)
 
     def paid_so_far(self, tally: str) -> tuple[str, tuple[str, ...]]:
         """What a tally holds now, as a formula over the flows in it."""
@@ -166,7 +171,7 @@ def pay_fees(w: Ledger, p: Prepared) -> None:
                                                        if fee.name == name]
     for fee in fees:
         k = key(fee.name)
-        named = ("fees", w.program.deal.fees.index(fee), "payee" if fee.payee else "name")
+        named = w.entry("fees", fee.name) + ("payee" if fee.payee else "name",)
         w.pay(p.action.from_, f"fees.{k}.due", f"{fee.name} fee", fee.payee or fee.name, f"{fee.name} fee paid",
               (f"fees.{k}.paid",), named=named)
 

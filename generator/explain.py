@@ -281,8 +281,8 @@ class _Walk:
             return self._dynamic(name)
         if name in self.run.ledger.payees:
             path = self.run.ledger.payees[name]
-            self.inputs[name] = Input(name, "the payee, as the deal file names it", self.values[name], "text", dotted(path),
-                                      p.source.where(path))
+            self.inputs[name] = Input(name, "the payee, as the deal file names it", self.values[name], "text",
+                                      dotted(path), p.source.where(path))
             return None
         d = p.defs.get(name)
         if d is not None:

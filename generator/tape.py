@@ -190,9 +190,8 @@ class Problems:
         of one row in the order checked; a list cut short told after its last row), then those of
         the file as a whole (its totals, which its rows' problems often explain)."""
         files = {e.file: i for i, e in reversed(list(enumerate(self.errors)))}
-        last = float("inf")
         told = sorted((i for i in range(len(self.errors)) if i not in self._after), key=lambda i: (
-            files[self.errors[i].file], self.errors[i].line or last, i))
+            files[self.errors[i].file], self.errors[i].line == 0, self.errors[i].line, i))
         more = {after: i for i, after in self._after.items()}
         return InputErrors([self.errors[j] for i in told for j in ((i, more[i]) if i in more else (i,))])
 
