@@ -19,7 +19,7 @@ from typing import Any, Callable, NamedTuple
 from . import formula as f
 from . import model as m
 from .number import ZERO
-from .program import Prepared, Program, key, once
+from .program import FigureError, Prepared, Program, key, once
 from .statement import Step
 
 SHARE_ROUNDING = ("each share rounded half-up to the cent; the rounding residue goes to the largest share, so the "
@@ -82,8 +82,17 @@ class Ledger:
                     self.running.setdefault(name, {})[dep] = now
                 dep = now
             values.append(self.values[dep])
-        self.values[name] = d.fn(values)
-        return self.values[name]
+        try:
+            value = d.fn(values)
+        except (f.Missing, TypeError):  # none where a value is needed
+            value = None
+        if value is None and d.type != f.FLAG:
+            missing = ", ".join(x for x, v in zip(d.deps, values) if v is None) or "its formula"
+            raise FigureError([self.program.source.error(d.where[1], f"{name} cannot be computed this period: "
+                                                                     f"{missing} has no value (expected an amount "
+                                                                     "for the action)")])
+        self.values[name] = value
+        return value
 
     # -------------------------------------------------------------- paying
 

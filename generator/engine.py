@@ -21,16 +21,10 @@ from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
 from .number import ZERO, arithmetic
-from .program import Definition, Program, once
-from .source import InputError, SourceMap
+from .program import Definition, FigureError, Program, once
+from .source import SourceMap
 
 
-class FigureError(Exception):
-    """A figure that cannot be computed for this period (a value it needs is not there)."""
-
-    def __init__(self, errors: list[InputError]):
-        self.errors = errors
-        super().__init__("\n".join(map(str, errors)))
 
 
 @dataclass

@@ -1072,6 +1072,14 @@ def once(program: Program, name: str, make: Any) -> Any:
     return found
 
 
+class FigureError(Exception):
+    """A figure that cannot be computed for this period (a value it needs is not there)."""
+
+    def __init__(self, errors: list[InputError]):
+        self.errors = errors
+        super().__init__("\n".join(map(str, errors)))
+
+
 #: Programs already compiled, by the structure of their deal (what the program depends on, and
 #: not its values: a book's deals written from one agreement share one).  Bounded.
 _PROGRAMS: dict[Any, Program] = {}

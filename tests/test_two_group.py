@@ -550,3 +550,20 @@ def test_a_mapping_without_the_group_column_is_refused_at_its_columns(deal):
     assert done.stderr.splitlines()[0] == (
         f"{deal}/servicer.yaml:{_line(deal / 'servicer.yaml', 'columns:')}: columns: the deal has loan groups but "
         "no group column is named (expected columns: group: ...)")
+
+
+def test_an_action_amount_with_no_value_is_an_error_not_a_traceback(tmp_path):
+    """A figure written as none that an action pays from (found by the structure fuzzer): the
+    action's amount is told as having no value, at the action's line, through the command line."""
+    from .conftest import INPUTS
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    edit(deal / "deal.yaml", "formula: pool.principal_remittance - oc.release_due + oc.extra_principal_due",
+         "formula: none")
+    done = _check(deal, "2025-02")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[0] == (
+        f"{deal}/deal.yaml:{_line(deal / 'deal.yaml', 'amount: principal_distribution_amount}')}: "
+        "waterfall[6].amount: waterfall[6].amount cannot be computed this period: principal_distribution_amount has "
+        "no value (expected an amount for the action)")
