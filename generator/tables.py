@@ -63,10 +63,6 @@ def _kind(name: str, value: Any, declared: str | None = None) -> str:
         return "text"
     if leaf in ("loan", "cusip", "deal_id", "period"):  # identifiers, whatever their characters
         return "text"
-    if ".per_1000." in name:  # as the per_1000 sheet shows them
-        return "per1000"
-    if name.startswith("triggers.") and leaf in ("value", "threshold"):  # as the triggers sheet shows them
-        return "rate"
     if leaf in RATE_FIELDS or leaf.endswith(("_pct", "rate", "wac", "severity", "net_wac_cap")) \
             or name.endswith(".coupon.floor"):
         return "rate"
@@ -89,14 +85,18 @@ def _pairs(name: str, title: str, record_part: dict[str, Any], prefix: str, figu
     return Table(name, title, ("figure", "value"), rows)
 
 
-def revision_tables(revision: Revision) -> list[Table]:
+def revision_tables(revision: Revision, shown: dict[str, str]) -> list[Table]:
     """What marks a revised statement, first: which revision, when, why, what it supersedes,
-    and each figure it changed, published and revised (the record's exact values)."""
+    and each figure it changed, published and revised (the record's exact values), each shown
+    as the statement's own tables show it (``shown``: figure -> kind)."""
     mark = to_plain(revision)
     rows = tuple((Cell(k, "text", ""), Cell(mark[k], kind, f"revision.{k}"))
                  for k, kind in (("number", "count"), ("date", "date"), ("reason", "text"), ("supersedes", "text")))
-    changes = tuple((Cell(c["figure"], "text", ""), Cell(c["old"], _kind(c["figure"], c["old"]), c["figure"]),
-                     Cell(c["new"], _kind(c["figure"], c["new"]), c["figure"]))
+    def kind(figure: str, value: Any) -> str:
+        return shown.get(figure) or _kind(figure, value)
+
+    changes = tuple((Cell(c["figure"], "text", ""), Cell(c["old"], kind(c["figure"], c["old"]), c["figure"]),
+                     Cell(c["new"], kind(c["figure"], c["new"]), c["figure"]))
                     for c in mark["changes"])
     return [Table("revision", "Revised statement", ("figure", "value"), rows),
             Table("changes", "Figures the revision changed", ("figure", "published", "revised"), changes)]
@@ -106,7 +106,7 @@ def tables(statement: Statement, revision: Revision | None = None) -> list[Table
     """The statement's tables, in the order a reader meets them (a revision's mark first)."""
     record = to_plain(statement)
     names = record_figures(record)
-    out: list[Table] = revision_tables(revision) if revision is not None else []
+    out: list[Table] = []
     top = {k: v for k, v in record.items() if not isinstance(v, (dict, list))}
     for part in ("totals", "fees", "fees_unpaid", "oc", "performance", "cash", "shortfalls"):  # its other figures
         top.update({f"{part}.{k}": v for k, v in record[part].items()})
@@ -150,7 +150,11 @@ def tables(statement: Statement, revision: Revision | None = None) -> list[Table
          Cell(t["breached"], "flag", f"triggers.{t['name']}.breached"))
         for t in record["triggers"])))
     out += _extra(record.get("extra", {}), names, statement.kinds)
-    return out
+    if revision is None:
+        return out
+    shown = {cell.figure: cell.kind for t in out for row in t.rows for cell in row
+             if cell.figure and cell.value is not None}
+    return revision_tables(revision, shown) + out
 
 
 def _class_cell(names: dict[str, Any], cls: str, field: str, value: Any) -> Cell:
