@@ -15,7 +15,9 @@ Prints, each measured in this run:
 
 Each figure is the difference between a run that does the work ``n`` times and one that
 does it no times (the same imports, the same warm-up: templates compiled, fonts loaded), so
-start-up costs fall out.  Seconds are not instructions: a run that misses the CPU's caches
+start-up costs fall out.  Every run hashes strings alike (``PYTHONHASHSEED=0``): with Python's
+random seed, the order of sets and the collisions of dicts moved a count by about 1% from
+one run of the same code to the next.  Seconds are not instructions: a run that misses the CPU's caches
 more takes longer for the same count, which is why the timed ratio is higher.
 
     .venv/bin/python scripts/bench_instructions.py [--deals 10] [--no-pdf]
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -84,7 +87,7 @@ def instructions(mode: str, book: Path, deals: int, times: int) -> int:
     """What callgrind counts for one child run."""
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                            __file__, "--child", mode, "--book", str(book), "--deals", str(deals), "--times", str(times)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"})
     found = re.search(r"Collected : ([0-9]+)", done.stderr)
     if done.returncode or not found:
         raise SystemExit(f"callgrind run of {mode} failed:\n{done.stderr[-2000:]}")
