@@ -193,7 +193,10 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     failed = _batch_summary(result, out, jobs)
     click.echo(f"manifest: {manifest}")
     if factors is not None:
-        click.echo(f"factor file: {out / factors.path}")
+        listed = set(month_end.factor_lines(result))
+        kept = [o.deal for o in result.failures if o.published and o.factors[0] in listed]
+        click.echo(f"factor file: {out / factors.path}" + (
+            f" (failed, listed as published: {', '.join(kept)})" if kept else ""))
     if failed:
         sys.exit(1)
 

@@ -103,6 +103,45 @@ def test_a_second_run_finds_everything_published_and_unchanged(book, tmp_path):
     assert statuses == {"unchanged"}
 
 
+def test_a_failed_deal_keeps_the_factor_lines_of_its_published_statement(book, tmp_path):
+    """The factor file lists what is published: a deal whose re-run fails (it would change a
+    published file, or its inputs no longer read) keeps its published statement, so it keeps
+    that statement's lines too; a failed deal published nowhere has none."""
+    out = tmp_path / "out"
+    code, stdout, _ = batch("--root", book, "-f", "text", "-o", out, "--factor-file")
+    first = (out / "factors.csv").read_text().splitlines()
+    assert code == 1 and {line.split(",")[1] for line in first[1:]} == {"good-a", "good-b"}  # bad-c never rendered
+    edit(book / "good-a" / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18431.70")
+    edit(book / "good-b" / "periods" / "2002-05.yaml", "remaining_term:", "remaining_trem:")
+    code, stdout, stderr = batch("--root", book, "-f", "text", "-o", out, "--factor-file")
+    assert code == 1
+    assert f"FAILED {book / 'good-a'}" in stderr and "already published with different content" in stderr
+    assert f"FAILED {book / 'good-b'}" in stderr
+    assert (out / "factors.csv").read_text().splitlines() == first  # as published, line for line
+    assert f"(failed, listed as published: {book / 'good-a'}, {book / 'good-b'})" in stdout
+    listed = {f["path"]: f for f in json.loads((out / "manifest.json").read_text())["files"]}
+    assert listed["factors.csv"]["status"] == "unchanged"
+    # a published record that cannot be read is told, and its deal's lines are left out
+    (out / "good-a_2002-05-28.json").write_text("{")
+    code, stdout, stderr = batch("--root", book, "-f", "text", "-o", out, "--factor-file")
+    assert f"{out / 'good-a_2002-05-28.json'}: the figures record of this published statement is damaged" in stderr
+    assert "(the factor file lists none of this deal's classes)" in stderr
+    lines = (out / "factors.csv").read_text().splitlines()
+    assert lines == [first[0]] + [line for line in first[1:] if ",good-b," in line]
+
+
+def test_published_lines_never_give_a_cusip_a_rendered_deal_has():
+    """A failed deal's published lines whose CUSIP a rendered deal's line now holds (a record
+    published before its deal file's CUSIPs were corrected) are left out, whole."""
+    from generator.batch import BatchResult, DealOutcome, factor_lines
+
+    line = lambda cusip, deal, name: (cusip, deal, name, "2002-05-28", "2002-05-24") + ("1",) * 7  # noqa: E731
+    rendered = DealOutcome("a", 1, (), (), 0, 1, (line("X1", "a", "A"),))
+    clashing = DealOutcome("b", 0, (), ("e",), 0, 1, (line("Y1", "b", "A"), line("X1", "b", "B")), published=True)
+    kept = DealOutcome("c", 0, (), ("e",), 0, 1, (line("Z1", "c", "A"), line("", "c", "R")), published=True)
+    assert factor_lines(BatchResult([clashing, kept, rendered])) == [*rendered.factors, *kept.factors]
+
+
 def test_a_month_every_deal_must_have(book, tmp_path):
     code, stdout, stderr = batch("--root", INPUTS, "--period", "2002-05", "-o", tmp_path / "out", "-j", "1")
     assert code == 1
