@@ -13,7 +13,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import resource
 import signal
 import time
@@ -23,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Sequence
 
-from .factors import factor_file
+from .factors import as_published, factor_file
 from .factors import rows as factor_rows
 from .formats import TEMPLATES, TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
-from .load import list_periods, misnamed, misnamed_folder
-from .pipeline import ReconciliationError, run, select_periods
-from .publish import RECORD, PublishRefused, latest_version, plan_all, read_published, read_record, version_name, write
+from .load import misnamed, misnamed_folder
+from .pipeline import ReconciliationError, run
+from .publish import PublishRefused, plan_all, read_published, write
 from .source import InputErrors, load_yaml
 
 MANIFEST = "manifest.json"
@@ -51,8 +50,8 @@ class DealOutcome:
     errors: tuple[str, ...]
     peak_rss_kib: int  # of the process that rendered it, so far
     pid: int
-    factors: tuple[tuple[str, ...], ...] = ()  # its lines of the factor file (generator.factors)
-    published: bool = False  # a failed deal's lines, of what an earlier run published
+    factors: tuple[tuple[str, ...], ...] = ()  # its lines of the factor file (generator.factors); a
+    # failed deal's: those of what an earlier run published, once the factor file is made
 
     @property
     def ok(self) -> bool:
@@ -136,39 +135,9 @@ def render_deal(deal_dir: Path, period: str, formats: Sequence[str], out: Path,
         factors = [line for o in outputs if o.record for line in factor_rows(json.loads(o.data))]
     except Exception as exc:  # noqa: BLE001 - every failure is reported against its deal
         errors = _error_lines(exc)
-        files = []
-        factors, unread = published_lines(deal_dir, period, out)
-        errors += unread
+        files, factors = [], []
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid(),
-                       tuple(factors), published=bool(errors and factors))
-
-
-def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[str, ...]], list[str]]:
-    """The factor file's lines of a failed deal's statements of ``period`` that ``out`` has
-    published (each statement's latest version): a deal whose run now fails (its re-run would
-    change a published file, or its inputs no longer read) still has those statements
-    published, and the month's factor file lists what is published.  Also the problems of
-    any such record that cannot be read."""
-    wanted = set(select_periods(list_periods(deal_dir), period))
-    named = re.compile(rf"({re.escape(Path(deal_dir).name)}_\d{{4}}-\d{{2}}-\d{{2}})(\.rev[0-9]+)?\.json")
-    try:
-        stems = sorted({m[1] for entry in os.scandir(out) if (m := named.fullmatch(entry.name))})
-    except OSError:
-        return [], []
-    lines: list[tuple[str, ...]] = []
-    for stem_ in stems:
-        path = out / version_name(stem_, latest_version(out, stem_) or 0, RECORD)
-        try:
-            record = read_record(path)
-            if record.get("period") in wanted:
-                lines += factor_rows(record)
-        except PublishRefused as exc:
-            return [], [f"{line} (the factor file lists none of this deal's classes)" for line in exc.problems]
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            return [], [f"{path}: the figures record of this published statement is damaged ({type(exc).__name__}: "
-                        f"{exc}); the factor file lists none of this deal's classes"]
-    return lines, []
+    return DealOutcome(str(deal_dir), statements, tuple(files), tuple(errors), peak, os.getpid(), tuple(factors))
 
 
 def render_deals(deal_dirs: Sequence[Path], period: str, formats: Sequence[str], out: Path,
@@ -316,29 +285,18 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
 FACTOR_FILE = "factors.csv"
 
 
-def write_factor_file(result: BatchResult, out: Path, earlier: str | None = None) -> Written:
-    """The month's factor file: every class of every deal that rendered.  Written before the
-    manifest, which lists it: a factor file that cannot be written leaves no manifest.
-    ``earlier``: the SHA-256 of the earlier run's (its status is then ``unchanged`` or ``new``)."""
+def write_factor_file(result: BatchResult, out: Path, period: str, earlier: str | None = None) -> Written:
+    """The month's factor file: every class of every deal whose statement of the month is
+    published in ``out`` (each failed deal's as published, its outcome told why when its
+    lines cannot be listed).  Written before the manifest, which lists it: a factor file that
+    cannot be written leaves no manifest.  ``earlier``: the SHA-256 of the earlier run's (its
+    status is then ``unchanged`` or ``new``)."""
+    result.outcomes = as_published(result.outcomes, period, out)
     path = out / FACTOR_FILE
-    data = factor_file(factor_lines(result))
+    data = factor_file(line for o in result.outcomes for line in o.factors)
     write_atomic(path, data)
     digest = hashlib.sha256(data).hexdigest()
     return Written(FACTOR_FILE, digest, len(data), "unchanged" if digest == earlier else "new")
-
-
-def factor_lines(result: BatchResult) -> list[tuple[str, ...]]:
-    """The factor file's lines: every rendered deal's, then each failed deal's as published,
-    unless one of its CUSIPs is another deal's line already (a record published before its
-    deal file's CUSIPs were corrected): the factor file never lists one CUSIP twice."""
-    lines = [line for o in result.outcomes if not o.published for line in o.factors]
-    claimed = {line[0] for line in lines if line[0]}
-    for o in result.outcomes:
-        cusips = {line[0] for line in o.factors if line[0]}
-        if o.published and not cusips & claimed:
-            lines += o.factors
-            claimed |= cusips
-    return lines
 
 
 def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: Sequence[str],
@@ -354,7 +312,8 @@ def manifest(result: BatchResult, roots: Sequence[Path], period: str, formats: S
         "failures": len(result.failures),
         "files": [{"path": w.path, "sha256": w.sha256, "bytes": w.bytes, "status": w.status}
                   for w in sorted([*result.files, *also], key=lambda w: w.path)],
-        "failed": [{"deal": o.deal, "errors": list(o.errors)} for o in result.failures],
+        "failed": [{"deal": o.deal, "errors": list(o.errors),
+                    **({"factor_lines_as_published": len(o.factors)} if o.factors else {})} for o in result.failures],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

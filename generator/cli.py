@@ -175,7 +175,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
                                    show_eta=False) as bar:
                 result = month_end.run_batch(deals, period, formats, out, jobs, progress=lambda _: bar.update(1),
                                              templates=(templates or fmt.TEMPLATES).resolve())
-            factors = month_end.write_factor_file(result, out, earlier_factors) if factor_file else None
+            factors = month_end.write_factor_file(result, out, period, earlier_factors) if factor_file else None
             manifest = month_end.write_manifest(result, roots, period, formats, out,
                                                 also=[factors] if factors else [])
     except month_end.Interrupted as exc:
@@ -193,8 +193,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     failed = _batch_summary(result, out, jobs)
     click.echo(f"manifest: {manifest}")
     if factors is not None:
-        listed = set(month_end.factor_lines(result))
-        kept = [o.deal for o in result.failures if o.published and o.factors[0] in listed]
+        kept = [o.deal for o in result.failures if o.factors]
         click.echo(f"factor file: {out / factors.path}" + (
             f" (failed, listed as published: {', '.join(kept)})" if kept else ""))
     if failed:

@@ -113,33 +113,86 @@ def test_a_failed_deal_keeps_the_factor_lines_of_its_published_statement(book, t
     assert code == 1 and {line.split(",")[1] for line in first[1:]} == {"good-a", "good-b"}  # bad-c never rendered
     edit(book / "good-a" / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18431.70")
     edit(book / "good-b" / "periods" / "2002-05.yaml", "remaining_term:", "remaining_trem:")
+    (out / "good-b_2002-04-25.json").write_text("{")  # another month's record is not read
     code, stdout, stderr = batch("--root", book, "-f", "text", "-o", out, "--factor-file")
     assert code == 1
     assert f"FAILED {book / 'good-a'}" in stderr and "already published with different content" in stderr
-    assert f"FAILED {book / 'good-b'}" in stderr
+    assert f"FAILED {book / 'good-b'}" in stderr and "2002-04-25" not in stderr
     assert (out / "factors.csv").read_text().splitlines() == first  # as published, line for line
     assert f"(failed, listed as published: {book / 'good-a'}, {book / 'good-b'})" in stdout
-    listed = {f["path"]: f for f in json.loads((out / "manifest.json").read_text())["files"]}
-    assert listed["factors.csv"]["status"] == "unchanged"
-    # a published record that cannot be read is told, and its deal's lines are left out
-    (out / "good-a_2002-05-28.json").write_text("{")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {f["path"]: f["status"] for f in manifest["files"]}["factors.csv"] == "unchanged"
+    assert [f.get("factor_lines_as_published") for f in manifest["failed"]] == [None, 8, 8]  # bad-c, good-a, good-b
+
+
+@pytest.mark.parametrize("damage", ["truncated", "nested", "wrong type", "another statement", "non-ascii date"])
+def test_a_published_record_that_cannot_be_read_is_told_and_its_lines_left_out(book, tmp_path, damage):
+    """A failed deal's published record that is damaged, is of another statement than its name
+    says, or is nested past what a parser can read, is an error of its deal; the run goes on
+    and writes the factor file (without that deal) and the manifest."""
+    out = tmp_path / "out"
+    batch("--root", book, "-f", "text", "-o", out, "--factor-file")
+    first = (out / "factors.csv").read_text().splitlines()
+    edit(book / "good-a" / "periods" / "2002-05.yaml", "remaining_term:", "remaining_trem:")
+    record = out / "good-a_2002-05-28.json"
+    data = json.loads(record.read_text())
+    if damage == "truncated":
+        record.write_text("{")
+    elif damage == "nested":
+        record.write_text("[" * 200_000 + "]" * 200_000)
+    elif damage == "wrong type":
+        data["classes"][0]["cusip"] = ["X"]
+        record.write_text(json.dumps(data))
+    elif damage == "another statement":
+        record.write_bytes((out / "good-b_2002-05-28.json").read_bytes())
+    else:
+        os.rename(record, out / "good-a_٢٠٠٢-05-28.json")
+        record = out / "good-a_٢٠٠٢-05-28.json"
     code, stdout, stderr = batch("--root", book, "-f", "text", "-o", out, "--factor-file")
-    assert f"{out / 'good-a_2002-05-28.json'}: the figures record of this published statement is damaged" in stderr
-    assert "(the factor file lists none of this deal's classes)" in stderr
+    assert code == 1 and "Traceback" not in stderr
     lines = (out / "factors.csv").read_text().splitlines()
     assert lines == [first[0]] + [line for line in first[1:] if ",good-b," in line]
+    assert (out / "manifest.json").exists()
+    if damage != "non-ascii date":  # a name that is no record's is no record: nothing to tell
+        assert f"  {record}: the figures record of this published statement" in stderr
+        assert f"{out / 'factors.csv'}: lists none of good-a's published classes" in stderr
 
 
-def test_published_lines_never_give_a_cusip_a_rendered_deal_has():
-    """A failed deal's published lines whose CUSIP a rendered deal's line now holds (a record
-    published before its deal file's CUSIPs were corrected) are left out, whole."""
-    from generator.batch import BatchResult, DealOutcome, factor_lines
+def test_published_lines_never_give_a_cusip_a_rendered_deal_has(tmp_path):
+    """A failed deal's published lines whose CUSIP a rendered deal now holds (the failed deal's
+    CUSIP corrected since, and the old one taken by a new deal) are left out, and said."""
+    root, out = tmp_path / "book", tmp_path / "out"
+    a = copy_deal(REFERENCE_DEAL, root, "good-a")
+    batch("--root", root, "-f", "text", "-o", out, "--factor-file")
+    old = next(iter(own_cusips(REFERENCE_DEAL.joinpath("deal.yaml").read_text(), "good-a").values()))
+    new = next(iter(own_cusips(REFERENCE_DEAL.joinpath("deal.yaml").read_text(), "good-z").values()))
+    edit(a / "deal.yaml", f"cusip: {old}", f"cusip: {new}")  # good-a's re-run now differs: refused
+    c = copy_deal(REFERENCE_DEAL, root, "good-c")
+    first_c = next(iter(own_cusips(REFERENCE_DEAL.joinpath("deal.yaml").read_text(), "good-c").values()))
+    edit(c / "deal.yaml", f"cusip: {first_c}", f"cusip: {old}")
+    code, stdout, stderr = batch("--root", root, "-f", "text", "-o", out, "--factor-file")
+    assert code == 1 and f"FAILED {a}" in stderr
+    factors = (out / "factors.csv").read_text()
+    assert ",good-a," not in factors and factors.count(f"{old},good-c,") == 1
+    assert (f"{out / 'factors.csv'}: lists none of good-a's published classes: CUSIP {old} of its published "
+            "statement is another deal's line there") in stderr
+    assert "listed as published" not in stdout
 
-    line = lambda cusip, deal, name: (cusip, deal, name, "2002-05-28", "2002-05-24") + ("1",) * 7  # noqa: E731
-    rendered = DealOutcome("a", 1, (), (), 0, 1, (line("X1", "a", "A"),))
-    clashing = DealOutcome("b", 0, (), ("e",), 0, 1, (line("Y1", "b", "A"), line("X1", "b", "B")), published=True)
-    kept = DealOutcome("c", 0, (), ("e",), 0, 1, (line("Z1", "c", "A"), line("", "c", "R")), published=True)
-    assert factor_lines(BatchResult([clashing, kept, rendered])) == [*rendered.factors, *kept.factors]
+
+def test_deals_refused_before_rendering_keep_their_published_lines(tmp_path):
+    """Two published deals that now give one CUSIP (a typo's fix that collides) both fail before
+    anything is rendered; their statements stay published, and so do their lines."""
+    root, out = tmp_path / "book", tmp_path / "out"
+    a, b = copy_deal(REFERENCE_DEAL, root, "good-a"), copy_deal(REFERENCE_DEAL, root, "good-b")
+    batch("--root", root, "-f", "text", "-o", out, "--factor-file")
+    first = (out / "factors.csv").read_text()
+    reference = REFERENCE_DEAL.joinpath("deal.yaml").read_text()
+    a_cusip = next(iter(own_cusips(reference, "good-a").values()))
+    edit(b / "deal.yaml", f"cusip: {next(iter(own_cusips(reference, 'good-b').values()))}", f"cusip: {a_cusip}")
+    code, stdout, stderr = batch("--root", root, "-f", "text", "-o", out, "--factor-file")
+    assert code == 1 and "neither deal is rendered" in stderr
+    assert (out / "factors.csv").read_text() == first
+    assert f"(failed, listed as published: {a}, {b})" in stdout
 
 
 def test_a_month_every_deal_must_have(book, tmp_path):
