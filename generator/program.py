@@ -935,11 +935,13 @@ class Compiler:
                 slots = [f"fees: {fee.name}" for fee in self.deal.fees if a.fees is None or fee.name in a.fees]
             elif kind == "extra_principal" or kind in ("residual", "prepayment_charges"):
                 slots = [kind if kind == "extra_principal" else f"{kind} from {a.from_}"]
-            elif kind == "amount":  # its name is the figure of what it paid: two would pay the amount twice
-                slots = [f"amount: {a.name}"]
+            elif kind == "amount":  # its name is the figure of what it paid: two would pay the amount twice;
+                # so would two of one amount (each pays all of it)
+                slots = [f"amount: {a.name}", f"amount of {f.text(_formula(a.amount).tree)}"]
             for slot in slots:
                 if slot in once and once[slot] is not p:
-                    what = (f"payment named {a.name}" if kind == "amount" else
+                    what = (f"payment named {slot.removeprefix('amount: ')}" if slot.startswith("amount: ") else
+                            f"payment of {slot.removeprefix('amount of ')} (each pays all of it)" if kind == "amount" else
                             f"payment of the {slot.removeprefix('fees: ')} fee" if kind == "fees" else f"{kind} payment")
                     self.report(("deal", p.path), f"a second {what} on one path through the waterfall (expected "
                                                   f"one; the first is {once[slot].label})")

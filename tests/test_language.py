@@ -185,6 +185,11 @@ CASES = [
      "  - {pay: fees, from: interest}\n",
      [f"{D_}:143: waterfall[1]: a second payment named expenses on one path through the waterfall (expected one; the "
       "first is waterfall[0])"]),
+    ("one amount paid twice under two names", "  - {pay: fees, from: interest}\n",
+     "  - {pay: amount, name: again, from: interest, amount: extraordinary_expenses, to: Trust, description: Again}\n"
+     "  - {pay: fees, from: interest}\n",
+     [f"{D_}:143: waterfall[1]: a second payment of extraordinary_expenses (each pays all of it) on one path through "
+      "the waterfall (expected one; the first is waterfall[0])"]),
     ("a class listed twice in one action", "classes: [A]}", "classes: [A, A]}",
      [f"{D_}:144: waterfall[2].classes[1]: class A is listed twice (expected each class once: a second listing would "
       "pay it again)"]),
