@@ -233,9 +233,17 @@ def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None) 
 @templates_option
 @errors_option
 def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -> None:
-    """Validate and reconcile DEAL_DIR's statements for --period; write nothing."""
+    """Validate and reconcile DEAL_DIR's statements for --period; write nothing.  A deal folder
+    not named by its deal's id is told too, as remit batch refuses it at month end."""
+    from .load import misnamed, misnamed_folder
+
     try:
-        computed = _run_telling_templates(deal_dir, period, templates)
+        try:
+            computed = _run_telling_templates(deal_dir, period, templates)
+        except InputErrors as exc:
+            raise InputErrors(exc.errors + misnamed_folder(deal_dir)) from None
+        if computed and (wrong := misnamed(computed[0].deal, computed[0].deal_source, deal_dir)):
+            raise InputErrors(wrong)
         for c in computed:
             fmt.text(c, templates or fmt.TEMPLATES)  # a value too wide for its column fails the check too
     except _EXPECTED as exc:

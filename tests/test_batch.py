@@ -282,6 +282,22 @@ def test_a_misnamed_folder_is_told_beside_its_input_errors(tmp_path):
     assert "1 deals, 0 statements" in stdout
 
 
+def test_check_tells_a_misnamed_folder_as_batch_refuses_it(tmp_path):
+    """remit check is the month end's check of one deal: a folder batch would refuse for its
+    name fails the check too, alone or beside its input errors."""
+    deal = copy_deal(REFERENCE_DEAL, tmp_path / "root", "named-otherwise")
+    edit(deal / "deal.yaml", "id: named-otherwise", "id: good-a")
+    told = (f"{deal}/deal.yaml:9: id: 'good-a' is not the name of its folder 'named-otherwise' (expected a deal's "
+            "folder named by its deal's id, so that no two publish one deal's statements)")
+    result = CliRunner().invoke(main, ["check", str(deal), "-p", "2002-05"])
+    assert result.exit_code == 1 and told in result.stderr.splitlines()
+    edit(deal / "periods" / "2002-05.yaml", "curtailments: 18331.70", "curtailments: 18331.7x")
+    result = CliRunner().invoke(main, ["check", str(deal), "-p", "2002-05"])
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and told in lines
+    assert any(line.startswith(f"{deal}/periods/2002-05.yaml:") and "curtailments" in line for line in lines)
+
+
 def _book_of_synthetic_copies(root: Path, n: int) -> None:
     for i in range(n):
         copy_deal(SYNTHETIC, root, f"copy-{i:02d}")
