@@ -275,14 +275,16 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         raise click.BadParameter("explain takes one month, YYYY-MM", param_hint="--period")
     if not figure and not list_figures:
         raise click.UsageError("name a FIGURE (e.g. A.interest), or --list to see them")
+    unreconciled: list[str] = []  # a statement that does not reconcile is explained, to find why
     try:
-        [computed] = run(deal_dir, period)
+        [computed] = run(deal_dir, period, unreconciled=unreconciled)
     except _EXPECTED as exc:
         _report(exc, errors_as == "json")
         sys.exit(1)
     if list_figures:
         names = figures(computed)
         click.echo(json.dumps(names, indent=2, ensure_ascii=False) if as_format == "json" else "\n".join(names))
+        _tell_unreconciled(unreconciled)
         return
     try:
         explanation = trace(computed, figure)
@@ -328,6 +330,15 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
             if not loans:
                 lines.append("  (--loans lists them)")
             click.echo("\n".join(lines))
+    _tell_unreconciled(unreconciled)
+
+
+def _tell_unreconciled(failures: list[str]) -> None:
+    """After an explanation of a statement that does not reconcile: why, and exit 1."""
+    if failures:
+        click.echo("\n".join([*failures, "(explained all the same, to find why: remit render and remit check refuse "
+                                         "this statement)"]), err=True)
+        sys.exit(1)
 
 
 golden_option = click.option("--golden", type=click.Path(file_okay=False, path_type=Path), default=Path("golden"),

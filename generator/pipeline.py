@@ -377,18 +377,21 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def run(deal_dir: Path, spec: str, root: Path | None = None) -> list[Computed]:
+def run(deal_dir: Path, spec: str, root: Path | None = None, unreconciled: list[str] | None = None
+        ) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
     the deal's first period on file.  ``root``: a directory no input may be read from outside
-    of, links followed (the preview server's).
+    of, links followed (the preview server's).  ``unreconciled``: where a statement's
+    reconciliation failures go instead of being raised (for remit explain, which shows the
+    figures of a statement that does not reconcile, to find why; nothing is written from it).
 
     Raises :class:`InputErrors` (every problem found: the deal's and each period file's
     together) or :class:`ReconciliationError`."""
     with collector.paused():
-        return _run(Path(deal_dir), spec, root)
+        return _run(Path(deal_dir), spec, root, unreconciled)
 
 
-def _run(deal_dir: Path, spec: str, root: Path | None) -> list[Computed]:
+def _run(deal_dir: Path, spec: str, root: Path | None, unreconciled: list[str] | None) -> list[Computed]:
     errors: list[InputError] = []
     try:
         loaded_deal: Loaded | None = load_deal(deal_dir, root)
@@ -429,10 +432,11 @@ def _run(deal_dir: Path, spec: str, root: Path | None) -> list[Computed]:
             errors += exc.errors
     if errors or loaded_deal is None:
         raise InputErrors(errors)
-    return _roll_forward(loaded_deal, periods, wanted)
+    return _roll_forward(loaded_deal, periods, wanted, unreconciled)
 
 
-def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str]) -> list[Computed]:
+def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str],
+                  unreconciled: list[str] | None = None) -> list[Computed]:
     """Run each period from the run before it, checking each against where it starts."""
     deal: Deal = loaded_deal.value
     program = loaded_deal.program
@@ -454,7 +458,12 @@ def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str])
         except FigureError as exc:
             raise InputErrors(exc.errors) from None
         statement = statement_of(run)
-        reconcile(statement, invariants(statement, run))
+        try:
+            reconcile(statement, invariants(statement, run))
+        except ReconciliationError as exc:
+            if unreconciled is None:
+                raise
+            unreconciled += str(exc).splitlines()
         previous = run
         if period.period in wanted:
             out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement, run=run))

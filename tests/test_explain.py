@@ -446,3 +446,28 @@ def test_a_deal_file_default_is_cited_as_the_default():
         assert source.where.startswith(f"{deal}:")
     written = item(explain(c, "fees.Trustee.due"), "fees.Trustee.amount")
     assert (written.field, written.note, value_on_line(written)) == ("fees[2].amount", "", "1250.00")
+
+
+def test_a_statement_that_does_not_reconcile_is_explained_to_find_why(reference_deal):
+    """Fees paid from the principal account leave the classes short; the extra principal that
+    makes it up counts as an OC increase the pool never had, so the statement is refused.
+    explain still walks its figures (that is how the author finds it), says that it does not
+    reconcile, and exits 1; check refuses it as before."""
+    edit(reference_deal / "deal.yaml", "  - {pay: fees, from: interest}\n",
+         "  - pay: fees\n    from: interest\n    when: distribution_number > 1000\n    else:\n"
+         "      - {pay: fees, from: principal}\n")
+    told = ("2002-05: does not reconcile: OC end = OC beginning + increase - reduction - losses not written down: "
+            "3,972,995.74 != 4,055,484.99 (off by 82,489.25)")
+    done = subprocess.run([sys.executable, "-m", "generator", "explain", str(reference_deal), "-p", "2002-05",
+                           "oc.increase"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "  oc.increase = 82,489.25\n      OC increase: the extra principal paid" in done.stdout
+    assert "  flow[1] = 82,489.25\n      Servicing fee paid\n      = min(accounts.principal.deposit" in done.stdout
+    assert done.stderr.splitlines() == [told, "(explained all the same, to find why: remit render and remit check "
+                                              "refuse this statement)"]
+    listed = subprocess.run([sys.executable, "-m", "generator", "explain", str(reference_deal), "-p", "2002-05",
+                             "--list"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 1 and "oc.increase" in listed.stdout.split() and told in listed.stderr
+    checked = subprocess.run([sys.executable, "-m", "generator", "check", str(reference_deal), "-p", "2002-05"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 1 and told in checked.stderr
