@@ -104,6 +104,9 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
                        f"written in quotes, \"{written}\")")
         elif kind in _PYDANTIC_MESSAGES:
             message = _PYDANTIC_MESSAGES[kind]
+            if kind != "missing" and "input" in err and err["input"] is None:
+                message += (", got nothing (a key with no value: are the lines meant under it indented too "
+                            "little?)")
         elif kind == "literal_error":
             message = f"got {shown(err['input'])} (expected {err['ctx']['expected']})"
         elif kind == "string_pattern_mismatch":

@@ -190,6 +190,12 @@ CASES = [
      "  - {pay: fees, from: interest}\n",
      [f"{D_}:143: waterfall[1]: a second payment of extraordinary_expenses (each pays all of it) on one path through "
       "the waterfall (expected one; the first is waterfall[0])"]),
+    ("a figure's lines indented too little", "  oc.floor:\n    label: OC floor, 0.50% of the cut-off balance (ASSUMED)\n"
+     "    formula:", "  oc.floor:\n  label: OC floor, 0.50% of the cut-off balance (ASSUMED)\n  formula:",
+     [f"{D_}:85: figures.'oc.floor': expected text, got nothing (a key with no value: are the lines meant under it "
+      "indented too little?)",
+      f"{D_}:86: figures.label: formula 'OC floor, 0.50% of the cut-off balance (ASSUMED)': unexpected 'floor' at "
+      "column 4 (expected ( or ) or * or / or + or - or , or a comparison or and or or)"]),
     ("a class listed twice in one action", "classes: [A]}", "classes: [A, A]}",
      [f"{D_}:144: waterfall[2].classes[1]: class A is listed twice (expected each class once: a second listing would "
       "pay it again)"]),
