@@ -203,10 +203,13 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
 
 def misnamed(deal: Deal, source: SourceMap, deal_dir: Path) -> list[InputError]:
     """The error of a deal folder not named by its deal's id, if it is not: a copy of a deal's
-    folder under another name would publish (or list) one deal's statements twice."""
-    if deal.id == Path(deal_dir).name:
+    folder under another name would publish (or list) one deal's statements twice.  The folder
+    is named as written, ``.`` and ``..`` made absolute (a link is not followed: its own name
+    is the folder's)."""
+    name = Path(os.path.abspath(deal_dir)).name
+    if deal.id == name:
         return []
-    return [source.error(("id",), f"{deal.id!r} is not the name of its folder {Path(deal_dir).name!r} (expected a "
+    return [source.error(("id",), f"{deal.id!r} is not the name of its folder {name!r} (expected a "
                                   "deal's folder named by its deal's id, so that no two publish one deal's "
                                   "statements)")]
 

@@ -296,6 +296,12 @@ def test_check_tells_a_misnamed_folder_as_batch_refuses_it(tmp_path):
     lines = result.stderr.splitlines()
     assert result.exit_code == 1 and told in lines
     assert any(line.startswith(f"{deal}/periods/2002-05.yaml:") and "curtailments" in line for line in lines)
+    # a folder given as . or with a trailing slash is named as it stands
+    named = copy_deal(REFERENCE_DEAL, tmp_path / "root", "good-b")
+    for given, cwd in ((".", named), ("../good-b/", named), (str(named) + "/", ROOT)):
+        done = subprocess.run([sys.executable, "-m", "generator", "check", given, "-p", "2002-05"], cwd=cwd,
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 0 and "good-b 2002-05 (2002-05-28): reconciled" in done.stdout, done.stderr
 
 
 def _book_of_synthetic_copies(root: Path, n: int) -> None:
