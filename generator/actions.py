@@ -207,20 +207,27 @@ def pay_interest(w: Ledger, p: Prepared) -> None:
             w.let(name, w.values[f"{c}.current_interest"], f"class {c} interest due ({label})",
                   f"{c}.current_interest", (f"{c}.current_interest",))
         dues.append(name)
-    total = sum((w.values[d] for d in dues), ZERO)
-    available = w.balance[a.from_]
-    if len(dues) > 1 and w.values[available] < total:
-        start = f"{p.label}.available"
-        w.let(start, min(w.values[available], total), "interest funds for these classes",
-              f"min({available}, {' + '.join(dues)})", (available, *dues))
-        owed = tuple(dues)
-        shares = f.pro_rata([w.values[d] for d in owed], w.values[start])
-        for i, (c, due) in enumerate(zip(a.classes, owed)):
-            w.let(f"{due}.share", shares[i], f"class {c} pro rata share", f"share({start}, {due}, {', '.join(owed)})",
-                  (start, *owed), SHARE_ROUNDING)
-            dues[i] = f"{due}.share"
-    for c, due in zip(a.classes, dues):
+    for c, due in zip(a.classes, _shared(w, p, dues, "interest funds")):
         w.pay(a.from_, due, f"Class {c} {label}", c, f"class {c} {label} paid", (f"{c}.paid.interest",))
+
+
+def _shared(w: Ledger, p: Prepared, dues: list[str], funds: str) -> list[str]:
+    """What each of the action's classes is paid when the account cannot pay them all they are
+    owed (``dues``): what it holds, shared pro rata by what each is owed; else what each is owed."""
+    total = sum((w.values[d] for d in dues), ZERO)
+    available = w.balance[p.action.from_]
+    if len(dues) < 2 or w.values[available] >= total:
+        return dues
+    start = f"{p.label}.available"
+    w.let(start, min(w.values[available], total), f"{funds} for these classes", f"min({available}, {' + '.join(dues)})",
+          (available, *dues))
+    shares = f.pro_rata([w.values[d] for d in dues], w.values[start])
+    out = []
+    for c, due, share in zip(p.action.classes, dues, shares):
+        w.let(f"{due}.share", share, f"class {c} pro rata share", f"share({start}, {due}, {', '.join(dues)})",
+              (start, *dues), SHARE_ROUNDING)
+        out.append(f"{due}.share")
+    return out
 
 
 def pay_principal(w: Ledger, p: Prepared) -> None:
@@ -284,31 +291,40 @@ _DUE = {"unpaid_interest": ("unpaid interest", "interest still unpaid", "interes
 def pay_classes(w: Ledger, p: Prepared) -> None:
     a = p.action
     words, owed, tally = _DUE[a.pay]
-    for c in a.classes:
-        due = f"{p.label}.{c}.due"
-        if a.pay == "unpaid_interest":
-            paid, flows = w.paid_so_far(f"{c}.paid.interest")
-            owing = (f"{c}.unpaid_interest_before", f"{c}.current_interest")
-            value = w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO)
-            formula = f"{c}.unpaid_interest_before + {c}.current_interest - ({paid})"
-            if f"{c}.accreted" in w.values:  # an accrual class: what it accreted is not owed
-                value -= w.values[f"{c}.accreted"]
-                formula += f" - {c}.accreted"
-                owing += (f"{c}.accreted",)
-            w.let(due, value, f"class {c} {owed}", formula, (*owing, *flows))
-        elif a.pay == "writedown_reimbursement" and a.this_period:  # with this period's write-down
-            paid, flows = w.paid_so_far(f"{c}.paid.reimbursement")
-            owing = (f"{c}.unpaid_losses_before", f"{c}.writedown")
-            w.let(due, w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO),
-                  f"class {c} {owed}, with this period's", f"{c}.unpaid_losses_before + {c}.writedown - ({paid})",
-                  (*owing, *flows))
-        elif a.pay == "writedown_reimbursement":
-            w.let(due, w.values[f"{c}.unpaid_losses_before"], f"class {c} {owed}", f"{c}.unpaid_losses_before",
-                  (f"{c}.unpaid_losses_before",))
-        else:
-            w.let(due, w.values[f"{c}.carryover_before"] + w.values[f"{c}.carryover_current"], f"class {c} {owed}",
-                  f"{c}.carryover_before + {c}.carryover_current", (f"{c}.carryover_before", f"{c}.carryover_current"))
+    if a.pro_rata:  # what each is owed first, then each's share of what the account holds
+        dues = _shared(w, p, [_owed(w, p, c, owed) for c in a.classes], f"{words} funds")
+    for i, c in enumerate(a.classes):
+        due = dues[i] if a.pro_rata else _owed(w, p, c, owed)
         w.pay(a.from_, due, f"Class {c} {words}", c, f"class {c} {words} paid", (f"{c}.paid.{tally}",))
+
+
+def _owed(w: Ledger, p: Prepared, c: str, owed: str) -> str:
+    """What class ``c`` is owed by the action, as a figure (its name)."""
+    a = p.action
+    due = f"{p.label}.{c}.due"
+    if a.pay == "unpaid_interest":
+        paid, flows = w.paid_so_far(f"{c}.paid.interest")
+        owing = (f"{c}.unpaid_interest_before", f"{c}.current_interest")
+        value = w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO)
+        formula = f"{c}.unpaid_interest_before + {c}.current_interest - ({paid})"
+        if f"{c}.accreted" in w.values:  # an accrual class: what it accreted is not owed
+            value -= w.values[f"{c}.accreted"]
+            formula += f" - {c}.accreted"
+            owing += (f"{c}.accreted",)
+        w.let(due, value, f"class {c} {owed}", formula, (*owing, *flows))
+    elif a.pay == "writedown_reimbursement" and a.this_period:  # with this period's write-down
+        paid, flows = w.paid_so_far(f"{c}.paid.reimbursement")
+        owing = (f"{c}.unpaid_losses_before", f"{c}.writedown")
+        w.let(due, w.values[owing[0]] + w.values[owing[1]] - sum((w.values[x] for x in flows), ZERO),
+              f"class {c} {owed}, with this period's", f"{c}.unpaid_losses_before + {c}.writedown - ({paid})",
+              (*owing, *flows))
+    elif a.pay == "writedown_reimbursement":
+        w.let(due, w.values[f"{c}.unpaid_losses_before"], f"class {c} {owed}", f"{c}.unpaid_losses_before",
+              (f"{c}.unpaid_losses_before",))
+    else:
+        w.let(due, w.values[f"{c}.carryover_before"] + w.values[f"{c}.carryover_current"], f"class {c} {owed}",
+              f"{c}.carryover_before + {c}.carryover_current", (f"{c}.carryover_before", f"{c}.carryover_current"))
+    return due
 
 
 def pay_rest(w: Ledger, p: Prepared) -> None:

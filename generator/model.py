@@ -559,13 +559,18 @@ class PayExtraPrincipal(ActionBase):
 
 
 class PayClasses(ActionBase):
-    """An amount each class is owed, in the order given."""
+    """An amount each class is owed, in the order given (or, with ``pro_rata``, pro rata among
+    the classes when the account is short)."""
 
     pay: Literal["unpaid_interest", "writedown_reimbursement", "carryover"] = Field(
         description="unpaid_interest: interest still unpaid; writedown_reimbursement: written-down amounts not "
                     "yet repaid; carryover: Net WAC carryover owed.")
     from_: AccountName = Field(alias="from", description="The account paid from.")
     classes: tuple[ClassName, ...] = Field(description="The classes paid, in order.")
+    pro_rata: Flag = Field(False, description="When the account cannot pay every class what it is owed, share "
+                                              "what it holds among them by what each is owed (classes of equal "
+                                              "rank, such as the seniors drawing on a reserve), instead of paying "
+                                              "them in order.")
     this_period: Flag = Field(False, description="writedown_reimbursement only: also this period's write-down, "
                                                  "the same day (an insurer's policy paying the insured classes' "
                                                  "losses); the action then follows allocate: losses.")

@@ -323,3 +323,36 @@ def test_no_function_of_the_engine_is_over_100_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 100:
                 long.append(f"{path.name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert long == []
+
+
+@pytest.mark.parametrize("pro_rata", [False, True])
+def test_unpaid_interest_pro_rata_shares_a_short_account_by_what_each_class_is_owed(reference_deal, pro_rata):
+    """M-1 and M-2 owed 800,000.00 and 400,000.00 of earlier interest, from an excess account
+    that holds less: in order, M-1 is paid in full first; pro rata, each gets its share of
+    what the account holds (2 to 1, the cent of rounding to the larger), and nothing is left."""
+    period = reference_deal / "periods" / "2002-05.yaml"
+    edit(period, "  cumulative_realized_losses: 0\n",
+         "  cumulative_realized_losses: 0\n  unpaid_interest: {M-1: 800000.00, M-2: 400000.00}\n")
+    if pro_rata:
+        edit(reference_deal / "deal.yaml", "classes: [M-1, M-2, M-3, M-4]}\n  - {pay: writedown",
+             "classes: [M-1, M-2, M-3, M-4], pro_rata: true}\n  - {pay: writedown")
+    [c] = run(reference_deal, "2002-05")
+    paid = {s.payee: s.amount for s in c.statement.waterfall if s.description.endswith(" unpaid interest")
+            and s.section == "excess"}
+    first = next(s for s in c.statement.waterfall if s.description == "Class M-1 unpaid interest")
+    available = first.amount + first.remaining  # what the excess account held then
+    assert available == D("925347.43")
+    if pro_rata:
+        assert paid == {"M-1": D("616898.29"), "M-2": D("308449.14"), "M-3": D("0.00"), "M-4": D("0.00")}
+        assert c.run.values["waterfall[11].available"] == available
+    else:
+        assert paid == {"M-1": D("800000.00"), "M-2": D("125347.43"), "M-3": D("0.00"), "M-4": D("0.00")}
+    assert sum(paid.values()) == available
+    assert {r.name: r.unpaid_interest_after for r in c.statement.classes if r.name in ("M-1", "M-2")} == (
+        {"M-1": D("183101.71"), "M-2": D("91550.86")} if pro_rata else {"M-1": D("0.00"), "M-2": D("274652.57")})
+    if pro_rata:
+        result = CliRunner().invoke(main, ["explain", str(reference_deal), "-p", "2002-05",
+                                           "waterfall[11].M-1.due.share"])
+        assert result.exit_code == 0, result.output
+        assert ("= share(waterfall[11].available, waterfall[11].M-1.due, waterfall[11].M-1.due, waterfall[11].M-2.due, "
+                "waterfall[11].M-3.due, waterfall[11].M-4.due)") in result.output
