@@ -22,8 +22,7 @@ from .number import ZERO
 from .program import FigureError, Prepared, Program, key, once
 from .statement import Step
 
-SHARE_ROUNDING = ("each share rounded half-up to the cent; the rounding residue goes to the largest share, so the "
-                  "shares add up to the amount")
+SHARE_ROUNDING = f._ROUNDING["share"]
 
 
 class Dynamic(NamedTuple):

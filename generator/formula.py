@@ -18,7 +18,7 @@ The language:
   (cut to the cent), ``given(x)`` (whether there is a value), ``count(list)``,
   ``total(kind, field)`` (a class figure summed over the deal's classes of a kind, or ``all``),
   ``share(amount, weight, total(kind, field))`` (a class's pro rata share of an amount, to the
-  cent, the rounding residue to the largest share), ``schedule(x, from, value, ...)`` (the
+  cent by largest remainder), ``schedule(x, from, value, ...)`` (the
   value of the last step starting at or before x; none before the first), ``days360(start, end)``
   (days between two dates on the 30/360 basis), ``whole(x)`` (x rounded half-up to a whole number).
 
@@ -36,14 +36,14 @@ import difflib
 import operator
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from lark import Lark, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .number import cents, ratio, truncate
+from .number import CENT, cents, ratio, truncate
 
 # ------------------------------------------------------------------ types
 
@@ -362,8 +362,9 @@ def rounds(expr: Expr) -> list[str]:
 
 _DIVISION = "a quotient is exact to 34 significant digits (0 when the divisor is 0)"
 _ROUNDING = {"cents": "rounded half-up to the cent", "cents_down": "cut to the cent (rounded down)",
-             "share": "each share rounded half-up to the cent; the rounding residue goes to the largest share, "
-                      "so the shares add up to the amount"}
+             "share": "each share its exact part rounded down to the cent, the cents left over one each to the "
+                      "shares rounding cut most, so the shares add up to the amount and none is a cent above its "
+                      "exact part"}
 
 
 # ------------------------------------------------------------------ types
@@ -773,17 +774,22 @@ def days360(start: dt.date, end: dt.date) -> int:
 
 
 def pro_rata(weights: list, amount: Decimal) -> list:
-    """``amount`` split by ``weights`` to the cent: each share rounded half-up, and the rounding
-    residue added to the largest weight's share (the first, on a tie), so that the shares add
-    up to the amount."""
+    """``amount`` split by ``weights`` (none negative) to the cent, by largest remainder: each
+    share its exact part rounded down to the cent, and the cents that leaves over one each to
+    the shares rounding cut most (on a tie, the larger weight's, then the first).  The shares
+    add up to the amount; none is negative, none is a cent or more above its exact part, so
+    an amount split by what each is owed never gives one more than it is owed."""
     total = _sum(weights)
     if not total or not amount:
         return [ZERO_CASH] * len(weights)
-    parts = [cents(amount * w / total) for w in weights]
-    residue = amount - _sum(parts)
-    if residue:
-        largest = max(range(len(weights)), key=lambda i: weights[i])
-        parts[largest] += residue
+    if amount < 0:
+        return [-x for x in pro_rata(weights, -amount)]
+    exact = [amount * w / total for w in weights]
+    parts = [x.quantize(CENT, rounding=ROUND_DOWN) for x in exact]
+    left = int((amount - _sum(parts)) / CENT)
+    by_cut = sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], -weights[i], i))
+    for i in by_cut[:left]:
+        parts[i] += CENT
     return parts
 
 

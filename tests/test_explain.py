@@ -336,7 +336,7 @@ def test_interest_short_leaves_unpaid_interest(story):
     m4 = story["2024-08"].statement.cls("M-4")
     assert e.result.value == m4.unpaid_interest_after > 0
     assert item(e, "M-4.ppis_reduction").value > 0 and item(e, "M-4.relief_act_reduction").value > 0
-    assert "the rounding residue goes to the largest share" in item(e, "M-4.ppis_reduction").rounding
+    assert "the cents left over one each to the shares rounding cut most" in item(e, "M-4.ppis_reduction").rounding
 
 
 def test_losses_write_down_the_most_junior_class(story):

@@ -63,9 +63,31 @@ def test_sums_and_products_keep_the_34_digits_quotients_have():
 
 def test_pro_rata_split_adds_up_to_the_cent():
     parts = f.pro_rata([D(1), D(1), D(1)], D("100.00"))
-    assert parts == [D("33.34"), D("33.33"), D("33.33")]  # the residue to the largest weight, the first on a tie
+    assert parts == [D("33.34"), D("33.33"), D("33.33")]  # the cent left over: all cut alike, to the first
     assert sum(parts) == D("100.00")
     assert evaluate("share(x, b, a, b, c)", x=D("100.00"), a=D(1), b=D(1), c=D(1)) == D("33.33")
+
+
+def test_pro_rata_never_gives_a_share_above_what_it_is_owed_or_below_zero():
+    """Split by what each class is owed, an account a few cents short: rounding each share
+    half-up and giving the residue to the largest gave class A 251,906.30 of its 251,906.29
+    (its carryover after the payment then -0.01, refused); a 0.03 split five ways gave -0.01."""
+    owed = [D("251906.29"), D("157930.97"), D("158777.40"), D("193540.05"), D("163192.75")]
+    parts = f.pro_rata(owed, D("925347.43"))
+    assert parts == [D("251906.28"), D("157930.97"), D("158777.40"), D("193540.04"), D("163192.74")]
+    assert sum(parts) == D("925347.43") and all(p <= o for p, o in zip(parts, owed))
+    small = f.pro_rata([D("1.40"), D("1.34"), D("1.19"), D("1.58"), D("1.47")], D("0.03"))
+    assert small == [D("0.01"), D("0.00"), D("0.00"), D("0.01"), D("0.01")]
+    assert f.pro_rata([D("2.00"), D("1.00")], D("-1.00")) == [D("-0.67"), D("-0.33")]
+    import random
+
+    rng = random.Random(7)
+    for _ in range(2000):  # the bounds hold for any weights in cents and any amount up to their total
+        weights = [D(rng.randint(0, 10**8)) / 100 for _ in range(rng.randint(1, 6))]
+        amount = D(rng.randint(0, int(sum(weights) * 100))) / 100
+        parts = f.pro_rata(weights, amount)
+        assert sum(parts) == (amount if sum(weights) else 0)
+        assert all(D(0) <= p <= w for p, w in zip(parts, weights)), (weights, amount, parts)
 
 
 def test_a_quotient_of_nothing_is_zero_and_schedules_step():
