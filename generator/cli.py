@@ -275,7 +275,7 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         raise click.BadParameter("explain takes one month, YYYY-MM", param_hint="--period")
     if not figure and not list_figures:
         raise click.UsageError("name a FIGURE (e.g. A.interest), or --list to see them")
-    unreconciled: list[str] = []  # a statement that does not reconcile is explained, to find why
+    unreconciled: list[ReconciliationError] = []  # a statement that does not reconcile is explained, to find why
     try:
         [computed] = run(deal_dir, period, unreconciled=unreconciled)
     except _EXPECTED as exc:
@@ -284,7 +284,7 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
     if list_figures:
         names = figures(computed)
         click.echo(json.dumps(names, indent=2, ensure_ascii=False) if as_format == "json" else "\n".join(names))
-        _tell_unreconciled(unreconciled)
+        _tell_unreconciled(unreconciled, errors_as == "json")
         return
     try:
         explanation = trace(computed, figure)
@@ -330,15 +330,22 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
             if not loans:
                 lines.append("  (--loans lists them)")
             click.echo("\n".join(lines))
-    _tell_unreconciled(unreconciled)
+    _tell_unreconciled(unreconciled, errors_as == "json")
 
 
-def _tell_unreconciled(failures: list[str]) -> None:
-    """After an explanation of a statement that does not reconcile: why, and exit 1."""
-    if failures:
-        click.echo("\n".join([*failures, "(explained all the same, to find why: remit render and remit check refuse "
-                                         "this statement)"]), err=True)
-        sys.exit(1)
+def _tell_unreconciled(failures: list[ReconciliationError], as_json: bool) -> None:
+    """After an explanation of a statement that does not reconcile (or that follows one that
+    does not): why, as --errors asks, and exit 1."""
+    if not failures:
+        return
+    told = [_told(exc) for exc in failures]
+    if as_json:
+        click.echo(json.dumps({"errors": [item for items, _ in told for item in items]}, indent=2), err=True)
+    else:
+        click.echo("\n".join([line for _, lines in told for line in lines]
+                             + ["(explained all the same, to find why: remit render and remit check refuse it)"]),
+                   err=True)
+    sys.exit(1)
 
 
 golden_option = click.option("--golden", type=click.Path(file_okay=False, path_type=Path), default=Path("golden"),

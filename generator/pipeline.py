@@ -377,8 +377,8 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def run(deal_dir: Path, spec: str, root: Path | None = None, unreconciled: list[str] | None = None
-        ) -> list[Computed]:
+def run(deal_dir: Path, spec: str, root: Path | None = None,
+        unreconciled: list[ReconciliationError] | None = None) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
     the deal's first period on file.  ``root``: a directory no input may be read from outside
     of, links followed (the preview server's).  ``unreconciled``: where a statement's
@@ -391,7 +391,8 @@ def run(deal_dir: Path, spec: str, root: Path | None = None, unreconciled: list[
         return _run(Path(deal_dir), spec, root, unreconciled)
 
 
-def _run(deal_dir: Path, spec: str, root: Path | None, unreconciled: list[str] | None) -> list[Computed]:
+def _run(deal_dir: Path, spec: str, root: Path | None,
+         unreconciled: list[ReconciliationError] | None) -> list[Computed]:
     errors: list[InputError] = []
     try:
         loaded_deal: Loaded | None = load_deal(deal_dir, root)
@@ -436,7 +437,7 @@ def _run(deal_dir: Path, spec: str, root: Path | None, unreconciled: list[str] |
 
 
 def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str],
-                  unreconciled: list[str] | None = None) -> list[Computed]:
+                  unreconciled: list[ReconciliationError] | None = None) -> list[Computed]:
     """Run each period from the run before it, checking each against where it starts."""
     deal: Deal = loaded_deal.value
     program = loaded_deal.program
@@ -463,7 +464,7 @@ def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str],
         except ReconciliationError as exc:
             if unreconciled is None:
                 raise
-            unreconciled += str(exc).splitlines()
+            unreconciled.append(exc)
         previous = run
         if period.period in wanted:
             out.append(Computed(deal, loaded_deal.source, period, loaded.source, statement, run=run))

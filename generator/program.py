@@ -936,8 +936,8 @@ class Compiler:
             elif kind == "extra_principal" or kind in ("residual", "prepayment_charges"):
                 slots = [kind if kind == "extra_principal" else f"{kind} from {a.from_}"]
             elif kind == "amount":  # its name is the figure of what it paid: two would pay the amount twice;
-                # so would two of one amount (each pays all of it)
-                slots = [f"amount: {a.name}", f"amount of {f.text(_formula(a.amount).tree)}"]
+                # so would two of one amount to one payee (each pays all of it; two payees' fees may be alike)
+                slots = [f"amount: {a.name}", f"amount of {f.text(_formula(a.amount).tree)} to {a.to}"]
             for slot in slots:
                 if slot in once and once[slot] is not p:
                     what = (f"payment named {slot.removeprefix('amount: ')}" if slot.startswith("amount: ") else

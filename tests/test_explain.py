@@ -464,7 +464,13 @@ def test_a_statement_that_does_not_reconcile_is_explained_to_find_why(reference_
     assert "  oc.increase = 82,489.25\n      OC increase: the extra principal paid" in done.stdout
     assert "  flow[1] = 82,489.25\n      Servicing fee paid\n      = min(accounts.principal.deposit" in done.stdout
     assert done.stderr.splitlines() == [told, "(explained all the same, to find why: remit render and remit check "
-                                              "refuse this statement)"]
+                                              "refuse it)"]
+    as_json = subprocess.run([sys.executable, "-m", "generator", "explain", str(reference_deal), "-p", "2002-05",
+                              "oc.increase", "--format", "json", "--errors", "json"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=120)
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["result"]["value"] == "82489.25"
+    assert json.loads(as_json.stderr) == {"errors": [{"file": "2002-05", "line": 0, "field": "",
+                                                      "message": told.removeprefix("2002-05: does not reconcile: ")}]}
     listed = subprocess.run([sys.executable, "-m", "generator", "explain", str(reference_deal), "-p", "2002-05",
                              "--list"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert listed.returncode == 1 and "oc.increase" in listed.stdout.split() and told in listed.stderr

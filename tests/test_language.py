@@ -188,8 +188,8 @@ CASES = [
     ("one amount paid twice under two names", "  - {pay: fees, from: interest}\n",
      "  - {pay: amount, name: again, from: interest, amount: extraordinary_expenses, to: Trust, description: Again}\n"
      "  - {pay: fees, from: interest}\n",
-     [f"{D_}:143: waterfall[1]: a second payment of extraordinary_expenses (each pays all of it) on one path through "
-      "the waterfall (expected one; the first is waterfall[0])"]),
+     [f"{D_}:143: waterfall[1]: a second payment of extraordinary_expenses to Trust (each pays all of it) on one path "
+      "through the waterfall (expected one; the first is waterfall[0])"]),
     ("a figure's lines indented too little", "  oc.floor:\n    label: OC floor, 0.50% of the cut-off balance (ASSUMED)\n"
      "    formula:", "  oc.floor:\n  label: OC floor, 0.50% of the cut-off balance (ASSUMED)\n  formula:",
      [f"{D_}:85: figures.'oc.floor': expected text, got nothing (a key with no value: are the lines meant under it "
@@ -356,3 +356,15 @@ def test_unpaid_interest_pro_rata_shares_a_short_account_by_what_each_class_is_o
         assert result.exit_code == 0, result.output
         assert ("= share(waterfall[11].available, waterfall[11].M-1.due, waterfall[11].M-1.due, waterfall[11].M-2.due, "
                 "waterfall[11].M-3.due, waterfall[11].M-4.due)") in result.output
+
+
+def test_one_amount_to_two_payees_is_two_payments(reference_deal, tmp_path):
+    """Two fees alike (a trustee's and a custodian's, each 1,000.00) are two payments, not one
+    paid twice: only one amount to one payee is refused."""
+    edit(reference_deal / "deal.yaml", "  - {pay: fees, from: interest}\n",
+         '  - {pay: amount, name: trustee, from: interest, amount: "1000.00", to: Trustee, description: Trustee fee}\n'
+         '  - {pay: amount, name: custodian, from: interest, amount: "1000.00", to: Custodian, '
+         'description: Custodian fee}\n  - {pay: fees, from: interest}\n')
+    [c] = run(reference_deal, "2002-05")
+    paid = {s.payee: s.amount for s in c.statement.waterfall if s.description.endswith(" fee")}
+    assert paid == {"Trustee": D("1000.00"), "Custodian": D("1000.00"), "Servicer": D("82489.25")}
