@@ -204,14 +204,26 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
 def misnamed(deal: Deal, source: SourceMap, deal_dir: Path) -> list[InputError]:
     """The error of a deal folder not named by its deal's id, if it is not: a copy of a deal's
     folder under another name would publish (or list) one deal's statements twice.  The folder
-    is named as written, ``.`` and ``..`` made absolute (a link is not followed: its own name
-    is the folder's)."""
-    name = Path(os.path.abspath(deal_dir)).name
+    is named as written (a link is not followed: its own name is the folder's), ``.`` and
+    ``..`` as the shell shows them (``$PWD``, a link's name when the shell went through one)."""
+    name = _written_name(deal_dir)
     if deal.id == name:
         return []
     return [source.error(("id",), f"{deal.id!r} is not the name of its folder {name!r} (expected a "
                                   "deal's folder named by its deal's id, so that no two publish one deal's "
                                   "statements)")]
+
+
+def _written_name(deal_dir: Path) -> str:
+    path = str(deal_dir)
+    if not os.path.isabs(path):
+        pwd = os.environ.get("PWD", "")
+        try:
+            shown_cwd = os.path.isabs(pwd) and os.path.samefile(pwd, ".")
+        except OSError:
+            shown_cwd = False
+        path = os.path.join(pwd if shown_cwd else os.getcwd(), path)
+    return Path(os.path.normpath(path)).name
 
 
 def misnamed_folder(deal_dir: Path, root: Path | None = None) -> list[InputError]:

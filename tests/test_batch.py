@@ -302,6 +302,17 @@ def test_check_tells_a_misnamed_folder_as_batch_refuses_it(tmp_path):
         done = subprocess.run([sys.executable, "-m", "generator", "check", given, "-p", "2002-05"], cwd=cwd,
                               capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert done.returncode == 0 and "good-b 2002-05 (2002-05-28): reconciled" in done.stdout, done.stderr
+    # . inside a link named by the deal's id, to a folder named otherwise, is the link, as the shell shows it
+    other = tmp_path / "store" / "good-c-v2"
+    other.parent.mkdir()
+    copy_deal(REFERENCE_DEAL, tmp_path / "store", "good-c").rename(other)
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "good-c").symlink_to(other)
+    for given, cwd in ((".", tmp_path / "links" / "good-c"), ("..", tmp_path / "links" / "good-c" / "periods")):
+        done = subprocess.run([sys.executable, "-m", "generator", "check", given, "-p", "2002-05"], cwd=cwd,
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), "PWD": str(cwd)})
+        assert done.returncode == 0 and "good-c 2002-05 (2002-05-28): reconciled" in done.stdout, done.stderr
 
 
 def _book_of_synthetic_copies(root: Path, n: int) -> None:
