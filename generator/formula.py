@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import operator
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, getcontext
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
@@ -779,18 +780,26 @@ def pro_rata(weights: list, amount: Decimal) -> list:
     the shares rounding cut most (on a tie, the larger weight's, then the first).  The shares
     add up to the amount; none is negative, none is a cent or more above its exact part, so
     an amount split by what each is owed never gives one more than it is owed."""
-    total = _sum(weights)
+    context = getcontext()
+    return list(_pro_rata(tuple(weights), amount, context.prec, context.rounding))
+
+
+@functools.lru_cache(maxsize=256)
+def _pro_rata(weights: tuple, amount: Decimal, prec: int, rounding: str) -> tuple:
+    """:func:`pro_rata`, made once per split: ``share()`` asks it for each class's share (the
+    context's precision and rounding are in the key, as the quotients depend on them)."""
+    total = _sum(list(weights))
     if not total or not amount:
-        return [ZERO_CASH] * len(weights)
+        return (ZERO_CASH,) * len(weights)
     if amount < 0:
-        return [-x for x in pro_rata(weights, -amount)]
+        return tuple(-x for x in _pro_rata(weights, -amount, prec, rounding))
     exact = [amount * w / total for w in weights]
     parts = [x.quantize(CENT, rounding=ROUND_DOWN) for x in exact]
     left = int((amount - _sum(parts)) / CENT)
     by_cut = sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], -weights[i], i))
     for i in by_cut[:left]:
         parts[i] += CENT
-    return parts
+    return tuple(parts)
 
 
 def _sum(values: list) -> Any:
