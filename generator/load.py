@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from .model import ACTIONS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
 from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, shown
-from .view import REQUIRED
+from .view import REQUIRED, shown_beyond
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -191,6 +191,10 @@ def load_deal(deal_dir: Path, root: Path | None = None) -> Loaded:
     data, src = read_then_validated(path, lambda _: Deal, root)
     deal = validate(Deal, data, src)
     errors = check_deal(deal, src)
+    beyond = shown_beyond(deal)
+    errors += [src.error(("report", i), f"{name} is on the statement already, among its deal's own figures "
+                                        "(expected only figures the statement does not show: report: adds them to "
+                                        "it)") for i, name in enumerate(deal.report) if name in beyond]
     try:
         program = compile_deal(deal, src, REQUIRED, data)
     except InputErrors as exc:

@@ -104,6 +104,20 @@ GROUP_FIELDS = (("beginning_balance", "pool.beginning_balance"), ("ending_balanc
 ACCOUNT_FIELDS = ("beginning", "deposit", "drawn", "received", "withdrawn", "balance", "target", "floor")
 
 
+def shown_beyond(deal: Any) -> set[str]:
+    """The figures the statement shows beyond the standard ones, by the deal's parts (each
+    carried or drawn account's, each loan group's, each swap's and cap's): what :func:`_extra`
+    puts in the record."""
+    names = {f"accounts.{a.name}.{k}" for a in deal.accounts if a.carried or a.draw for k in ACCOUNT_FIELDS}
+    names |= {f"groups.{g.name}.{name}" for g in deal.groups for _, name in GROUP_FIELDS}
+    names |= {f"swaps.{sw.name}.{k}" for sw in deal.swaps for k in SWAP_FIELDS}
+    return names | {f"caps.{cap.name}.{k}" for cap in deal.caps for k in CAP_FIELDS}
+
+
+#: A swap's and a cap's figures, as the statement's hedges show them.
+SWAP_FIELDS, CAP_FIELDS = ("notional", "payment", "receipt"), ("notional", "receipt")
+
+
 def _extra(run: Any) -> dict[str, Any]:
     """What the deal has beyond the standard statement (each part only when it has it)."""
     v, deal = run.values, run.deal
@@ -128,10 +142,10 @@ def _extra(run: Any) -> dict[str, Any]:
         out["groups"] = {g.name: {"label": g.label, **{k: v[f"groups.{g.name}.{name}"] for k, name in GROUP_FIELDS}}
                          for g in deal.groups}
     hedges = {f"swap {sw.name}": {"counterparty": sw.counterparty,
-                                  **{k: v[f"swaps.{sw.name}.{k}"] for k in ("notional", "payment", "receipt")}}
+                                  **{k: v[f"swaps.{sw.name}.{k}"] for k in SWAP_FIELDS}}
               for sw in deal.swaps}
     hedges.update({f"cap {cap.name}": {"counterparty": cap.counterparty,
-                                       **{k: v[f"caps.{cap.name}.{k}"] for k in ("notional", "receipt")}}
+                                       **{k: v[f"caps.{cap.name}.{k}"] for k in CAP_FIELDS}}
                    for cap in deal.caps})
     if hedges:
         out["hedges"] = hedges

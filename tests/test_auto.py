@@ -188,6 +188,19 @@ def test_a_figure_every_statement_shows_is_not_reported_again(auto_deal):
             "figures the statement does not show: report: adds them to it)") in done.stderr
 
 
+def test_a_figure_the_accounts_section_shows_is_not_reported_again(auto_deal):
+    """The reserve's target is in the record's accounts (a carried account's roll-forward):
+    reported too, it stood twice."""
+    edit(auto_deal / "deal.yaml", "report: [reserve.draw,", "report: [accounts.reserve.target, reserve.draw,")
+    done = _check(auto_deal)
+    assert done.returncode == 1
+    line = next(i for i, text in enumerate((auto_deal / "deal.yaml").read_text().splitlines(), 1)
+                if text.startswith("report:"))
+    assert (f"{auto_deal}/deal.yaml:{line}: report[0]: accounts.reserve.target is on the statement already, among "
+            "its deal's own figures (expected only figures the statement does not show: report: adds them to it)"
+            ) in done.stderr.splitlines()
+
+
 def test_a_reserve_target_below_its_floor_is_an_error(auto_deal):
     # without its max(..., floor), 1.50% of a pool under 83,333,333.33 is below the 1,250,000.00 floor
     edit(auto_deal / "deal.yaml",
