@@ -177,28 +177,20 @@ def auto_deal(tmp_path: Path) -> Path:
     return target
 
 
-def test_a_figure_every_statement_shows_is_not_reported_again(auto_deal):
-    """pool.factor is in every record's pool: reported too, it stood twice in the JSON and CSV."""
-    edit(auto_deal / "deal.yaml", "report: [reserve.draw,", "report: [pool.factor, reserve.draw,")
+@pytest.mark.parametrize("figure, told", [
+    # in every record's pool: reported too, it stood twice in the JSON and CSV
+    ("pool.factor", "is on every statement already"),
+    # in the record's accounts (a carried account's roll-forward): reported too, it stood twice
+    ("accounts.reserve.target", "is on the statement already, among its deal's own figures"),
+])
+def test_a_figure_the_statement_shows_is_not_reported_again(auto_deal, figure, told):
+    edit(auto_deal / "deal.yaml", "report: [reserve.draw,", f"report: [{figure}, reserve.draw,")
     done = _check(auto_deal)
     assert done.returncode == 1
     line = next(i for i, text in enumerate((auto_deal / "deal.yaml").read_text().splitlines(), 1)
                 if text.startswith("report:"))
-    assert (f"{auto_deal}/deal.yaml:{line}: report[0]: pool.factor is on every statement already (expected only "
-            "figures the statement does not show: report: adds them to it)") in done.stderr
-
-
-def test_a_figure_the_accounts_section_shows_is_not_reported_again(auto_deal):
-    """The reserve's target is in the record's accounts (a carried account's roll-forward):
-    reported too, it stood twice."""
-    edit(auto_deal / "deal.yaml", "report: [reserve.draw,", "report: [accounts.reserve.target, reserve.draw,")
-    done = _check(auto_deal)
-    assert done.returncode == 1
-    line = next(i for i, text in enumerate((auto_deal / "deal.yaml").read_text().splitlines(), 1)
-                if text.startswith("report:"))
-    assert (f"{auto_deal}/deal.yaml:{line}: report[0]: accounts.reserve.target is on the statement already, among "
-            "its deal's own figures (expected only figures the statement does not show: report: adds them to it)"
-            ) in done.stderr.splitlines()
+    assert (f"{auto_deal}/deal.yaml:{line}: report[0]: {figure} {told} (expected only figures the statement does "
+            "not show: report: adds them to it)") in done.stderr.splitlines()
 
 
 def test_a_reserve_target_below_its_floor_is_an_error(auto_deal):
