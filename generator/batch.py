@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Sequence
 
-from .factors import as_published, factor_file
+from .factors import FACTOR_FILE, as_published, factor_file
 from .factors import rows as factor_rows
 from .formats import TEMPLATES, TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
@@ -280,9 +280,6 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
     result.outcomes.sort(key=lambda o: o.deal)
     result.seconds = time.perf_counter() - start
     return result
-
-
-FACTOR_FILE = "factors.csv"
 
 
 def write_factor_file(result: BatchResult, out: Path, period: str, earlier: str | None = None) -> Written:

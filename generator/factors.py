@@ -20,11 +20,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from . import formats as fmt
 from .load import PERIOD, list_periods
 from .number import places
 from .pipeline import next_month, select_periods
 from .publish import RECORD, RESTORE, PublishRefused, latest_version, read_record, version_name
 
+#: The factor file's name in the output folder.
+FACTOR_FILE = "factors.csv"
 COLUMNS = ("cusip", "deal", "class", "distribution_date", "record_date", "factor", "coupon", "next_coupon",
            "principal_per_1000", "interest_per_1000", "losses_per_1000", "total_per_1000")
 
@@ -79,7 +82,7 @@ def as_published(outcomes: Sequence[Any], period: str, out: Path) -> list[Any]:
         lines, problems = published_lines(Path(o.deal), period, out)
         taken = sorted({line[0] for line in lines if line[0]} & claimed)
         if taken:
-            problems = [f"{out / 'factors.csv'}: lists none of {name}'s published classes: CUSIP {taken[0]} of its "
+            problems = [f"{out / FACTOR_FILE}: lists none of {name}'s published classes: CUSIP {taken[0]} of its "
                         "published statement is another deal's line there (expected each CUSIP once in the file)"]
             lines = []
         claimed |= {line[0] for line in lines if line[0]}
@@ -106,7 +109,7 @@ def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[
     stems = sorted({m["stem"]: m["date"] for m in found if m["deal"] == name and m["date"][:7] in months}.items())
     lines: list[tuple[str, ...]] = []
     for stem_, date in stems:
-        path = out / version_name(stem_, latest_version(out, stem_) or 0, RECORD)
+        path = out / version_name(stem_, latest_version(out, stem_) or 0, fmt.FORMATS[RECORD][0])
         try:
             record = read_record(path)
             month = record.get("period")
@@ -124,7 +127,7 @@ def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[
 
 
 def _none_listed(out: Path, name: str) -> str:
-    return f"{out / 'factors.csv'}: lists none of {name}'s published classes (its figures record above cannot be read)"
+    return f"{out / FACTOR_FILE}: lists none of {name}'s published classes (its figures record above cannot be read)"
 
 
 def _checked_rows(record: dict[str, Any], deal: str, date: str) -> list[tuple[str, ...]]:
@@ -164,4 +167,4 @@ def _date(value: Any, field_: str) -> None:
     dt.date.fromisoformat(value)
 
 
-__all__ = ["COLUMNS", "rows", "factor_file", "as_published", "published_lines"]
+__all__ = ["FACTOR_FILE", "COLUMNS", "rows", "factor_file", "as_published", "published_lines"]
