@@ -531,11 +531,14 @@ def _plain_values(text: str) -> Any:
     limits.  Raises :class:`_NotPlain` at anything else, which :class:`_Reader` then reads
     and reports; what this returns is what it would return.  Keeps no path or line: that is
     what makes it quick."""
-    cache, unseen = _PLAIN_VALUES, _UNSEEN
+    cache, unseen, no_key = _PLAIN_VALUES, _UNSEEN, _NO_KEY
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-    open_: list[Any] = []  # the mappings and lists being built, innermost last
-    keys: list[Any] = []  # each one's pending key (_NO_KEY: the next scalar is a key)
+    marked = "!" in text or "&" in text  # a tag is written with "!", an anchor with "&": else no event has one
+    outer: list[tuple[Any, Any, bool]] = []  # the enclosing mappings and lists: (each, its pending key, is a mapping)
+    into: Any = None  # the mapping or list being built (None: none yet)
+    key: Any = no_key  # its pending key (_NO_KEY: the next scalar is a key)
+    is_map = False
     count, documents = 0, 0
     parser = None
     try:
@@ -545,53 +548,57 @@ def _plain_values(text: str) -> Any:
             event = get()
             kind = type(event)
             if kind is scalar_event:
-                if event.tag is not None or event.anchor is not None or not open_:
+                if marked and (event.tag is not None or event.anchor is not None):
                     raise _NotPlain
-                text_ = event.value
-                into = open_[-1]
-                if type(into) is dict:
-                    key = keys[-1]
-                    if key is _NO_KEY:
-                        if text_ in into:
-                            raise _NotPlain
-                        keys[-1] = text_
-                        continue
-                    keys[-1] = _NO_KEY
-                value = cache.get(text_, unseen) if event.implicit[0] else text_
-                if value is unseen:
-                    value = plain_value(text_)
-                count += 1
-                if type(into) is dict:
+                value = event.value
+                if is_map and key is no_key:
+                    if value in into:
+                        raise _NotPlain
+                    key = value
+                    continue
+                if into is None:
+                    raise _NotPlain
+                if event.implicit[0]:
+                    typed = cache.get(value, unseen)
+                    value = plain_value(value) if typed is unseen else typed
+                if is_map:
                     into[key] = value
+                    key = no_key
                 else:
                     into.append(value)
+                count += 1
             elif kind is mapping_start or kind is sequence_start:
-                if event.tag is not None or event.anchor is not None or len(open_) >= MAX_DEPTH or (
-                        open_ and type(open_[-1]) is dict and keys[-1] is _NO_KEY):
+                if (marked and (event.tag is not None or event.anchor is not None)) or len(outer) >= MAX_DEPTH or (
+                        is_map and key is no_key):
                     raise _NotPlain
                 count += 1
-                open_.append({} if kind is mapping_start else [])
-                keys.append(_NO_KEY)
+                outer.append((into, key, is_map))
+                is_map = kind is mapping_start
+                into, key = {} if is_map else [], no_key
             elif kind is mapping_end or kind is sequence_end:
-                value = open_.pop()
-                keys.pop()
-                if not open_:
+                value = into
+                into, key, is_map = outer.pop()
+                if into is None:
                     root = value
-                elif type(open_[-1]) is dict:
-                    open_[-1][keys[-1]] = value
-                    keys[-1] = _NO_KEY
+                elif is_map:
+                    into[key] = value
+                    key = no_key
                 else:
-                    open_[-1].append(value)
+                    into.append(value)
+                continue
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
                     raise _NotPlain
+                continue
             elif kind is yaml.StreamEndEvent:
                 if documents != 1:  # an empty file
                     raise _NotPlain
                 return root
             elif kind is yaml.AliasEvent:
                 raise _NotPlain
+            else:
+                continue
             if count >= MAX_VALUES:
                 raise _NotPlain
     except (yaml.YAMLError, _BadScalar):
