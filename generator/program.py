@@ -22,6 +22,7 @@ waterfall's actions, with the figures to compute before each of them.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -1092,13 +1093,16 @@ def structure(deal: m.Deal, data: dict[str, Any]) -> Any:
     """What a deal's program depends on: its classes' names and kinds and which figures they
     have, its fees' names and bases, and its figures, triggers, accounts and waterfall as the
     file writes them (``data``: the file's values) -- not the values the program reads
-    (balances, margins, rates, dates, CUSIPs)."""
+    (balances, margins, rates, dates, CUSIPs).  The file's sections are pickled: bytes that are
+    equal only for equal values (text, numbers with their places, dates, true and false kept
+    apart), made several times quicker than their repr."""
     classes = tuple((c.name, c.kind, c.per_1000_basis, c.original_balance > 0, c.group, c.notional, c.accretes)
                     + ((c.coupon.kind, c.coupon.cap, c.coupon.floor is not None, c.coupon.day_count,
                         c.coupon.accrual_period) if c.coupon else ()) for c in deal.classes)
     return (classes, tuple((fee.name, fee.base, fee.amount is None) for fee in deal.fees),
             tuple(g.name for g in deal.groups),
-            repr(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall", "swaps", "caps", "report"))))
+            pickle.dumps(tuple(data.get(k) for k in ("figures", "triggers", "accounts", "waterfall", "swaps", "caps",
+                                                     "report")), protocol=5))
 
 
 def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), data: dict[str, Any] | None = None

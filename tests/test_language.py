@@ -368,3 +368,26 @@ def test_one_amount_to_two_payees_is_two_payments(reference_deal, tmp_path):
     [c] = run(reference_deal, "2002-05")
     paid = {s.payee: s.amount for s in c.statement.waterfall if s.description.endswith(" fee")}
     assert paid == {"Trustee": D("1000.00"), "Custodian": D("1000.00"), "Servicer": D("82489.25")}
+
+
+def test_deals_share_a_compiled_program_only_when_their_rules_are_written_alike(reference_deal, tmp_path):
+    """A book's deals written from one agreement share one compiled program (each with its own
+    values); a deal whose rules are written otherwise, even by one number in a formula, gets its own."""
+    import shutil
+
+    from generator.load import load_deal
+
+    base = load_deal(reference_deal).program
+    alike, other = (tmp_path / name / reference_deal.name for name in ("alike", "other"))
+    for copy in (alike, other):
+        shutil.copytree(reference_deal, copy)
+    edit(alike / "deal.yaml", "margin: 0.0033,", "margin: 0.0034,")  # a value: the same rules
+    edit(other / "deal.yaml", "performance.prior_credit_enhancement_pct * 0.40",
+         "performance.prior_credit_enhancement_pct * 0.45")
+    shared, own = load_deal(alike).program, load_deal(other).program
+    assert shared.phases is base.phases and shared.deal_values["A.coupon.margin"][2] == D("0.0034")
+    assert own.phases is not base.phases
+    [c] = run(reference_deal, "2002-05")
+    [d] = run(other, "2002-05")
+    ratio = d.statement.triggers[0].threshold / c.statement.triggers[0].threshold
+    assert ratio.quantize(D("0.0001")) == D("1.1250")
