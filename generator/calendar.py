@@ -48,11 +48,13 @@ def add_months(year: int, month: int, n: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every statement
 def distribution_date(year: int, month: int, day: int, calendar: str) -> dt.date:
     """The distribution date of a month by the deal's rule."""
     return next_business_day(dt.date(year, month, day), calendar)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every statement
 def record_date(distribution: dt.date, calendar: str, rule: str = "business_day_before") -> dt.date:
     """The record date by the deal's rule: the business day before the distribution date (a
     floating-rate book-entry certificate), or the last business day of the month before it."""
@@ -61,6 +63,7 @@ def record_date(distribution: dt.date, calendar: str, rule: str = "business_day_
     return previous_business_day(distribution - dt.timedelta(days=1), calendar)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every statement
 def business_days_before(day: dt.date, n: int, calendar: str) -> dt.date:
     """The business day ``n`` business days before ``day``."""
     for _ in range(n):

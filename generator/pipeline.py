@@ -19,6 +19,7 @@ from .engine import FigureError, Run, distribution_date_for, run_period
 from .load import Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_path
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
 from .number import ZERO
+from .program import once
 from .source import InputError, InputErrors, SourceMap
 from .statement import Revision, Statement
 from .view import invariants, statement as statement_of
@@ -441,7 +442,8 @@ def _roll_forward(loaded_deal: Loaded, periods: list[Loaded], wanted: list[str],
     """Run each period from the run before it, checking each against where it starts."""
     deal: Deal = loaded_deal.value
     program = loaded_deal.program
-    charges = any(getattr(p.action, "pay", None) == "prepayment_charges" for p in _all(program.actions))
+    charges = once(program, "pays_prepayment_charges", lambda: any(
+        getattr(p.action, "pay", None) == "prepayment_charges" for p in _all(program.actions)))
     previous: Run | None = None
     out: list[Computed] = []
     for loaded in periods:
