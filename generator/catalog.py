@@ -232,55 +232,65 @@ def item(spec: InputSpec, i: int) -> tuple[str, tuple, Callable[[Any], Any]]:
     return name, list_path + (i, field), get
 
 
-def deal_inputs(deal: m.Deal) -> dict[str, tuple[str, tuple, Any, str]]:
-    """The deal file's values that formulas name: (type, path in the file, value, what it is), by name."""
-    out: dict[str, tuple[str, tuple, Any, str]] = {}
+def deal_inputs(deal: m.Deal, plan: tuple | None = None) -> dict[str, tuple[str, tuple, Any, str]]:
+    """The deal file's values that formulas name: (type, path in the file, value, what it is), by
+    name.  ``plan``: :func:`input_plan` of a deal of the same structure (made once for them all)."""
+    return {name: (type_, path, get(deal), label) for name, type_, path, get, label in plan or input_plan(deal)}
 
-    def add(name: str, type_: str, path: tuple, value: Any, model: type[BaseModel], field: str, owner: str) -> None:
-        out[name] = (type_, path, value, f"{owner}: {_field_label(model, field)}")
+
+def input_plan(deal: m.Deal) -> tuple[tuple[str, str, tuple, Callable[[Any], Any], str], ...]:
+    """Each value of :func:`deal_inputs`: (name, type, path in the file, how to read it from a deal,
+    what it is).  The same for every deal whose classes, coupons, fees, groups, swaps and caps
+    are named and kinded alike."""
+    out: list[tuple[str, str, tuple, Callable[[Any], Any], str]] = []
+
+    def add(name: str, type_: str, path: tuple, model: type[BaseModel], field: str, owner: str,
+            get: Callable[[Any], Any] | None = None) -> None:
+        out.append((name, type_, path, get or _at(path), f"{owner}: {_field_label(model, field)}"))
 
     cls = m.CertificateClass
     for i, c in enumerate(deal.classes):
         base, owner = ("classes", i), f"class {c.name}"
-        add(f"{c.name}.name", "text", base + ("name",), c.name, cls, "name", owner)
-        add(f"{c.name}.kind", "text", base + ("kind",), c.kind, cls, "kind", owner)
-        add(f"{c.name}.cusip", "text", base + ("cusip",), c.cusip, cls, "cusip", owner)
-        add(f"{c.name}.original_balance", "money", base + ("original_balance",), c.original_balance, cls,
-            "original_balance", owner)
+        for field, type_ in (("name", "text"), ("kind", "text"), ("cusip", "text"), ("original_balance", "money")):
+            add(f"{c.name}.{field}", type_, base + (field,), cls, field, owner)
         if c.coupon is not None:
-            add(f"{c.name}.coupon.margin", "rate", base + ("coupon", "margin"), c.coupon.margin, m.Coupon, "margin",
-                owner)
-            add(f"{c.name}.coupon.step_up_margin", "rate", base + ("coupon", "step_up_margin"),
-                c.coupon.step_up_margin, m.Coupon, "step_up_margin", owner)
-            for field, type_ in (("kind", "text"), ("floor", "rate"), ("rate", "rate"), ("step_up_rate", "rate"),
-                                 ("day_count", "text")):
-                add(f"{c.name}.coupon.{field}", type_, base + ("coupon", field), getattr(c.coupon, field), m.Coupon,
-                    field, owner)
+            for field, type_ in (("margin", "rate"), ("step_up_margin", "rate"), ("kind", "text"), ("floor", "rate"),
+                                 ("rate", "rate"), ("step_up_rate", "rate"), ("day_count", "text")):
+                add(f"{c.name}.coupon.{field}", type_, base + ("coupon", field), m.Coupon, field, owner)
     for i, fee in enumerate(deal.fees):
-        owner = f"{fee.name} fee"
+        owner, k = f"{fee.name} fee", key(fee.name)
         if fee.annual_rate is not None:
-            add(f"fees.{key(fee.name)}.annual_rate", "rate", ("fees", i, "annual_rate"), fee.annual_rate, m.Fee,
-                "annual_rate", owner)
+            add(f"fees.{k}.annual_rate", "rate", ("fees", i, "annual_rate"), m.Fee, "annual_rate", owner)
         else:  # a fixed fee: its amount, and no rate (its rate counts as 0 in the fees' rates)
-            add(f"fees.{key(fee.name)}.amount", "money", ("fees", i, "amount"), fee.amount, m.Fee, "amount", owner)
-            out[f"fees.{key(fee.name)}.annual_rate"] = ("rate", ("fees", i, "annual_rate"), Decimal("0"),
-                                                        f"{owner}: a fixed amount (amount:), so no annual rate (0)")
-        add(f"fees.{key(fee.name)}.payee", "text", ("fees", i, "payee"), fee.payee or fee.name, m.Fee, "payee", owner)
-    s = deal.schedule
+            add(f"fees.{k}.amount", "money", ("fees", i, "amount"), m.Fee, "amount", owner)
+            out.append((f"fees.{k}.annual_rate", "rate", ("fees", i, "annual_rate"), lambda _: Decimal("0"),
+                        f"{owner}: a fixed amount (amount:), so no annual rate (0)"))
+        add(f"fees.{k}.payee", "text", ("fees", i, "payee"), m.Fee, "payee", owner,
+            lambda d, i=i: d.fees[i].payee or d.fees[i].name)
     for name in ("closing_date", "first_distribution_date", "distribution_day", "holiday_calendar"):
         type_ = {"distribution_day": "count", "holiday_calendar": "text"}.get(name, "date")
-        add(f"schedule.{name}", type_, ("schedule", name), getattr(s, name), m.Schedule, name, "schedule")
+        add(f"schedule.{name}", type_, ("schedule", name), m.Schedule, name, "schedule")
     for i, g in enumerate(deal.groups):
-        add(f"groups.{g.name}.cutoff_balance", "money", ("groups", i, "cutoff_balance"), g.cutoff_balance, m.Group,
-            "cutoff_balance", f"group {g.name}")
-        add(f"groups.{g.name}.label", "text", ("groups", i, "label"), g.label, m.Group, "label", f"group {g.name}")
+        add(f"groups.{g.name}.cutoff_balance", "money", ("groups", i, "cutoff_balance"), m.Group, "cutoff_balance",
+            f"group {g.name}")
+        add(f"groups.{g.name}.label", "text", ("groups", i, "label"), m.Group, "label", f"group {g.name}")
     for i, sw in enumerate(deal.swaps):
-        add(f"swaps.{sw.name}.fixed_rate", "rate", ("swaps", i, "fixed_rate"), sw.fixed_rate, m.Swap, "fixed_rate",
-            f"swap {sw.name}")
+        add(f"swaps.{sw.name}.fixed_rate", "rate", ("swaps", i, "fixed_rate"), m.Swap, "fixed_rate", f"swap {sw.name}")
     for i, cap in enumerate(deal.caps):
-        add(f"caps.{cap.name}.strike", "rate", ("caps", i, "strike"), cap.strike, m.Cap, "strike", f"cap {cap.name}")
-    add("deal_id", "text", ("id",), deal.id, m.Deal, "id", "deal")
-    return out
+        add(f"caps.{cap.name}.strike", "rate", ("caps", i, "strike"), m.Cap, "strike", f"cap {cap.name}")
+    add("deal_id", "text", ("id",), m.Deal, "id", "deal")
+    return tuple(out)
+
+
+def _at(path: tuple) -> Callable[[Any], Any]:
+    """The value at ``path`` in a deal (a field's name, or an item's index)."""
+    def get(deal: Any) -> Any:
+        value = deal
+        for part in path:
+            value = value[part] if type(part) is int else getattr(value, part)
+        return value
+
+    return get
 
 
 @lru_cache(maxsize=256)
@@ -294,4 +304,4 @@ def _label(description: str) -> str:
     return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
 
 
-__all__ = ["InputSpec", "period_inputs", "deal_inputs", "item", "POOLED_LISTS", "pooled_item_path"]
+__all__ = ["InputSpec", "period_inputs", "deal_inputs", "input_plan", "item", "POOLED_LISTS", "pooled_item_path"]

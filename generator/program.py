@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import formula as f
 from . import model as m
-from .catalog import InputSpec, deal_inputs, key, period_inputs
+from .catalog import InputSpec, deal_inputs, input_plan, key, period_inputs
 from .number import arithmetic
 from .source import InputError, InputErrors, SourceMap, dotted, load_yaml
 
@@ -1115,7 +1115,8 @@ def compile_deal(deal: m.Deal, src: SourceMap, required: Iterable[str] = (), dat
     shape = (structure(deal, data), tuple(required))
     known = _PROGRAMS.get(shape)
     if known is not None:
-        return dataclasses.replace(known, deal=deal, source=src, deal_values=deal_inputs(deal))
+        plan = once(known, "deal_inputs", lambda: input_plan(deal))  # the structure is the same: so is the plan
+        return dataclasses.replace(known, deal=deal, source=src, deal_values=deal_inputs(deal, plan))
     program = _compile(deal, src, required)
     if len(_PROGRAMS) < _PROGRAMS_MAX:
         _PROGRAMS[shape] = program
