@@ -123,6 +123,34 @@ def _fonts() -> Any:
     return FontConfiguration()
 
 
+#: A page's one stylesheet, inline.  A page with no other style (no second <style>, no style
+#: attribute, no linked sheet, no comment that might hold a <style>) is printed with that sheet
+#: parsed once per process instead of once per page: the same rules, so the same bytes.
+#: (WeasyPrint gives a sheet passed this way the user origin, not the author's; with no author
+#: style left on the page, and no presentational hints asked for, the cascade is the same.)
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_OTHER_STYLE = re.compile(r"<style|\sstyle\s*=|<link|<!--", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=16)  # a book's few templates
+def _sheet(css: str) -> Any:
+    import weasyprint
+
+    return weasyprint.CSS(string=css, base_url=None)
+
+
+def _split_style(text: str) -> tuple[str, list[Any] | None]:
+    """The page without its stylesheet and that sheet, parsed; or the page as it is and None
+    (a page that declares fonts, or may style itself in more than one place)."""
+    found = _STYLE.search(text)
+    if found is None or _DECLARES_FONTS.search(text):
+        return text, None
+    rest = text[:found.start()] + text[found.end():]
+    if _OTHER_STYLE.search(rest):
+        return text, None
+    return rest, [_sheet(found.group(1))]
+
+
 def pdf_from_page(text: str) -> bytes:
     import weasyprint  # imported here: only PDF output pays for it
 
@@ -131,8 +159,9 @@ def pdf_from_page(text: str) -> bytes:
         # tagged (the structure a screen reader follows); no random identifier: the same page, the same bytes
         with collector.paused():
             fonts = None if _DECLARES_FONTS.search(text) else _fonts()
-            printer(string=text, base_url=None).write_pdf(out, pdf_identifier=False, font_config=fonts,
-                                                          **PDF_OPTIONS)
+            body, sheets = _split_style(text)
+            printer(string=body, base_url=None).write_pdf(out, pdf_identifier=False, font_config=fonts,
+                                                          stylesheets=sheets, **PDF_OPTIONS)
         return out.getvalue()
 
     if _MAY_HAVE_NOTES.search(text):

@@ -297,3 +297,36 @@ def test_a_page_declaring_a_font_is_printed_with_a_configuration_of_its_own(css,
     monkeypatch.setattr(html, "_fonts", shared)
     page = f"<html lang=en><style>{css} p {{ font-family: Own }}</style><p>Losses this period.</p>"
     assert pdf_from_page(page) == _stock(page)
+
+
+def test_every_bundled_page_is_printed_with_its_stylesheet_parsed_once_and_the_same_bytes():
+    """A month end prints hundreds of pages of one stylesheet: it is parsed once per process, not
+    once per page, and each PDF is byte for byte what WeasyPrint gives the page as it is."""
+    from generator import html
+
+    from .conftest import INPUTS
+
+    sheets = set()
+    for deal in sorted(p for p in INPUTS.iterdir() if (p / "deal.yaml").is_file()):
+        (computed,) = run(deal, "latest")
+        page = html.page(computed)
+        body, parsed = html._split_style(page)
+        assert parsed is not None and "<style" not in body, deal.name
+        sheets.add(id(parsed[0]))
+        assert pdf_from_page(page) == _stock(page), deal.name
+    assert len(sheets) == 1  # one stylesheet, parsed once
+
+
+STYLED_ELSEWHERE = {
+    "a style attribute": "<style>p { color: red }</style><p style='color: blue'>x</p>",
+    "a second stylesheet": "<style>p { color: red }</style><style>p { color: blue }</style><p>x</p>",
+    "a stylesheet in a comment": "<!-- <style>p { color: red }</style> --><p>x</p>",
+    "a stylesheet with a media query": "<style media='screen'>p { color: red }</style><p>x</p>",
+    "important rules and page boxes": "<style>@page { @top-center { content: 'T' } } p { color: red !important }"
+                                      " p { color: blue }</style><p>x</p>",
+}
+
+
+@pytest.mark.parametrize("page", STYLED_ELSEWHERE.values(), ids=STYLED_ELSEWHERE.keys())
+def test_a_page_styled_in_more_than_its_one_sheet_prints_as_it_is(page):
+    assert pdf_from_page(f"<html lang=en>{page}") == _stock(f"<html lang=en>{page}")
