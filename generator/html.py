@@ -141,9 +141,9 @@ def _sheet(css: str) -> Any:
 
 def _split_style(text: str) -> tuple[str, list[Any] | None]:
     """The page without its stylesheet and that sheet, parsed; or the page as it is and None
-    (a page that declares fonts, or may style itself in more than one place)."""
+    (a page that may style itself in more than one place)."""
     found = _STYLE.search(text)
-    if found is None or _DECLARES_FONTS.search(text):
+    if found is None:
         return text, None
     rest = text[:found.start()] + text[found.end():]
     if _OTHER_STYLE.search(rest):
@@ -159,7 +159,7 @@ def pdf_from_page(text: str) -> bytes:
         # tagged (the structure a screen reader follows); no random identifier: the same page, the same bytes
         with collector.paused():
             fonts = None if _DECLARES_FONTS.search(text) else _fonts()
-            body, sheets = _split_style(text)
+            body, sheets = _split_style(text) if fonts is not None else (text, None)  # its fonts: its own sheet
             printer(string=body, base_url=None).write_pdf(out, pdf_identifier=False, font_config=fonts,
                                                           stylesheets=sheets, **PDF_OPTIONS)
         return out.getvalue()
