@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import functools
 import operator
 import re
 from dataclasses import dataclass
@@ -784,7 +783,7 @@ def pro_rata(weights: list, amount: Decimal) -> list:
     return list(_pro_rata(tuple(weights), amount, context.prec, context.rounding))
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _pro_rata(weights: tuple, amount: Decimal, prec: int, rounding: str) -> tuple:
     """:func:`pro_rata`, made once per split: ``share()`` asks it for each class's share (the
     context's precision and rounding are in the key, as the quotients depend on them)."""

@@ -102,6 +102,8 @@ GROUP_FIELDS = (("beginning_balance", "pool.beginning_balance"), ("ending_balanc
                 ("delinquency_pct", "performance.delinquency_pct"), ("factor", "pool.factor"))
 #: A carried or drawn account's figures, as the statement's roll-forward shows them.
 ACCOUNT_FIELDS = ("beginning", "deposit", "drawn", "received", "withdrawn", "balance", "target", "floor")
+#: A swap's and a cap's figures, as the statement's hedges show them.
+SWAP_FIELDS, CAP_FIELDS = ("notional", "payment", "receipt"), ("notional", "receipt")
 
 
 def shown_beyond(deal: Any) -> set[str]:
@@ -112,10 +114,6 @@ def shown_beyond(deal: Any) -> set[str]:
     names |= {f"groups.{g.name}.{name}" for g in deal.groups for _, name in GROUP_FIELDS}
     names |= {f"swaps.{sw.name}.{k}" for sw in deal.swaps for k in SWAP_FIELDS}
     return names | {f"caps.{cap.name}.{k}" for cap in deal.caps for k in CAP_FIELDS}
-
-
-#: A swap's and a cap's figures, as the statement's hedges show them.
-SWAP_FIELDS, CAP_FIELDS = ("notional", "payment", "receipt"), ("notional", "receipt")
 
 
 def _extra(run: Any) -> dict[str, Any]:
