@@ -30,6 +30,7 @@ class ClassResult:
     uncapped_rate: Decimal | None
     rate: Decimal | None
     next_rate: Decimal | None
+    cap: Decimal | None  # the class's own rate cap this period (None: it has none)
     cap_binding: bool
     # interest
     current_interest: Decimal  # accrued at the (capped) rate, less shortfalls allocated

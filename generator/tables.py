@@ -22,7 +22,7 @@ from .view import ACCOUNT_FIELDS, GROUP_FIELDS
 NUMBER_FORMATS = {"money": "#,##0.00", "thousands": "#,##0.00", "rate": "0.00000%", "per1000": "0.000000",
                   "factor": "0.00000000", "number": "0.00000000", "count": "0", "date": "yyyy-mm-dd"}
 
-RATE_FIELDS = {"index", "margin", "uncapped_rate", "rate", "next_rate"}
+RATE_FIELDS = {"index", "margin", "uncapped_rate", "rate", "next_rate", "cap"}
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 

@@ -18,7 +18,7 @@ from .statement import Check, ClassResult, Statement, TriggerTest
 
 #: Each class's figures, as ClassResult names them.
 CLASS_FIELDS = ("beginning_balance", "principal", "losses", "ending_balance", "index", "margin", "uncapped_rate",
-                "rate", "next_rate", "cap_binding", "current_interest", "ppis_reduction", "relief_act_reduction",
+                "rate", "next_rate", "cap", "cap_binding", "current_interest", "ppis_reduction", "relief_act_reduction",
                 "loss_reduction", "unpaid_interest_before", "interest_distribution", "unpaid_interest_after",
                 "carryover_before", "carryover_current", "carryover_paid", "carryover_after", "unpaid_losses_before",
                 "writedown_reimbursed", "unpaid_losses_after", "interest", "total", "per_1000_basis", "factor")

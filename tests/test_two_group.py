@@ -6,6 +6,8 @@ by hand from the period files and the deal's terms."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -104,6 +106,23 @@ def test_a3_capped_at_group_ii_net_wac_and_its_carryover_paid(story):
     assert owed > a3.carryover_current > 0
     paid = story["2025-09"].statement.cls("A-3")
     assert paid.carryover_paid == owed and paid.carryover_after == 0
+
+
+def test_each_class_shows_its_own_cap(story):
+    """The page's rates table shows each class's own cap: A-3's is Group II's net WAC cap, not
+    the deal's, and the fixed classes, which have none, show none."""
+    c = story["2025-07"]
+    s = c.statement
+    assert s.cls("A-3").cap == D("0.0790") != s.net_wac_cap
+    assert s.cls("M-1").cap == s.net_wac_cap and s.cls("A-1").cap is None and s.cls("CE").cap is None
+    page = formats.html(c).decode()
+    rates = page[page.index('<section id="rates">'):page.index('<section id="per-1000">')]
+    row = {r.split("</th>")[0]: r for r in re.findall(r'<tr><th scope="row">(.*?)</tr>', rates)}
+    assert '<td class="num" data-field="classes.A-3.cap">7.90000%</td><td class="flag">Yes</td>' in row["A-3"]
+    assert "data-field=\"net_wac_cap\"" not in rates.split("Pool rates")[0]
+    assert '<td class="num na">&mdash;</td><td class="num na">&mdash;</td>' in row["A-1"]  # no cap, so none applied
+    record = {k["name"]: k for k in json.loads(formats.json_(c))["classes"]}
+    assert (record["A-3"]["cap"], record["A-1"]["cap"]) == ("0.0790", None)
 
 
 def test_the_swap_pays_then_is_paid(story):
