@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .model import ACTIONS, Deal, GroupedPeriod, Period, _action_kind
+from .model import ACTIONS, PATTERN_WORDS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
 from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, shown
 from .view import REQUIRED, shown_beyond
@@ -110,7 +110,8 @@ def validate(model: type[M], data: Any, src: SourceMap) -> M:
         elif kind == "literal_error":
             message = f"got {shown(err['input'])} (expected {err['ctx']['expected']})"
         elif kind == "string_pattern_mismatch":
-            message = f"got {shown(err['input'])} (expected text matching {err['ctx']['pattern']})"
+            pattern = err["ctx"]["pattern"]
+            message = f"got {shown(err['input'])} (expected {PATTERN_WORDS.get(pattern, f'text matching {pattern}')})"
         elif kind == "union_tag_not_found":
             message = "an action needs its kind (expected pay:, transfer: or allocate:)"
         elif kind == "union_tag_invalid":

@@ -304,9 +304,14 @@ def _formula_text(value: str, info: ValidationInfo) -> str:
 FormulaText = Annotated[str, Field(min_length=1, max_length=2000,
                                    description="A formula of the deal language, such as "
                                                "min(A.uncapped_rate, net_wac_cap)."), AfterValidator(_formula_text)]
-#: The name of a figure a deal defines: words joined by dots (``oc.target``, ``net_wac_cap``).
-FigureName = Annotated[str, Field(min_length=1, max_length=100,
-                                  pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$")]
+#: The name of a figure a deal defines: words joined by dots (``oc.target``, ``net_wac_cap``), the
+#: first of them a class's name where the figure is a class's (``M-1.rate``, ``1A1.target``): the
+#: names a formula reads (a ``-`` between letters or digits is part of the name).
+FIGURE_NAME = r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+-?[A-Za-z_][A-Za-z0-9_]*)(?:-[A-Za-z0-9_]+)*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$"
+FigureName = Annotated[str, Field(min_length=1, max_length=100, pattern=FIGURE_NAME)]
+#: What a name pattern asks for, in words, for its messages.
+PATTERN_WORDS = {FIGURE_NAME: "a figure's name: words of letters, digits and _ joined by dots, such as oc.target, "
+                              "or a class's name and a word, such as M-1.rate"}
 #: The name of an account of the deal's cash.
 AccountName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 FigureType = Literal["money", "amount", "rate", "number", "count", "date", "flag", "text"]

@@ -448,8 +448,12 @@ class Compiler:
             self.formula(name, entry.formula or "none", entry.type, entry.label, where, cls)
 
     def deal_figures(self) -> None:
-        """The deal's own figures; a name the prelude has is the deal's from here on."""
+        """The deal's own figures; a name the prelude has is the deal's from here on, of the type the
+        standard figures read it as."""
         for name, spec in self.deal.figures.items():
+            standard = self.defs.get(name)
+            rule = self.rules.get(name) or (standard.type if standard is not None and standard.where[0] == "prelude"
+                                            else None)
             if isinstance(spec, m.FigureDef) and spec.carried_from is not None:
                 if spec.type is None:
                     self.report(("deal", ("figures", name)), f"{name}: a carried figure declares its type "
@@ -457,14 +461,13 @@ class Compiler:
                 self.carried(name, spec.formula, spec.carried_from, spec.type or f.MONEY, spec.label or name,
                              ("deal", ("figures", name, "formula")))
             elif isinstance(spec, m.FigureDef):
-                rule = self.rules.get(name)
                 if spec.type is not None and rule is not None and spec.type != rule:
                     self.report(("deal", ("figures", name, "type")), f"{name}: the standard figures read it as "
                                                                      f"{rule} (expected type: {rule})")
                 self.formula(name, spec.formula, spec.type or rule, spec.label or name,
                              ("deal", ("figures", name, "formula")))
             else:
-                self.formula(name, spec, self.rules.get(name), name, ("deal", ("figures", name)))
+                self.formula(name, spec, rule, name, ("deal", ("figures", name)))
         for i, c in enumerate(self.deal.classes):
             if c.coupon is not None and c.coupon.cap is not None:
                 self.formula(f"{c.name}.coupon.cap", c.coupon.cap, f.RATE, f"class {c.name}'s rate cap",

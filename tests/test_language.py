@@ -391,3 +391,25 @@ def test_deals_share_a_compiled_program_only_when_their_rules_are_written_alike(
     [d] = run(other, "2002-05")
     ratio = d.statement.triggers[0].threshold / c.statement.triggers[0].threshold
     assert ratio.quantize(D("0.0001")) == D("1.1250")
+
+
+def test_a_class_figure_is_redefined_by_its_class_name(reference_deal, tmp_path):
+    """A deal names a class's figure by the class (M-4.cap), as formulas do: the class's rate
+    follows the cap the deal gives it, and its carryover the rate."""
+    edit(reference_deal / "deal.yaml", "figures:\n", 'figures:\n  M-4.cap: "0.0400"\n')
+    [c] = run(reference_deal, "2002-05")
+    m4 = c.statement.cls("M-4")
+    assert (m4.cap, m4.uncapped_rate, m4.rate, m4.cap_binding) == (D("0.0400"), D("0.0420"), D("0.0400"), True)
+    days = c.statement.accrual_days
+    assert m4.carryover_current == (round(m4.beginning_balance * D("0.0420") * days / 360, 2)
+                                    - round(m4.beginning_balance * D("0.0400") * days / 360, 2)) > 0
+    assert c.statement.cls("M-3").cap == c.statement.net_wac_cap  # the others keep theirs
+
+
+def test_a_figure_name_that_formulas_cannot_read_is_refused_in_words(reference_deal, tmp_path):
+    edit(reference_deal / "deal.yaml", "figures:\n", 'figures:\n  M-4-.x: "1"\n')
+    code, lines = render(reference_deal, tmp_path / "out")
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines[0] == (f"{reference_deal / 'deal.yaml'}:68: figures.'M-4-.x': not a valid key: got 'M-4-.x' "
+                        "(expected a figure's name: words of letters, digits and _ joined by dots, such as oc.target, "
+                        "or a class's name and a word, such as M-1.rate)")
