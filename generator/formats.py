@@ -12,7 +12,8 @@ import jinja2
 from pydantic import BaseModel
 
 from .pipeline import Computed
-from .render import TEMPLATES, ColumnOverflow, Later, NoValue, _env, render_json, render_template
+from .render import (TEMPLATES, ColumnOverflow, Later, NoValue, _env, render_json, render_template, template_file,
+                     template_folders)
 from .source import InputError, InputErrors, SourceMap, shown
 
 
@@ -23,7 +24,7 @@ class TemplateError(Exception):
 
     def __init__(self, template: str, line: int, message: str, templates: Path = TEMPLATES):
         self.template, self.line, self.message = template, line, message
-        path = Path(templates) / template
+        path = template_file(template, templates)
         try:  # as a path from where the command runs, when it is under it
             self.file = path.resolve().relative_to(Path.cwd().resolve()).as_posix() if path.is_absolute() else str(path)
         except (ValueError, OSError):
@@ -34,13 +35,14 @@ class TemplateError(Exception):
 def template_frames(exc: BaseException, templates: Path = TEMPLATES) -> list[tuple[str, int]]:
     """Each template and line ``exc`` passed through, outermost first; each template named as
     under ``templates`` (``parts/extra.txt.j2`` for one in a subfolder)."""
-    folder = Path(templates).resolve()
+    folders = [folder.resolve() for folder in template_folders(templates)]
     frames = []
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
         if filename.endswith(".j2"):
             path = Path(filename).resolve()
-            frames.append((path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name, lineno))
+            under = next((folder for folder in folders if path.is_relative_to(folder)), None)
+            frames.append((path.relative_to(under).as_posix() if under is not None else path.name, lineno))
     return frames
 
 
@@ -53,7 +55,8 @@ def template_line(exc: BaseException, template: str, templates: Path = TEMPLATES
 def template_names(templates: Path = TEMPLATES, kind: str | None = None) -> list[str]:
     """The templates a deal may name (``_name.j2`` files are parts that others include); of one
     kind, ``text`` (``*.txt.j2``) or ``html`` (``*.html.j2``), when it is given."""
-    names = sorted(p.name for p in Path(templates).glob("*.j2") if not p.name.startswith("_"))
+    names = sorted({p.name for folder in template_folders(templates) for p in folder.glob("*.j2")
+                    if not p.name.startswith("_")})
     suffix = {"text": ".txt.j2", "html": ".html.j2"}.get(kind or "")
     return [n for n in names if suffix is None or n.endswith(suffix)]
 
@@ -128,7 +131,7 @@ def no_value(exc: NoValue, template: str, templates: Path) -> TemplateError:
     for where, at in reversed(frames):
         innermost = (where, at) == (name, line)
         try:
-            text = (Path(templates) / where).read_text(encoding="utf-8") if at else ""
+            text = template_file(where, templates).read_text(encoding="utf-8") if at else ""
         except (OSError, UnicodeDecodeError):
             text = ""
         shown = _expressions(text, at, templates, number_filtered=innermost) if text else []
@@ -155,7 +158,7 @@ def missing_templates(deal_dir: Path, templates: Path = TEMPLATES) -> list[Input
     except InputErrors:
         return []
     return [_no_template(loaded.source, kind, name, templates) for kind, name in loaded.value.templates.items()
-            if name and not (Path(templates) / name).is_file()]
+            if name and not template_file(name, templates).is_file()]
 
 
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:

@@ -218,9 +218,23 @@ FILTERS = {
 }
 
 
+def template_folders(templates: Path = TEMPLATES) -> tuple[Path, ...]:
+    """Where templates are looked for, in order: a book's own folder (``--templates DIR``), then
+    the project's, so that a book keeps only its deals' layouts and shares the rest (the web
+    page, its stylesheet, the parts the layouts include)."""
+    own, bundled = Path(templates), TEMPLATES
+    return (own,) if own.resolve() == bundled.resolve() else (own, bundled)
+
+
+def template_file(name: str, templates: Path = TEMPLATES) -> Path:
+    """The file a template's name reads: the first folder's that has it (the book's own first)."""
+    folders = template_folders(templates)
+    return next((folder / name for folder in folders if (folder / name).is_file()), folders[0] / name)
+
+
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in template_folders(templates)]),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(disabled_extensions=("txt", "txt.j2"), default_for_string=False,
                                             default=True),

@@ -40,7 +40,7 @@ from .chart import line_chart
 from .engine import distribution_date_for
 from .load import PERIOD, list_periods, load_deal, load_period, misnamed_folder, period_path
 from .pipeline import Computed, ReconciliationError, output_name, run
-from .render import TEMPLATES
+from .render import TEMPLATES, template_folders
 from .source import InputErrors, read_input
 
 DEAL = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -158,7 +158,8 @@ class Previewer:
                 h.update(repr(self._stats(d)).encode())
             h.update(repr(self._not_deals()).encode())
         else:
-            folders = [(self.root / deal, ("**/*",)), (self.templates, ("**/*",))]
+            folders = [(self.root / deal, ("**/*",))]
+            folders += [(folder, ("**/*",)) for folder in template_folders(self.templates)]
             shown = None
         for folder, patterns in folders:
             for pattern in patterns:

@@ -176,3 +176,29 @@ def test_a_book_keeps_its_own_templates_folder(tmp_path):
     done = remit("batch", "--root", book, "--templates", templates, "-o", month, "-j", "1")
     assert done.returncode == 0, done.stderr
     assert (month / "new-century-2002-1_2002-05-28.txt").read_text() == written
+
+
+def test_a_books_templates_folder_holds_only_its_own_layouts(tmp_path):
+    """A --templates folder need hold only the book's layouts: what it lacks (the parts a layout
+    includes, the web page and its stylesheet) is the project's, and what it has comes first."""
+    import shutil
+
+    book, templates = tmp_path / "book", tmp_path / "layouts"
+    deal = book / REFERENCE_DEAL.name
+    shutil.copytree(REFERENCE_DEAL, deal)
+    templates.mkdir()
+    (templates / "mine.txt.j2").write_text('OUR LAYOUT\n{% include "_statement-body.txt.j2" %}')
+    (templates / "statement.css").write_text("body { color: #123456; }\n")
+    text = (deal / "deal.yaml").read_text()
+    (deal / "deal.yaml").write_text(text.replace("text: new-century-8k.txt.j2", "text: mine.txt.j2", 1))
+    out = tmp_path / "out"
+    done = remit("render", deal, "--period", "2002-05", "--templates", templates, "-f", "text", "-f", "html", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert (out / "new-century-2002-1_2002-05-28.txt").read_text().startswith("OUR LAYOUT\n")
+    page = (out / "new-century-2002-1_2002-05-28.html").read_text()
+    assert "body { color: #123456; }" in page and 'id="rates"' in page  # the book's sheet, the project's page
+    (deal / "deal.yaml").write_text(text.replace("text: new-century-8k.txt.j2", "text: nosuch.txt.j2", 1))
+    done = remit("check", deal, "--period", "2002-05", "--templates", templates)
+    assert done.returncode == 1
+    assert "no template 'nosuch.txt.j2' in " in done.stderr
+    assert "(expected one of: auto-abs.txt.j2, mine.txt.j2, new-century-8k.txt.j2" in done.stderr
