@@ -120,14 +120,14 @@ def _extra(run: Any) -> dict[str, Any]:
     """What the deal has beyond the standard statement (each part only when it has it)."""
     v, deal = run.values, run.deal
     out: dict[str, Any] = {}
-    coupons = {c.name: {"kind": c.coupon.kind, "day_count": c.coupon.day_count,
-                        "accrual_days": v[f"{c.name}.accrual_days"], "floor": c.coupon.floor,
-                        **({"accreted": v[f"{c.name}.accreted"]} if c.accretes is not None else {})}
-               for c in deal.classes if c.coupon is not None
-               and ((c.coupon.kind, c.coupon.day_count, c.coupon.floor) != ("floating", "actual/360", None)
-                    or c.accretes is not None)}
-    if coupons:
-        out["coupons"] = coupons
+    bearing = [c for c in deal.classes if c.coupon is not None]
+    # every class's terms, once one class's differ from a floating Actual/360 coupon without a floor
+    if any((c.coupon.kind, c.coupon.day_count, c.coupon.floor) != ("floating", "actual/360", None)
+           or c.accretes is not None for c in bearing):
+        out["coupons"] = {c.name: {"kind": c.coupon.kind, "day_count": c.coupon.day_count,
+                                   "accrual_days": v[f"{c.name}.accrual_days"], "floor": c.coupon.floor,
+                                   **({"accreted": v[f"{c.name}.accreted"]} if c.accretes is not None else {})}
+                          for c in bearing}
     accounts = {}
     for a in deal.accounts:
         if a.carried or a.draw:
