@@ -14,13 +14,14 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from . import actions
 from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
-from .number import ZERO, arithmetic
+from .number import PRECISION, ZERO, arithmetic
 from .program import Definition, FigureError, Program, once
 from .source import SourceMap
 
@@ -142,6 +143,22 @@ def _compute(program: Program, phase: list[tuple], values: dict[str, Any], previ
             if not any(values.get(x) is None for x in deps):
                 raise
             raise _no_value(program, program.defs[name], values) from None
+        except ArithmeticError:  # a result beyond what the decimal context holds (a formula's 1E+40)
+            raise _too_large(program, program.defs[name], values) from None
+
+
+def _too_large(program: Program, d: Definition, values: dict[str, Any]) -> FigureError:
+    d = d.opening or d
+    numbers = [x for x in d.deps if isinstance(values.get(x), (Decimal, int)) and not isinstance(values[x], bool)]
+    read = ", ".join(f"{x} = {values[x]}" for x in numbers[:4]) or "the figures it reads"
+    expected = (f"(expected a result of at most {PRECISION} significant digits: does the formula multiply where it "
+                "should divide?)")
+    if d.where[0] == "prelude":
+        return FigureError([program.source.error(("figures",), f"the standard figure {d.name} cannot be computed "
+                                                              f"this period: its result is too large, from {read} "
+                                                              f"{expected}")])
+    return FigureError([program.source.error(d.where[1], f"{d.name}: {f.shown(d.formula())} gives a number too large "
+                                                         f"to compute, from {read} {expected}")])
 
 
 def _no_value(program: Program, d: Definition, values: dict[str, Any]) -> FigureError:
@@ -202,7 +219,12 @@ def _finalize(entries: tuple[tuple[str, str | None, str], ...], w: actions.Ledge
 def run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:
     """Compute one distribution.  Pure: the same inputs give the same figures."""
     with arithmetic():
-        return _run_period(program, previous, period, source)
+        try:
+            return _run_period(program, previous, period, source)
+        except ArithmeticError:  # an action's amount beyond the decimal context (its figures were not)
+            raise FigureError([program.source.error(("waterfall",), f"the waterfall cannot be run for {period.period}: "
+                                                                    "an amount it pays is too large (expected a result "
+                                                                    f"of at most {PRECISION} significant digits)")]) from None
 
 
 def _run_period(program: Program, previous: Run | None, period: Period, source: SourceMap) -> Run:

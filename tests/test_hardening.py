@@ -524,3 +524,22 @@ def test_a_real_full_disk_and_a_read_only_mount(deal, mounted):
         done = remit(*args)
         assert done.returncode == 1, done
         assert "cannot write (Read-only file system)" in done.stderr, done.stderr
+
+
+def test_a_formula_too_large_to_compute_is_an_error_at_its_line(deal, tmp_path):
+    """A result beyond the decimal context (34 significant digits) names the formula and what it
+    read, in every command: not a traceback, nor a portal index that fails for every deal."""
+    edit(deal / "deal.yaml", "formula: cents(pool.cutoff_balance * 0.005)",
+         "formula: cents(pool.cutoff_balance * 10000000000000000000000000000)")
+    expected = (f"{deal / 'deal.yaml'}:87: figures.'oc.floor'.formula: oc.floor: formula 'cents(pool.cutoff_balance * "
+                "10000000000000000000000000000)' gives a number too large to compute, from pool.cutoff_balance = "
+                "198693446.63 (expected a result of at most 34 significant digits: does the formula multiply where "
+                "it should divide?)\n")
+    out = tmp_path / "out"
+    for args in (("render", deal, "-p", "2002-05", "-o", out), ("check", deal, "-p", "2002-05"),
+                 ("explain", deal, "oc.floor", "-p", "2002-05")):
+        done = remit(*args)
+        assert done.returncode == 1 and done.stderr.startswith(expected), (args, done.stderr)
+    done = remit("batch", "--root", deal.parent, "-o", out)
+    assert done.returncode == 1 and "oc.floor: formula 'cents(pool.cutoff_balance" in done.stderr, done.stderr
+    assert files_in(out) == ["manifest.json"]  # the month's record of what failed; no statement
