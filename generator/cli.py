@@ -64,6 +64,8 @@ def _reason(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     """A revision's reason is printed on the statement: one line of printable text, not too long."""
     if value is None:
         return None
+    if not value.strip():
+        raise click.BadParameter("the reason is empty (expected the words printed on the revised statement)")
     problem = printable_line(value)
     if problem:
         raise click.BadParameter(problem.replace("text ", "the reason ", 1))
@@ -99,6 +101,15 @@ def main() -> None:
     """Statements to certificateholders from deal and servicer data."""
 
 
+class OutDir(click.Path):
+    """A directory to write into.  An empty name is refused: it would be the current directory."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the name is empty (expected a directory to write into)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 templates_option = click.option(
     "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
     help="The folder of templates the deals' layouts name.  [default: the project's templates/]")
@@ -109,7 +120,7 @@ templates_option = click.option(
 @period_option
 @click.option("--format", "-f", "formats", multiple=True, default=("text",), show_default=True,
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "-o", type=OutDir(file_okay=False, path_type=Path), required=True,
               help="Directory the statements are written to.")
 @templates_option
 @click.option("--revise", metavar="REASON", callback=_reason,
@@ -148,7 +159,7 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes  [default: the number of CPUs]")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "-o", type=OutDir(file_okay=False, path_type=Path), required=True,
               help="Directory the statements and manifest.json are written to.")
 @click.option("--factor-file", "factor_file", is_flag=True,
               help="Also write factors.csv: one line per class of every deal (README, 'The factor file').")
@@ -474,7 +485,7 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
 
 
 @main.command()
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("schema"),
+@click.option("--out", "-o", type=OutDir(file_okay=False, path_type=Path), default=Path("schema"),
               show_default=True, help="Directory for deal.schema.json, period.schema.json, "
                                       "grouped-period.schema.json, servicer.schema.json and "
                                       "remittance.schema.json.")

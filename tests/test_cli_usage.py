@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -35,6 +36,17 @@ def test_a_malformed_period_is_a_usage_error(tmp_path, command, period):
 def test_well_formed_periods_are_taken(period):
     done = remit("check", REFERENCE_DEAL, "--period", period)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("command", ["render", "batch", "schema"])
+def test_an_empty_out_is_a_usage_error_not_the_current_directory(tmp_path, command):
+    args = {"render": ["render", REFERENCE_DEAL, "--period", "2002-05"], "batch": ["batch", "--root", INPUTS],
+            "schema": ["schema"]}[command]
+    done = subprocess.run([sys.executable, "-m", "generator", *map(str, args), "--out", ""], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2, done.stderr
+    assert "Invalid value for '--out' / '-o': the name is empty (expected a directory to write into)" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_version():

@@ -89,7 +89,7 @@ def test_a_revision_needs_a_reason_and_a_date(reference_deal, tmp_path):
     render(reference_deal, out)
     restate_curtailments(reference_deal)
     code, output = render(reference_deal, out, "--revise", "  ")
-    assert code == 1 and "--revise needs a reason" in output
+    assert code == 2 and "Invalid value for '--revise': the reason is empty (expected the words printed" in output
     code, output = render(reference_deal, out, "--revise", "Servicer restated curtailments")
     assert code == 1
     period = reference_deal / "periods" / "2002-05.yaml"
