@@ -222,11 +222,15 @@ def _batch_summary(result: BatchResult, out: Path, jobs: int) -> int:
     peak = max(result.peak_rss_kib().values(), default=0) / 1024
     rate = result.statements / result.seconds if result.seconds else 0.0
     failed = len(result.failures)
-    click.echo(f"{len(result.outcomes)} deals, {result.statements} statements, {len(files)} files "
-               f"({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
-               f"{result.seconds:.1f} s ({rate:.1f} statements/s, {jobs} job{'s' if jobs != 1 else ''}, "
+    click.echo(f"{_count(len(result.outcomes), 'deal')}, {_count(result.statements, 'statement')}, "
+               f"{_count(len(files), 'file')} ({new} written, {len(files) - new} unchanged) in {out}; {failed} failed; "
+               f"{result.seconds:.1f} s ({rate:.1f} statements/s, {_count(jobs, 'job')}, "
                f"peak {peak:.0f} MiB per worker)")
     return failed
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None) -> list[Any]:

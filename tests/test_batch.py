@@ -224,7 +224,7 @@ def test_two_folders_of_one_deal_both_fail_and_neither_is_published(tmp_path, jo
         assert (f"FAILED {other}\n  {other}/deal.yaml:9: id: 'good-a' is not the name of its folder "
                 "'named-otherwise' (expected a deal's folder named by its deal's id, so that no two "
                 "publish one deal's statements)") in stderr
-        assert "4 deals, 1 statements" in stdout and "; 3 failed;" in stdout
+        assert "4 deals, 1 statement," in stdout and "; 3 failed;" in stdout
         assert sorted(p.name for p in out.iterdir()) == ["good-b_2002-05-28.json", "good-b_2002-05-28.txt",
                                                          "manifest.json"]
         manifest = json.loads((out / "manifest.json").read_text())
@@ -256,7 +256,7 @@ def test_two_deals_giving_one_cusip_both_fail_before_anything_is_rendered(tmp_pa
                 "book); neither deal is rendered\n") in stderr
         assert (f"FAILED {b}\n  {b}/deal.yaml:57: classes[2].cusip: class M-2's CUSIP {a_cusip} is also class A's of "
                 f"{a} ({a}/deal.yaml:55) (expected") in stderr
-        assert "3 deals, 1 statements" in stdout and "; 2 failed;" in stdout
+        assert "3 deals, 1 statement," in stdout and "; 2 failed;" in stdout
         assert sorted(p.name for p in out.iterdir()) == ["deal-c_2002-05-28.json", "deal-c_2002-05-28.txt",
                                                          "factors.csv", "manifest.json"]
         manifest = json.loads((out / "manifest.json").read_text())
@@ -279,7 +279,7 @@ def test_a_misnamed_folder_is_told_beside_its_input_errors(tmp_path):
     assert any(line.startswith(f"  {deal}/periods/2002-05.yaml:") and "curtailments" in line for line in told), stderr
     assert (f"  {deal}/deal.yaml:9: id: 'good-a' is not the name of its folder 'named-otherwise' (expected a "
             "deal's folder named by its deal's id, so that no two publish one deal's statements)") in told
-    assert "1 deals, 0 statements" in stdout
+    assert "1 deal, 0 statements" in stdout
 
 
 def test_check_tells_a_misnamed_folder_as_batch_refuses_it(tmp_path):

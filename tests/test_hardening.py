@@ -505,7 +505,7 @@ def test_a_real_full_disk_and_a_read_only_mount(deal, mounted):
     (root / two_group.name).symlink_to(two_group)
     done = remit("batch", "--root", root, "-f", "text", "-f", "json", "-o", tight)
     lines = done.stderr.splitlines()
-    assert done.returncode == 1 and done.stdout.startswith("1 deals, 1 statements, 2 files (2 written"), done
+    assert done.returncode == 1 and done.stdout.startswith("1 deal, 1 statement, 2 files (2 written"), done
     assert lines[-1] == f"{tight / 'manifest.json'}: cannot write (No space left on device); no manifest written"
     assert json.loads((full / "manifest.json").read_text())["failed"][0]["deal"] == str(deal)
 
