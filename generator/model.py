@@ -55,7 +55,10 @@ def _to_decimal(value: Any) -> Decimal:
         raise NumberError(f"a float ({value!r}) is not exact; write the number as text or Decimal")
     if isinstance(value, str):
         raise NumberError(f"expected a number, got {_text_kind(value)}")
-    raise NumberError(f"expected a number, got {type(value).__name__}")
+    if value is None:
+        raise NumberError("expected a number, got nothing (null, ~ or an empty value: write the number, 0 if none)")
+    kind = {dict: "a mapping", list: "a list", dt.date: "a date"}.get(type(value), type(value).__name__)
+    raise NumberError(f"expected a number, got {kind}")
 
 
 #: The largest cash amount, a cent short of a quadrillion: beyond any pool, and far enough
