@@ -135,7 +135,7 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
     alone, and one that would change is refused unless --revise gives the reason for a
     revision (written beside the original as <name>.rev<N>.<ext>)."""
     try:
-        computed = _run_telling_templates(deal_dir, period, templates)
+        computed = _run_telling_templates(deal_dir, period, templates, errors_as == "json")
         # what is published is decided and written by one remit at a time; a revision made
         # while another remit publishes there is refused, not made against what that one wrote
         with locked(out, wait=revise is None):
@@ -233,9 +233,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None) -> list[Any]:
+def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None, as_json: bool = False) -> list[Any]:
     """:func:`run`, its input errors told with the layouts the deal names that are missing (which
-    rendering would find only once the rest is fixed)."""
+    rendering would find only once the rest is fixed); a YAML file in periods/ that no period
+    reads is warned of first (in the text form of errors)."""
+    from .load import unread_period_files
+
+    for name in [] if as_json else unread_period_files(deal_dir):
+        path = str(Path(deal_dir) / "periods" / name)
+        click.echo(f"warning: {path if path.isprintable() else repr(path)}: not read: no period file has this "
+                   "name (expected YYYY-MM.yaml, such as 2002-05.yaml)", err=True)
     try:
         return run(deal_dir, period)
     except InputErrors as exc:
@@ -254,7 +261,7 @@ def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -
 
     try:
         try:
-            computed = _run_telling_templates(deal_dir, period, templates)
+            computed = _run_telling_templates(deal_dir, period, templates, errors_as == "json")
         except InputErrors as exc:
             raise InputErrors(exc.errors + misnamed_folder(deal_dir)) from None
         if computed and (wrong := misnamed(computed[0].deal, computed[0].deal_source, deal_dir)):

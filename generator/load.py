@@ -329,6 +329,18 @@ def list_periods(deal_dir: Path) -> list[str]:
     return sorted(name[:-5] for name in names if name.endswith(".yaml") and PERIOD.fullmatch(name[:-5]))
 
 
+def unread_period_files(deal_dir: Path) -> list[str]:
+    """The YAML files in a deal's ``periods/`` that are not named as a month (``2029-02.yml``,
+    ``2029-2.yaml``, ``notes.yaml``): no statement reads them, so a month the servicer sent
+    under another name would be left out without a word."""
+    try:
+        names = os.listdir(Path(deal_dir) / "periods")
+    except OSError:
+        return []
+    return sorted(name for name in names if name.lower().endswith((".yaml", ".yml"))
+                  and not (name.endswith(".yaml") and PERIOD.fullmatch(name[:-5])))
+
+
 #: How a period file that remit intake wrote begins; the comment lines after it name its sources.
 INTAKE_HEADER = "# Written by remit intake"
 

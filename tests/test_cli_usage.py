@@ -161,6 +161,25 @@ def test_a_file_named_as_no_month_is_no_period_file(tmp_path, name):
     (deal / "periods" / name).write_bytes((deal / "periods" / "2026-04.yaml").read_bytes())
     done = remit("check", deal, "--period", "2026-06")
     assert done.returncode == 0, done.stderr
+    path = str(deal / "periods" / name)
+    shown = path if path.isprintable() else repr(path)
+    assert done.stderr == (f"warning: {shown}: not read: no period file has this name (expected YYYY-MM.yaml, "
+                           "such as 2002-05.yaml)\n")
+
+
+def test_a_yaml_file_no_period_reads_is_warned_of(tmp_path):
+    """A month the servicer sent as .yml is not read: render and check say so, and still run the
+    months on file; with --errors json, stderr stays JSON."""
+    deal = copy_of(AUTO, tmp_path)
+    (deal / "periods" / "2026-07.yml").write_bytes((deal / "periods" / "2026-04.yaml").read_bytes())
+    (deal / "periods" / "README.md").write_text("not YAML: not a period file\n")
+    warning = f"warning: {deal / 'periods' / '2026-07.yml'}: not read: no period file has this name"
+    done = remit("check", deal, "--period", "latest")
+    assert done.returncode == 0 and done.stderr.startswith(warning) and done.stderr.count("warning:") == 1
+    done = remit("render", deal, "--period", "latest", "-o", tmp_path / "out")
+    assert done.returncode == 0 and done.stderr.startswith(warning)
+    done = remit("render", deal, "--period", "2099-01", "-o", tmp_path / "out", "--errors", "json")
+    assert done.returncode == 1 and "warning" not in done.stderr and done.stderr.startswith("{")
 
 
 def test_a_book_keeps_its_own_templates_folder(tmp_path):
