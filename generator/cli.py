@@ -112,7 +112,8 @@ class OutDir(click.Path):
 
 templates_option = click.option(
     "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-    help="The folder of templates the deals' layouts name.  [default: the project's templates/]")
+    help="A folder of the book's own templates, read before the project's templates/ (which has "
+         "what it lacks).  [default: the project's templates/ alone]")
 
 
 @main.command()

@@ -320,25 +320,28 @@ def period_path(deal_dir: Path, key: str) -> Path:
     return Path(deal_dir) / "periods" / f"{key}.yaml"
 
 
-def list_periods(deal_dir: Path) -> list[str]:
-    """The periods on file (``2002-05`` for ``periods/2002-05.yaml``), in order."""
+def _period_folder(deal_dir: Path) -> list[str]:
     try:
-        names = os.listdir(Path(deal_dir) / "periods")
+        return os.listdir(Path(deal_dir) / "periods")
     except OSError:  # no periods folder (or one that cannot be read): none on file
         return []
-    return sorted(name[:-5] for name in names if name.endswith(".yaml") and PERIOD.fullmatch(name[:-5]))
+
+
+def _is_period_file(name: str) -> bool:
+    return name.endswith(".yaml") and PERIOD.fullmatch(name[:-5]) is not None
+
+
+def list_periods(deal_dir: Path) -> list[str]:
+    """The periods on file (``2002-05`` for ``periods/2002-05.yaml``), in order."""
+    return sorted(name[:-5] for name in _period_folder(deal_dir) if _is_period_file(name))
 
 
 def unread_period_files(deal_dir: Path) -> list[str]:
     """The YAML files in a deal's ``periods/`` that are not named as a month (``2029-02.yml``,
     ``2029-2.yaml``, ``notes.yaml``): no statement reads them, so a month the servicer sent
     under another name would be left out without a word."""
-    try:
-        names = os.listdir(Path(deal_dir) / "periods")
-    except OSError:
-        return []
-    return sorted(name for name in names if name.lower().endswith((".yaml", ".yml"))
-                  and not (name.endswith(".yaml") and PERIOD.fullmatch(name[:-5])))
+    return sorted(name for name in _period_folder(deal_dir)
+                  if name.lower().endswith((".yaml", ".yml")) and not _is_period_file(name))
 
 
 #: How a period file that remit intake wrote begins; the comment lines after it name its sources.
