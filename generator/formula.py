@@ -206,6 +206,11 @@ _TOKENS = {"$END": "the end", "NAME": "a name", "NUMBER": "a number", "LPAR": "(
            "_NOT": "not"}
 
 
+_NO_EXPONENT = (" (a number is written in plain digits, without an exponent: 1000000000, not 1e9; "
+                "a formula is exact to 34 significant digits)")
+_EXPONENT = re.compile(r"(?<![\w.])[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+(?![\w.\[{])")
+
+
 def shown(source: str) -> str:
     """A formula as messages quote it: whole, or its first 77 characters."""
     return f"formula {source!r}" if len(source) <= 80 else f"formula {source[:77]!r}..."
@@ -218,17 +223,24 @@ def parse(source: str) -> Expr:
         raise FormulaError(f"a formula of {len(source):,} characters (expected at most 2,000)")
     try:
         return _PARSER.parse(source)
-    except UnexpectedCharacters as exc:
-        raise FormulaError(f"cannot read {source[exc.column - 1:exc.column + 9]!r} at column {exc.column} "
-                           "(expected a number, a name, an operator or a parenthesis)") from None
-    except UnexpectedToken as exc:
+    except (UnexpectedInput, VisitError) as exc:
+        raise _unreadable(source, exc) from None
+
+
+def _unreadable(source: str, exc: Exception) -> FormulaError:
+    """What is wrong with a formula the parser could not read."""
+    exponent = _EXPONENT.search(source)
+    if exponent:
+        return FormulaError(f"cannot read {exponent.group()!r} at column {exponent.start() + 1}{_NO_EXPONENT}")
+    if isinstance(exc, UnexpectedCharacters):
+        return FormulaError(f"cannot read {source[exc.column - 1:exc.column + 9]!r} at column {exc.column} "
+                            "(expected a number, a name, an operator or a parenthesis)")
+    if isinstance(exc, UnexpectedToken):
         if exc.token.type == "$END":
-            raise FormulaError("the formula ends too soon (a parenthesis, an operand or an argument is missing)") \
-                from None
+            return FormulaError("the formula ends too soon (a parenthesis, an operand or an argument is missing)")
         expected = " or ".join(sorted({_TOKENS.get(t, t.lower()) for t in exc.expected}))
-        raise FormulaError(f"unexpected {str(exc.token)!r} at column {exc.column} (expected {expected})") from None
-    except (UnexpectedInput, VisitError) as exc:  # pragma: no cover - the cases above are all LALR gives
-        raise FormulaError(f"cannot be read ({exc})") from None
+        return FormulaError(f"unexpected {str(exc.token)!r} at column {exc.column} (expected {expected})")
+    return FormulaError(f"cannot be read ({exc})")  # pragma: no cover - the cases above are all LALR gives
 
 
 def rewrite(expr: Expr, errors: list[str]) -> Expr:
@@ -415,7 +427,9 @@ def _unknown(name: str, types: Types) -> FormulaError:
     split = [(name[:m.start()], name[m.end():]) for m in re.finditer("-", name)]
     difference = next((f"{a} - {b}" for a, b in split if a in known and b in known), None)
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.75)
-    if difference:
+    if re.fullmatch(r"[0-9]+[eE][-+]?[0-9]*", name):  # 1E+90, 1e9, 2E-3: the digits and the E read as a name
+        hint = _NO_EXPONENT
+    elif difference:
         hint = f" (did you mean {difference}? a - inside a name is part of it: put spaces around a minus sign)"
     elif close:
         hint = f" (did you mean {' or '.join(close)}?)"

@@ -112,6 +112,16 @@ CASES = [
      "formula: max(0.00, oc.target - zzz)",
      [f"{D_}:102: figures.'oc.deficiency'.formula: oc.deficiency: formula 'max(0.00, oc.target - zzz)': unknown name "
       "'zzz' (expected a figure the deal file or the standard figures name: remit explain --list shows them)"]),
+    ("a number written with an exponent, read as a name", "formula: cents(pool.cutoff_balance * 0.10)",
+     "formula: cents(pool.cutoff_balance * 1E+90)",
+     [f"{D_}:73: figures.'pool.cleanup_call_threshold'.formula: pool.cleanup_call_threshold: formula "
+      "'cents(pool.cutoff_balance * 1E + 90)': unknown name '1E' (a number is written in plain digits, without an "
+      "exponent: 1000000000, not 1e9; a formula is exact to 34 significant digits)"]),
+    ("a number written with an exponent, unreadable", "formula: cents(pool.cutoff_balance * 0.10)",
+     "formula: cents(pool.cutoff_balance * 1.5e9)",
+     [f"{D_}:73: figures.'pool.cleanup_call_threshold'.formula: formula 'cents(pool.cutoff_balance * 1.5e9)': "
+      "cannot read '1.5e9' at column 29 (a number is written in plain digits, without an exponent: 1000000000, "
+      "not 1e9; a formula is exact to 34 significant digits)"]),
     ("a deal rule of the wrong type", "formula: cents(pool.cutoff_balance * 0.10)", "formula: net_wac_cap",
      [f"{D_}:73: figures.'pool.cleanup_call_threshold'.formula: pool.cleanup_call_threshold: formula 'net_wac_cap': "
       "gives a rate (expected money (whole cents))"]),
