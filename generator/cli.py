@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # the month end is imported where it runs
     from .batch import BatchResult
 
 
-def _report(exc: Exception, as_json: bool) -> None:
+def _report(exc: Exception, as_json: bool, writes: bool = True) -> None:
+    """An expected failure on stderr; ``writes``: the command writes files, and none were."""
     items, lines = _told(exc)
     if as_json:
         click.echo(json.dumps({"errors": items}, indent=2), err=True)
@@ -29,7 +30,7 @@ def _report(exc: Exception, as_json: bool) -> None:
         for line in lines:
             click.echo(line, err=True)
         n = len(lines)
-        click.echo(f"{n} error{'s' if n != 1 else ''}; nothing written", err=True)
+        click.echo(f"{n} error{'s' if n != 1 else ''}{'; nothing written' if writes else ''}", err=True)
 
 
 def _told(exc: Exception) -> tuple[list[dict], list[str]]:
@@ -282,7 +283,8 @@ def check(deal_dir: Path, period: str, templates: Path | None, errors_as: str) -
 @click.argument("deal_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("figure", required=False)
 @click.option("--period", "-p", required=True, callback=period_spec, help="YYYY-MM (one statement).")
-@click.option("--list", "list_figures", is_flag=True, help="List the figures this statement can explain.")
+@click.option("--list", "list_figures", is_flag=True,
+              help="List the figures this statement can explain (with FIGURE, those whose names start with it).")
 @click.option("--format", "-f", "as_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The explanation (or --list's names) as text, or as JSON with exact decimals.")
 @click.option("--loans", is_flag=True, help="List the loans of the servicer's tape behind each input intake wrote.")
@@ -302,10 +304,15 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
     try:
         [computed] = run(deal_dir, period, unreconciled=unreconciled)
     except _EXPECTED as exc:
-        _report(exc, errors_as == "json")
+        _report(exc, errors_as == "json", writes=False)
         sys.exit(1)
     if list_figures:
         names = figures(computed)
+        if figure:  # --list A-1: the figures of class A-1
+            names = [n for n in names if n.startswith(figure)]
+            if not names:
+                raise click.BadParameter(f"no figure's name starts with {figure!r} (remit explain --list shows "
+                                         "them all)", param_hint="FIGURE")
         click.echo(json.dumps(names, indent=2, ensure_ascii=False) if as_format == "json" else "\n".join(names))
         _tell_unreconciled(unreconciled, errors_as == "json")
         return
@@ -333,7 +340,7 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         try:
             traced = trace_tape(deal_dir, period, fields, header)
         except _EXPECTED as exc:
-            _report(exc, errors_as == "json")
+            _report(exc, errors_as == "json", writes=False)
             sys.exit(1)
     if as_format == "json":
         doc = explanation.as_dict()

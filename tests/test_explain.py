@@ -391,6 +391,20 @@ def test_the_command_traces_class_a_interest_to_its_inputs():
     assert json.loads(listed_json.output) == listed.output.splitlines()
     typo = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "A.intrest"])
     assert typo.exit_code == 2 and "did you mean A.interest" in typo.output
+    of_a_class = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list", "M-1"])
+    assert of_a_class.exit_code == 0 and "M-1.interest" in of_a_class.output.splitlines()
+    assert {n.split(".")[0] for n in of_a_class.output.split()} == {"M-1"}
+    of_none = CliRunner().invoke(main, ["explain", deal, "-p", "2002-05", "--list", "Z-9"])
+    assert of_none.exit_code == 2 and "no figure's name starts with 'Z-9'" in of_none.output
+
+
+def test_explain_of_a_month_not_on_file_writes_nothing_and_says_only_what_is_wrong(reference_deal):
+    done = subprocess.run([sys.executable, "-m", "generator", "explain", str(reference_deal), "-p", "2003-01",
+                           "A.interest"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    periods = reference_deal / "periods"
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [f"{periods}: no period file for 2003-01 (expected {periods}/2003-01.yaml; "
+                                        "on file: 2002-05)", "1 error"]
 
 
 # ------------------------------------------------------------------ the auto-loan deal
