@@ -675,6 +675,10 @@ class Deal(Strict):
     trust: Text = Field(description="The trust's name.")
     series: Text = Field(description="The series (quote it: \"2002-1\").")
     certificates: Text = Field(description="What the certificates are called.")
+    securities: Literal["certificates", "notes"] = Field(
+        "certificates", description="What the deal issued: certificates (paid to certificateholders) or notes "
+                                    "(paid to noteholders).  The standard web page and PDF word their headings "
+                                    "by it: Statement to Noteholders, Notes, note factors.")
     templates: dict[Literal["text", "html"], TemplateName] = Field(
         description="The statement's templates in templates/: text (required) and html (default "
                     "statement.html.j2).")

@@ -338,3 +338,22 @@ def test_a_fund_is_labelled_as_the_deal_names_it_capitalised_not_lowercased():
     [c] = run_deal(INPUTS / "synthetic-two-group-2025-1", "2026-04")
     labels = [f["label"] for f in funds(c)]
     assert "Group I interest" in labels and "Group II interest" in labels, labels
+
+
+def _words(deal: str, month: str) -> tuple[str, list[str], str]:
+    [c] = run(INPUTS / deal, month)
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    return (re.search(r"<title>(.*?)</title>", page).group(1), re.findall(r"<h2>(.*?)</h2>", page),
+            re.search(r"<caption>(Per \$1,000.*?)</caption>", page).group(1))
+
+
+def test_a_deal_of_notes_is_a_statement_to_noteholders_and_each_caption_names_the_deals_own_classes():
+    title, headings, per_1000 = _words("synthetic-auto-2025-1", "2025-06")
+    assert title == "Synthetic Auto Receivables Trust 2025-1 Statement to Noteholders, June 16, 2025"
+    assert {"Notes", "Amounts per $1,000 and note factors"} <= set(headings) and "Certificates" not in headings
+    assert per_1000 == "Per $1,000 of original balance"  # its residual class CERT has no per-$1,000 amounts
+    title, headings, per_1000 = _words("synthetic-two-group-2025-1", "2025-07")
+    assert "Statement to Certificateholders" in title and "Certificates" in headings
+    assert per_1000 == "Per $1,000 of original balance (class CE: of current notional)"  # no class P
+    assert _words("new-century-2002-1", "2002-05")[2] == ("Per $1,000 of original balance (class CE: of current "
+                                                          "notional; class P: of its $100)")
