@@ -10,9 +10,11 @@ Routes, all read-only (the server never writes a file):
 * ``/<deal>/<period>.<ext>``  the statement as ``html``, ``txt``, ``pdf``, ``json``, ``xlsx`` or
                               ``csv``, named ``<deal-id>_<date>.<ext>`` (Content-Disposition)
 
-``HEAD`` is answered as ``GET`` without the body.
 * ``/__version?deal=<deal>``  a hash of the files a page depends on; served pages poll it
                               and reload when it changes
+
+``HEAD`` is answered as ``GET`` without the body.  A request for a host other than
+127.0.0.1 or localhost at the server's port is refused (421).
 
 Bad inputs give a readable page (status 422) listing ``file:line: field: message``.
 Unknown deals and periods give 404; a path that tries to leave the root gives 403, and an
@@ -184,8 +186,12 @@ class Previewer:
         url = urlsplit(raw_path)
         path = unquote(url.path)
         parts = [unquote(p) for p in url.path.split("/")[1:]]  # an encoded slash is no separator
-        if any(p in ("..", ".") or "\\" in p or "\0" in p for p in parts) or not self._inside(path):
-            return self._page(HTTPStatus.FORBIDDEN, "Refused", "<p>That path leaves the preview root.</p>")
+        if any(".." in p.split("/") or "." in p.split("/") or "\\" in p or "\0" in p for p in parts):
+            return self._page(HTTPStatus.FORBIDDEN, "Refused", "<p>No page has a <code>.</code> or <code>..</code> "
+                              'step, a backslash or a NUL in its path. <a href="/">All deals</a></p>')
+        if not self._inside(path):
+            return self._page(HTTPStatus.FORBIDDEN, "Refused", '<p>That path leaves the preview root. '
+                              '<a href="/">All deals</a></p>')
         if any("/" in p for p in parts):
             return self._not_found(path)
         if path == "/":
@@ -224,7 +230,7 @@ class Previewer:
             problem = self.history_problem(deal) if latest and trust != DEAL_FILE_ERRORS else None
             if problem:
                 last += f' <a class="bad" href="/{deal}/">its history cannot be computed: {_html.escape(problem)}</a>'
-            search = _html.escape(" ".join((deal, trust, series)).lower())
+            search = _html.escape(" ".join((deal, trust, series, date)).lower())
             rows.append(f'<tr data-search="{search}"><th scope="row">{link}</th><td>{_html.escape(trust)}</td>'
                         f'<td>{_html.escape(series)}</td><td>{last}</td></tr>')
         for folder in self._folders():
@@ -239,11 +245,12 @@ class Previewer:
         if not rows:
             return self._page(200, "Statements", f"<p>No deals under {_html.escape(str(self.root))}.</p>",
                               poll="/__version")
-        body = ('<p><label>Filter <input type="search" id="filter" placeholder="deal, trust or series" '
-                'autocomplete="off"></label></p><table id="deals"><thead><tr><th scope="col">Deal</th>'
-                '<th scope="col">Trust</th><th scope="col">Series</th><th scope="col">Latest distribution</th>'
-                f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-                f"<script>{FILTER_SCRIPT}</script>")
+        # the filter is shown by its script: without one, no box that does nothing
+        body = ('<p id="filtering" hidden><label>Filter <input type="search" id="filter" '
+                'placeholder="deal, trust, series or date" autocomplete="off"></label></p><table id="deals"><thead><tr>'
+                '<th scope="col">Deal</th><th scope="col">Trust</th><th scope="col">Series</th>'
+                f'<th scope="col">Latest distribution</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                f'<p id="no-match" hidden>No deal matches the filter.</p><script>{FILTER_SCRIPT}</script>')
         return self._page(200, "Statements", body, poll="/__version")
 
     def _summary(self, deal: str) -> tuple[str, str, str | None, str]:
@@ -360,6 +367,7 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
 .chart {{ width: 100%; height: auto; }} .chart-title {{ font-weight: bold; font-size: 15px; fill: #1f3a5f; }}
 .axis, .legend {{ font-size: 13px; }} .axis {{ fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
 .bad {{ color: #a12222; }}
+#deals th, #deals td:nth-child(3), #deals td:nth-child(4) > a:first-child, .periods a {{ white-space: nowrap; }}
 </style>{script}</head>
 <body><h1>{_html.escape(title)}</h1>{body}</body></html>
 """
@@ -368,15 +376,19 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
 
 ALLOW = "GET, HEAD, OPTIONS"
 
-#: The index's filter: rows holding every word typed (in any order); the words are kept in the
-#: address (#q=...), so a reload or a link keeps them.
+#: The index's filter: rows holding every word typed (in any order), and a line when none does.
+#: The words are kept in the address (#q=...), so a reload, a link or Back keeps them.
 FILTER_SCRIPT = (
-    "(function(){var box=document.getElementById('filter');function apply(){var words=box.value.toLowerCase()"
-    ".split(/\\s+/).filter(Boolean);document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden="
-    "!words.every(function(w){return r.dataset.search.indexOf(w)>=0;});});history.replaceState(null,'',"
-    "box.value?'#q='+encodeURIComponent(box.value):location.pathname);}var m=location.hash.match(/^#q=(.*)$/);"
-    "if(m){try{box.value=decodeURIComponent(m[1]);}catch(e){box.value=m[1];}apply();}"
-    "box.addEventListener('input',apply);})();")
+    "(function(){var box=document.getElementById('filter'),none=document.getElementById('no-match');"
+    "document.getElementById('filtering').hidden=false;"
+    "function show(){var words=box.value.toLowerCase().split(/\\s+/).filter(Boolean),seen=0;"
+    "document.querySelectorAll('#deals tbody tr').forEach(function(r){r.hidden=!words.every(function(w){"
+    "return r.dataset.search.indexOf(w)>=0;});if(!r.hidden){seen++;}});none.hidden=seen>0;}"
+    "function typed(){show();history.replaceState(null,'',box.value?'#q='+encodeURIComponent(box.value):"
+    "location.pathname);}"
+    "function fromAddress(){var m=location.hash.match(/^#q=(.*)$/),q='';if(m){try{q=decodeURIComponent(m[1]);}"
+    "catch(e){q=m[1];}}box.value=q;show();}"
+    "fromAddress();box.addEventListener('input',typed);window.addEventListener('hashchange',fromAddress);})();")
 
 
 def _problems(exc: InputErrors) -> str:
@@ -403,6 +415,22 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
         def request_version(self, version: str) -> None:
             self._version = "HTTP/1.0" if version == "HTTP/0.9" else version
 
+        def parse_request(self) -> bool:
+            """The request line and headers read, and addressed to this preview: a request for any
+            other host name (a page elsewhere whose name was pointed at 127.0.0.1, to read the
+            statements through the browser) is refused with 421."""
+            if not super().parse_request():
+                return False
+            port = self.server.server_address[1]
+            named = [n for n in (self.headers.get("Host"), urlsplit(self.path).netloc) if n]
+            if all(n.lower() in (f"127.0.0.1:{port}", f"localhost:{port}") for n in named):
+                return True
+            self.close_connection = True
+            self._reply(HTTPStatus.MISDIRECTED_REQUEST, TYPES["txt"],
+                        f"this preview answers only for 127.0.0.1:{port} or localhost:{port}\n".encode(), {},
+                        with_body=self.command != "HEAD")
+            return False
+
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
             self._answer(with_body=True)
 
@@ -413,7 +441,7 @@ def _handler(previewer: Previewer, quiet: bool) -> type[BaseHTTPRequestHandler]:
             self._reply(HTTPStatus.NO_CONTENT, TYPES["txt"], b"", {"Allow": ALLOW}, with_body=False)
 
         def _read_only(self) -> None:
-            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, TYPES["txt"], b"the preview is read-only: GET or HEAD\n",
+            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, TYPES["txt"], f"the preview is read-only: {ALLOW}\n".encode(),
                         {"Allow": ALLOW}, with_body=True)
 
         do_POST = do_PUT = do_DELETE = do_PATCH = _read_only  # noqa: N815

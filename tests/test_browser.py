@@ -174,6 +174,39 @@ def test_walk_through_index_deal_chart_statement_next_month_download(browser, bo
     page.close()
 
 
+def test_the_filter_says_when_nothing_matches_follows_the_address_and_is_not_shown_without_script(browser,
+                                                                                                    book_site):
+    """Typing a word no deal holds leaves a line saying so, not a bare header; a date is a word
+    the filter finds; a new #q= in the address (a link followed, Back) filters again; and a
+    browser without script is shown no filter box that would do nothing."""
+    from playwright.sync_api import expect
+
+    url, deal = book_site
+    page = browser.new_page()
+    page.goto(url + "/")
+    expect(page.locator("#no-match")).to_be_hidden()
+    page.fill("#filter", "zzz")
+    expect(page.locator("#deals tbody tr:visible")).to_have_count(0)
+    expect(page.locator("#no-match")).to_have_text("No deal matches the filter.")
+    latest = page.locator("#deals tbody tr").first.locator("td").nth(2).locator("a").first.inner_text()
+    page.fill("#filter", latest)  # the latest distribution date, as the index prints it
+    expect(page.locator("#deals tbody tr:visible")).not_to_have_count(0)
+    expect(page.locator("#no-match")).to_be_hidden()
+    page.evaluate("location.hash = '#q=zzz'")
+    expect(page.locator("#filter")).to_have_value("zzz")
+    expect(page.locator("#no-match")).to_be_visible()
+    page.go_back()
+    expect(page.locator("#filter")).to_have_value(latest)
+    expect(page.locator("#deals tbody tr:visible")).not_to_have_count(0)
+    page.close()
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto(url + "/")
+    expect(plain.locator("#filter")).to_be_hidden()
+    expect(plain.locator("#deals tbody tr:visible")).to_have_count(2)
+    context.close()
+
+
 def test_a_malformed_filter_in_the_address_is_taken_as_written(browser, book_site):
     """A link cut short (``#q=%E0%A4%A``) cannot be decoded: the filter takes it as written and
     still filters as it is typed into, rather than the script stopping."""

@@ -138,11 +138,11 @@ def test_unknown_deals_and_periods_are_404(site, path):
 
 @pytest.mark.parametrize("path", ["/../inputs/", "/..", f"/{DEAL}/../../templates/statement.css",
                                   "/%2e%2e/%2e%2e/etc/passwd", f"/{DEAL}/..%2f..%2fetc%2fpasswd", "/./"])
-def test_paths_leaving_the_root_are_refused(site, path):
+def test_paths_with_dot_steps_are_refused_for_what_they_are(site, path):
     server, _, _ = site
     status, _, body = get(server, path)
     assert status == 403, body
-    assert b"leaves the preview root" in body
+    assert b"No page has a <code>.</code> or <code>..</code> step" in body and b'<a href="/">All deals</a>' in body
 
 
 def test_version_changes_with_inputs_and_templates(site):
@@ -236,6 +236,7 @@ def test_the_preview_is_read_only_and_says_which_methods_it_takes(site):
     for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND", "MKCOL", "LOCK"):
         resp = request(server, method, "/")
         assert (resp.status, resp.getheader("Allow")) == (405, "GET, HEAD, OPTIONS"), method
+        assert resp.body == b"the preview is read-only: GET, HEAD, OPTIONS\n"  # as its Allow says
     resp = request(server, "OPTIONS", "/")
     assert (resp.status, resp.getheader("Allow"), resp.body) == (204, "GET, HEAD, OPTIONS", b"")
 
@@ -370,6 +371,9 @@ def test_a_one_month_history_is_drawn_as_dots_on_a_scale_that_fits(site):
     losses = ET.fromstring(re.search(r'<svg [^>]*id="chart-losses".*?</svg>', page).group(0))
     texts = [t.text for t in losses.findall(f"{svg}text")]
     assert "1.00%" in texts and "100.00%" not in texts and "loss trigger" not in texts
+    oc = ET.fromstring(re.search(r'<svg [^>]*id="chart-oc".*?</svg>', page).group(0))
+    dots = oc.findall(f"{svg}circle")  # OC and its target, one month: a dot and a ring around it, both seen
+    assert [d.get("fill") for d in dots][1:] == ["none"] and float(dots[1].get("r")) > float(dots[0].get("r"))
 
 
 @pytest.mark.parametrize("line, status", [(b"garbage", 400), (b"GET / HTTP/1.1 extra", 400), (b"POST /", 400),
@@ -403,7 +407,8 @@ def test_a_charts_legends_sit_above_its_plot_in_their_lines_colours():
     legends = [t for t in tree.findall(f"{svg}text") if t.get("class") == "legend"]
     lines = tree.findall(f"{svg}polyline")
     top = min(float(point.split(",")[1]) for line in lines for point in line.get("points").split())
-    assert [t.text for t in legends] == ["\u2014 OC", "\u2014 target"]
+    assert [t.text for t in legends] == ["\u2014 OC", "- - target"]  # as each is drawn: solid, dashed
+    assert [line.get("stroke-dasharray") for line in lines] == [None, "7 5"]  # the target does not hide OC on it
     assert all(float(t.get("y")) + 4 < top for t in legends)  # the text's descent clears the plot
     assert [t.get("fill") for t in legends] == [line.get("stroke") for line in lines]
 
@@ -418,3 +423,40 @@ def test_a_loop_of_links_under_the_root_is_refused_not_an_error(site):
         assert get(server, path)[0] == 403, path
     status, _, body = get(server, "/")
     assert status == 200 and ">l1<" not in body.decode()
+
+
+def test_a_link_out_of_the_root_is_refused_as_leaving_it(site):
+    server, root, _ = site
+    outside = root.parent / "elsewhere"
+    outside.mkdir()
+    (root / "out").symlink_to(outside, target_is_directory=True)
+    status, _, body = get(server, "/out/")
+    assert status == 403 and b"That path leaves the preview root." in body and b'<a href="/">All deals</a>' in body
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_request_for_another_host_is_refused_so_no_page_elsewhere_reads_the_statements(site, method):
+    """A web page whose host name was pointed at 127.0.0.1 (DNS rebinding) would reach the
+    preview from the browser with its own name in Host: refused (421), by Host or by an
+    absolute request target; 127.0.0.1 and localhost, at the preview's port, are answered."""
+    import socket
+
+    server, _, _ = site
+    port = server.server_address[1]
+
+    def ask(target: str, host: str) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            out = b""
+            while chunk := sock.recv(65536):
+                out += chunk
+        return out
+
+    for target, host in [("/", f"evil.example:{port}"), (f"/{DEAL}/2002-05.txt", "evil.example"),
+                         ("http://evil.example/", f"127.0.0.1:{port}"), ("/", f"127.0.0.1:{port + 1}")]:
+        head, _, body = ask(target, host).partition(b"\r\n\r\n")
+        assert head.split(b" ")[1] == b"421", (target, host, head)
+        assert body == (b"" if method == "HEAD" else
+                        f"this preview answers only for 127.0.0.1:{port} or localhost:{port}\n".encode())
+    for host in (f"127.0.0.1:{port}", f"LOCALHOST:{port}"):
+        assert ask(f"/{DEAL}/", host).split(b" ")[1] == b"200", host
