@@ -51,6 +51,9 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
                      f'{html.escape(labels[-1])}</text>')
     for n, (name, vs) in enumerate(drawn):
         colour = COLOURS[n % len(COLOURS)]
+        # the first series solid; each later one dashed, its dots rings: where two meet (OC at its
+        # target), the one drawn last does not hide the other
+        dash, stroke = (' stroke-dasharray="7 5"', "- -") if n else ("", "\u2014")
         runs, current = [], []
         for i, v in enumerate(vs):
             if v is None:
@@ -61,13 +64,13 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
         for points in runs:
             if len(points) == 1:  # a month alone (the only one, or between gaps): a dot, as a line has no length
                 cx, cy = points[0].split(",")
-                parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"><title>{html.escape(name)}</title>'
-                             '</circle>')
+                mark = f'r="5" fill="none" stroke="{colour}" stroke-width="2"' if n else f'r="3" fill="{colour}"'
+                parts.append(f'<circle cx="{cx}" cy="{cy}" {mark}><title>{html.escape(name)}</title></circle>')
             else:
-                parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(points)}">'
+                parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{" ".join(points)}">'
                              f'<title>{html.escape(name)}</title></polyline>')
         parts.append(f'<text x="{WIDTH - PAD_RIGHT}" y="{16 + LEGEND_STEP * n}" text-anchor="end" fill="{colour}" '
-                     f'class="legend">\u2014 {html.escape(name)}</text>')  # a stroke of the line's colour, and its name
+                     f'class="legend">{stroke} {html.escape(name)}</text>')  # its stroke, and its name
     parts.append("</svg>")
     return "".join(parts)
 
