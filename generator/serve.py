@@ -247,9 +247,9 @@ class Previewer:
                               poll="/__version")
         # the filter is shown by its script: without one, no box that does nothing
         body = ('<p id="filtering" hidden><label>Filter <input type="search" id="filter" '
-                'placeholder="deal, trust, series or date" autocomplete="off"></label></p><table id="deals"><thead><tr>'
+                'placeholder="deal, trust, series or date" autocomplete="off"></label></p><div class="scroll"><table id="deals"><thead><tr>'
                 '<th scope="col">Deal</th><th scope="col">Trust</th><th scope="col">Series</th>'
-                f'<th scope="col">Latest distribution</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                f'<th scope="col">Latest distribution</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
                 f'<p id="no-match" hidden>No deal matches the filter.</p><script>{FILTER_SCRIPT}</script>')
         return self._page(200, "Statements", body, poll="/__version")
 
@@ -367,7 +367,7 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
 .chart {{ width: 100%; height: auto; }} .chart-title {{ font-weight: bold; font-size: 15px; fill: #1f3a5f; }}
 .axis, .legend {{ font-size: 13px; }} .axis {{ fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
 .bad {{ color: #a12222; }}
-#deals th, #deals td:nth-child(3), #deals td:nth-child(4) > a:first-child, .periods a {{ white-space: nowrap; }}
+.scroll {{ overflow-x: auto; }} #deals th, #deals td:nth-child(3), #deals td:nth-child(4) > a:first-child, .periods a {{ white-space: nowrap; }}
 </style>{script}</head>
 <body><h1>{_html.escape(title)}</h1>{body}</body></html>
 """
