@@ -446,7 +446,7 @@ def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_sche
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"{auto_deal}/deal.yaml:17: schedule: template auto-abs.txt.j2 shows the determination date, which the "
+        f"{auto_deal}/deal.yaml:18: schedule: template auto-abs.txt.j2 shows the determination date, which the "
         "deal's schedule does not give (expected determination_business_days: N, the business days before the "
         "distribution date it falls)", "1 error; nothing written"]
 
