@@ -8,8 +8,11 @@ import html
 from decimal import Decimal
 from typing import Sequence
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 560, 180, 64, 12, 28, 26
-LEGEND_STEP = 15  # a legend line's height; the plot starts below the last
+#: The drawing's size in its own units: about the width a chart is shown at beside another on a
+#: desktop screen, so its words are set near the page's own size there (the preview's CSS sets
+#: them larger on a phone, where the chart is drawn smaller)
+WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 440, 180, 60, 12, 28, 26
+LEGEND_STEP = 18  # a legend line's height, room for its phone size; the plot starts below the last
 COLOURS = ("#1f3a5f", "#b5651d", "#2e7d32", "#8e24aa")
 
 

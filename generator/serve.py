@@ -366,6 +366,8 @@ table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: .2re
 .charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(min(26rem, 100%), 1fr)); gap: 1.25rem; }}
 .chart {{ width: 100%; height: auto; }} .chart-title {{ font-weight: bold; font-size: 15px; fill: #1f3a5f; }}
 .axis, .legend {{ font-size: 13px; }} .axis {{ fill: #4a5566; }} .crumbs {{ margin-bottom: .5rem; }}
+@media (max-width: 32rem) {{  /* a phone: a chart is drawn smaller than its 440 units, its words set larger */
+  .chart-title {{ font-size: 17px; }} .axis, .legend {{ font-size: 15px; }} }}
 .bad {{ color: #a12222; }}
 .scroll {{ overflow-x: auto; }} #deals th, #deals td:nth-child(3), #deals td:nth-child(4) > a:first-child, .periods a {{ white-space: nowrap; }}
 </style>{script}</head>

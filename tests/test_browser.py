@@ -111,6 +111,21 @@ def test_phone_width_keeps_a_deals_charts_inside_the_screen(browser, book_site):
     assert scrolled_width(browser, f"{url}/{deal}/", 375) <= 375
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_charts_words_are_readable_on_a_phone_and_a_desktop(browser, book_site, width):
+    """Every title, axis label and legend of a deal's charts is drawn at least 11 px high: a
+    chart is scaled to its screen, and its words with it."""
+    url, deal = book_site
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    page.goto(f"{url}/{deal}/")
+    sizes = page.locator("svg.chart text").evaluate_all(
+        "ts => ts.map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a])")
+    page.close()
+    assert len(sizes) >= 5 * 4  # five charts, each a title, two axis values, two months and a legend
+    small = [(text, round(px, 1)) for text, px in sizes if px < 11]
+    assert small == []
+
+
 @pytest.fixture
 def book_site(tmp_path: Path):
     """The preview over the reference deal and the synthetic deal (60 months)."""
