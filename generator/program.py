@@ -913,6 +913,13 @@ class Compiler:
                 self.report(("deal", p.path + ("class",)),
                             f"class {p.action.class_} is the excess class, whose interest is the residual cash flow "
                             "(expected a prepayment or other class)")
+        for p in _flat(self.actions):  # the rest of the cash is the residual interest's, never a coupon's
+            if isinstance(p.action, m.PayRest) and p.action.pay == "residual" and \
+                    kinds.get(p.action.class_) not in (None, "excess", "residual"):
+                self.report(("deal", p.path + ("class",)),
+                            f"class {p.action.class_} is a {kinds[p.action.class_]} class: the residual would be paid "
+                            "to it as interest beyond its coupon (expected the excess or residual class: "
+                            f"{', '.join(n for n, k in kinds.items() if k in ('excess', 'residual')) or 'none'})")
         prepayment = [name for name, kind in kinds.items() if kind == "prepayment"]
         if prepayment and not charges:
             self.report(("deal", ("waterfall",)), f"no class receives prepayment charges (expected - {{pay: "

@@ -769,6 +769,10 @@ MISLED = [
      replacing(b"from: prepayment_charges, class: P}", b"from: prepayment_charges, class: CE}"),
      ["{d}:172: waterfall[15].class: class CE is the excess class, whose interest is the residual cash "
       "flow (expected a prepayment or other class)"]),
+    ("the residual to a senior class", DEAL, replacing(b"{pay: residual, from: excess, class: CE}",
+                                                       b"{pay: residual, from: excess, class: A}"),
+     ["{d}:171: waterfall[14].class: class A is a senior class: the residual would be paid to it as interest "
+      "beyond its coupon (expected the excess or residual class: CE, R)"]),
     ("no class receives prepayment charges", DEAL,
      replacing(b"  - {pay: prepayment_charges, from: prepayment_charges, class: P}\n", b""),
      ["{d}:140: waterfall: no class receives prepayment charges (expected - {{pay: prepayment_charges, from: ACCOUNT, "

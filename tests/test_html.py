@@ -357,3 +357,27 @@ def test_a_deal_of_notes_is_a_statement_to_noteholders_and_each_caption_names_th
     assert per_1000 == "Per $1,000 of original balance (class CE: of current notional)"  # no class P
     assert _words("new-century-2002-1", "2002-05")[2] == ("Per $1,000 of original balance (class CE: of current "
                                                           "notional; class P: of its $100)")
+
+
+def _accrual(deal_dir, month: str) -> tuple[str, str]:
+    """The masthead's accrual period and the Net WAC cap's label, as the page words them."""
+    [c] = run(deal_dir, month)
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    accrual = re.search(r"<dt>Accrual period</dt><dd>(.*?)</dd>", page, re.S).group(1)
+    return re.sub(r"<[^>]+>|\s+", lambda m: " " if m.group().isspace() else "", accrual).strip(), \
+        re.search(r'<th scope="row">(Net WAC cap[^<]*)</th>', page).group(1)
+
+
+def test_the_accrual_period_names_the_day_count_the_classes_accrue_on(tmp_path):
+    """The masthead said Actual/360 on every deal, the auto deal's 30/360 notes too."""
+    import shutil
+
+    assert _accrual(REFERENCE_DEAL, "2002-05") == (
+        "April 25, 2002 to May 28, 2002 (33 days, Actual/360)", "Net WAC cap (Actual/360)")
+    assert _accrual(INPUTS / "synthetic-auto-2025-1", "2025-06") == (
+        "May 15, 2025 to June 16, 2025 (32 days; each class&#39;s day count under Coupon terms)", "Net WAC cap")
+    deal = tmp_path / "synthetic-auto-2025-1"  # every class on 30/360
+    shutil.copytree(INPUTS / deal.name, deal)
+    (deal / "deal.yaml").write_text((deal / "deal.yaml").read_text().replace("day_count: actual/360", "day_count: 30/360"))
+    assert _accrual(deal, "2025-06") == (
+        "May 15, 2025 to June 16, 2025 (32 days; coupons accrue 30/360, see Coupon terms)", "Net WAC cap")
