@@ -231,7 +231,7 @@ def xlsx(computed: Computed, templates: Path = TEMPLATES) -> bytes:
     from . import spreadsheet
 
     deal = computed.deal
-    return spreadsheet.xlsx(computed.statement, f"{deal.trust} {deal.series}: statement to certificateholders",
+    return spreadsheet.xlsx(computed.statement, f"{deal.trust} {deal.series}: statement to {deal.securities[:-1]}holders",
                             computed.revision)
 
 

@@ -19,7 +19,7 @@ from .statement import Revision, Statement, to_plain
 from .view import ACCOUNT_FIELDS, GROUP_FIELDS
 
 #: How each kind of value is shown in a spreadsheet (an Excel number format).
-NUMBER_FORMATS = {"money": "#,##0.00", "thousands": "#,##0.00", "rate": "0.00000%", "per1000": "0.000000",
+NUMBER_FORMATS = {"money": "#,##0.00", "thousands": "#,##0.00000", "rate": "0.00000%", "per1000": "0.000000",
                   "factor": "0.00000000", "number": "0.00000000", "count": "0", "date": "yyyy-mm-dd"}
 
 RATE_FIELDS = {"index", "margin", "uncapped_rate", "rate", "next_rate", "cap"}
@@ -159,7 +159,7 @@ def tables(statement: Statement, revision: Revision | None = None) -> list[Table
 
 def _class_cell(names: dict[str, Any], cls: str, field: str, value: Any) -> Cell:
     name = f"{cls}.{field}"
-    if field == "per_1000_basis":  # how many $1,000s the per-$1,000 amounts are of, to the cent of one
+    if field == "per_1000_basis":  # how many $1,000s the per-$1,000 amounts are of: a cent is 0.00001 of them
         return Cell(value, "thousands" if value is not None else "text", name if name in names else "")
     return _cell(names, name, value)
 
@@ -183,7 +183,8 @@ def _extra(extra: dict[str, Any], names: dict[str, Any], kinds: dict[str, str]) 
     out = []
     coupons = extra.get("coupons", {})
     if coupons:
-        keys = ("kind", "day_count", "floor", "accrual_days", "accreted")
+        keys = ("kind", "day_count", "floor", "accrual_days",
+                *(("accreted",) if any("accreted" in t for t in coupons.values()) else ()))  # a column only if a class accretes
         out.append(Table("coupons", "Coupon terms", ("class", *keys), tuple(
             (Cell(c, "text", ""), *(_cell(names, f"{c}.{k}" if k in ("accrual_days", "accreted") else f"{c}.coupon.{k}",
                                           t.get(k)) for k in keys))

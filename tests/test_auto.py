@@ -295,6 +295,15 @@ def test_an_accrual_class_adds_its_interest_to_its_balance_and_pays_the_notes_ah
     c = first.cls("C")
     accreted = first.extra["coupons"]["C"]["accreted"]
     assert accreted == c.current_interest == D("81666.67")  # 17,500,000 x 5.60% / 12
+    import io
+
+    import openpyxl
+
+    from generator import formats
+
+    coupons = openpyxl.load_workbook(io.BytesIO(formats.xlsx(story["2025-02"])))["coupons"]
+    header = [cell.value for cell in coupons[1]]
+    assert {row[0].value: row[header.index("accreted")].value for row in coupons.iter_rows(min_row=2)}["C"] == 81666.67
     assert c.ending_balance == D("17500000.00") + accreted and c.interest == 0 and c.unpaid_interest_after == 0
     # the notes before C got the accrual amount as principal, besides the principal collected
     paid = sum(first.cls(n).principal for n in ("A-1", "A-2", "A-3", "A-4", "B"))

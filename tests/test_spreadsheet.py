@@ -77,8 +77,8 @@ def test_money_is_a_number_with_a_money_format(computed):
     assert isinstance(first.value, float) and first.number_format == "#,##0.00"
     rate = classes.cell(2, header.index("rate") + 1)
     assert rate.value is None or rate.number_format == "0.00000%"
-    basis = classes.cell(2, header.index("per_1000_basis") + 1)  # $1,000s, as an amount is shown
-    assert isinstance(basis.value, float) and basis.number_format == "#,##0.00"
+    basis = classes.cell(2, header.index("per_1000_basis") + 1)  # $1,000s, to the cent: five places
+    assert isinstance(basis.value, float) and basis.number_format == "#,##0.00000"
 
 
 def test_a_figure_is_shown_as_its_declared_type_not_as_its_name_suggests():
@@ -99,6 +99,12 @@ def test_a_figure_is_shown_as_its_declared_type_not_as_its_name_suggests():
     header = [c.value for c in coupons[1]]
     [a3] = [row for row in coupons.iter_rows(min_row=2) if row[0].value == "A-3"]
     assert a3[header.index("floor")].value == 0.005
+    assert "accreted" not in header  # no class of the deal accretes: no column of blanks
+    # the document's title words the deal's securities as its web page does
+    assert openpyxl.load_workbook(io.BytesIO(formats.xlsx(auto))).properties.title == (
+        "Synthetic Auto Receivables Trust 2025-1: statement to noteholders")
+    assert openpyxl.load_workbook(io.BytesIO(formats.xlsx(two))).properties.title.endswith(
+        ": statement to certificateholders")
     assert a3[header.index("floor")].number_format == "0.00000%"
     assert "kinds" not in json.loads(formats.json_(auto))  # how a figure is shown is not part of the record
 
