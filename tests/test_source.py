@@ -100,6 +100,49 @@ def test_schema_command_writes_json_schemas(tmp_path: Path):
     assert set(Period.model_fields) == set(period["properties"])
 
 
+def _as_json(value):
+    """A file's values as JSON gives them to a validator: a date as its ISO text, a number exact."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def test_a_standard_validator_accepts_every_bundled_input_and_refuses_a_third_decimal(tmp_path: Path):
+    """The schemas editors are pointed at, read by python-jsonschema with numbers exact (a money
+    field is a multipleOf 0.01, which a validator dividing in binary floating point refuses for
+    583189.20: see README)."""
+    import jsonschema
+
+    from generator.source import load_yaml
+    from .conftest import INPUTS
+
+    assert CliRunner().invoke(main, ["schema", "--out", str(tmp_path)]).exit_code == 0
+    schemas = {p.name.removesuffix(".schema.json"): json.loads(p.read_text(), parse_float=Decimal)
+               for p in tmp_path.glob("*.schema.json")}
+    assert set(schemas) == {"deal", "period", "grouped-period", "servicer", "remittance"}
+    validators = {name: jsonschema.Draft202012Validator(s) for name, s in schemas.items()}
+    checked = {}
+    for deal_dir in sorted(p for p in INPUTS.iterdir() if p.is_dir()):
+        grouped = "groups:" in (deal_dir / "deal.yaml").read_text()
+        files = [("deal", deal_dir / "deal.yaml")]
+        files += [("grouped-period" if grouped else "period", p) for p in sorted((deal_dir / "periods").glob("*.yaml"))]
+        files += [("servicer", p) for p in deal_dir.glob("servicer.yaml")]
+        files += [("remittance", p) for p in sorted(deal_dir.glob("tapes/*.remittance.yaml"))]
+        for kind, path in files:
+            errors = [f"{e.json_path}: {e.message}" for e in validators[kind].iter_errors(_as_json(load_yaml(path)[0]))]
+            assert errors == [], path
+            checked[kind] = checked.get(kind, 0) + 1
+    assert checked["deal"] == 4 and checked["period"] + checked["grouped-period"] >= 150 and checked["remittance"] >= 100
+    period = _as_json(load_yaml(INPUTS / "new-century-2002-1" / "periods" / "2002-05.yaml")[0])
+    period["advances"] = Decimal("1277953.005")
+    assert [e.message for e in validators["period"].iter_errors(period)] == ["Decimal('1277953.005') is not a multiple "
+                                                                             "of 0.01"]
+
+
 def test_check_writes_nothing_and_reports(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["check", str(REFERENCE_DEAL), "--period", "2002-05"])
