@@ -39,7 +39,9 @@ class UnknownFigure(Exception):
 
     def __init__(self, figure: str, choices: list[str]):
         self.figure, self.choices = figure, choices
-        close = difflib.get_close_matches(figure, choices, n=3)
+        close = difflib.get_close_matches(figure, choices, n=3) or sorted(  # a part of a name (a trigger's, a fee's)
+            (c for c in choices if figure.lower() in c.lower().split(".")),
+            key=lambda c: figure not in c.split("."))[:3]  # its own case first
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         super().__init__(f"unknown figure {figure!r}{hint}; remit explain --list shows the {len(choices):,} figures "
                          "this statement can explain")
@@ -105,7 +107,10 @@ class Explanation:
                f"on {_date_text(self.distribution_date)}",
                f"  {self.date_basis}", "", "Inputs"]
         if not self.inputs:
-            out.append("  none: every value is carried from the previous statement")
+            carried = any(step.note.startswith("carried from") for step in self.steps)
+            out.append("  none: every value is carried from the previous statement" if carried else
+                       "  none: it reads no value of a deal or period file (a constant, or figures computed "
+                       "without one)")
         for item in self.inputs:
             out += [f"  {item.name} = {display(item.type, item.value)}", f"      {item.label}",
                     f"      {item.field}, {item.where}" + (f" ({item.note})" if item.note else "")]

@@ -227,6 +227,10 @@ def test_an_unknown_figure_suggests_close_names(reference):
         explain(reference, "A.intrest")
     assert "unknown figure 'A.intrest' (did you mean A.interest" in str(info.value)
     assert info.value.choices == figures(reference)
+    with pytest.raises(UnknownFigure) as info:  # a part of a name: the trigger's, not the delinquency table's
+        explain(reference, "Delinquency")
+    assert ("unknown figure 'Delinquency' (did you mean triggers.Delinquency.value or triggers.Delinquency.threshold "
+            "or triggers.Delinquency.breached?)") in str(info.value)
     with pytest.raises(UnknownFigure):
         explain(reference, "Z.interest")
     with pytest.raises(UnknownFigure):
@@ -491,3 +495,13 @@ def test_a_statement_that_does_not_reconcile_is_explained_to_find_why(reference_
     checked = subprocess.run([sys.executable, "-m", "generator", "check", str(reference_deal), "-p", "2002-05"],
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert checked.returncode == 1 and told in checked.stderr
+
+
+def test_a_figure_with_no_input_says_whether_it_was_carried(story):
+    """"every value is carried from the previous statement" was said of constants too (a class's
+    losses in a month without any, a transfer of nothing)."""
+    month = story["2024-04"]
+    assert "  none: every value is carried from the previous statement" in explain(month, "A.beginning_balance").render()
+    losses = explain(month, "A.losses").render()
+    assert "  none: it reads no value of a deal or period file (a constant, or figures computed without one)" in losses
+    assert "carried" not in losses
