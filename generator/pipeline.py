@@ -120,6 +120,12 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
             errors.append(src.error(("opening", "class_balances"),
                                     f"opening class balances add up to {fmt(certificates)}, more than the pool "
                                     f"balance {fmt(op.pool_balance)} (expected at most the pool balance)"))
+        elif certificates < op.pool_balance and not any(c.kind == "excess" for c in deal.classes):
+            errors.append(src.error(("opening", "class_balances"),
+                                    f"opening class balances add up to {fmt(certificates)}, less than the pool "
+                                    f"balance {fmt(op.pool_balance)}, and the deal has no excess class to hold the "
+                                    f"{fmt(op.pool_balance - certificates)} between them (expected the classes to "
+                                    "add up to the pool balance)"))
         fees = [fee.name for fee in deal.fees]
         for name in op.unpaid_fees:
             if name not in fees:
@@ -133,8 +139,9 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
             left_out = [n for n in names if n not in excess and n not in op.class_balances]
             if left_out:
                 errors.append(src.error(("opening", "class_balances"), (
-                    f"no balance given for class {', '.join(left_out)} (expected each certificate class's balance "
-                    "after the previous distribution, 0.00 for one paid off)")))
+                    f"no balance given for class {', '.join(left_out)} (expected the balance of each class but the "
+                    "excess class after the previous distribution: 0.00 for one paid off, 0 for a residual class "
+                    "without one)")))
         for c in deal.classes:
             if c.name in op.class_balances and op.class_balances[c.name] > c.original_balance:
                 errors.append(src.error(("opening", "class_balances", c.name),

@@ -63,8 +63,8 @@ CASES = [
      ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
       "(expected one of: A, M-1, M-2, M-3, M-4, P, R)"]),
     ("a class left out of the opening state (it would start at nothing)", "period", "    M-4: 497000.00\n", "",
-     ["{p}:17: opening.class_balances: no balance given for class M-4 (expected each certificate class's "
-      "balance after the previous distribution, 0.00 for one paid off)"]),
+     ["{p}:17: opening.class_balances: no balance given for class M-4 (expected the balance of each class but "
+      "the excess class after the previous distribution: 0.00 for one paid off, 0 for a residual class without one)"]),
     ("an opening account the deal does not carry", "period", "  cumulative_realized_losses: 0\n",
      "  cumulative_realized_losses: 0\n  accounts: {reserve: 5.00}\n",
      ["{p}:26: opening.accounts.reserve: deal new-century-2002-1 carries no account from one distribution to "
@@ -272,3 +272,26 @@ def test_a_missing_layout_is_told_with_the_period_files_problems(reference_deal,
     assert lines[0] == f"{reference_deal}/periods/2002-05.yaml:40: wac: expected a number, got text 'high'"
     assert lines[1].startswith(f"{reference_deal}/deal.yaml:14: templates.text: no template 'nope.txt.j2' in ")
     assert lines[2:] == ["2 errors; nothing written"]
+
+
+def test_an_opening_below_the_pool_in_a_deal_without_an_excess_class_is_told_at_its_line(tmp_path):
+    """Without an excess class nothing holds the pool above the classes: the statement used to
+    be refused only at reconciliation ("classes (with the OC notional) add up to the pool ...
+    off by"), with no file or line to look at."""
+    import shutil
+
+    from generator.pipeline import run
+    from generator.source import InputErrors
+
+    from .conftest import INPUTS
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    edit(deal / "deal.yaml", "{name: CERT, kind: excess,", "{name: CERT, kind: residual,")
+    edit(deal / "periods" / "2025-02.yaml", "C: 17500000.00}", "C: 17500000.00, CERT: 0}")
+    with pytest.raises(InputErrors) as info:
+        run(deal, "2025-02")
+    assert [str(e) for e in info.value.errors] == [
+        f"{deal / 'periods' / '2025-02.yaml'}:13: opening.class_balances: opening class balances add up to "
+        "475,000,000.00, less than the pool balance 500,000,000.00, and the deal has no excess class to hold the "
+        "25,000,000.00 between them (expected the classes to add up to the pool balance)"]
