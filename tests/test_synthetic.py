@@ -159,3 +159,24 @@ def test_a_later_opening_state_must_agree(tmp_path: Path, story):
     assert [str(e) for e in info.value.errors] == [
         f"{deal / 'periods' / '2024-03.yaml'}:{line}: opening.pool_balance: does not agree with the previous period's "
         f"closing state: given {pool + 1:,.2f}, computed {pool:,.2f} (1.00 apart)"]
+
+
+def _loss_rows(statement, deal) -> list[str]:
+    """The classes in the plain layout's unpaid realized loss table."""
+    from generator.render import render_template
+
+    text = render_template("statement.txt.j2", statement, deal)
+    table = text.split("UNPAID REALIZED LOSS AMOUNTS", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in table.splitlines()[1:]]
+
+
+def test_the_plain_layout_shows_a_senior_class_once_it_is_written_down(story):
+    """It listed the mezzanine classes only: a deal that allocates losses to its seniors showed
+    none of their write-downs."""
+    import dataclasses
+
+    s, deal = story["2024-12"].statement, story["2024-12"].deal
+    assert _loss_rows(s, deal) == ["M-1", "M-2", "M-3", "M-4"]  # M-4 written down; the senior never
+    written = tuple(dataclasses.replace(c, losses=D("1000.00"), unpaid_losses_after=D("1000.00"))
+                    if c.name == "A" else c for c in s.classes)
+    assert _loss_rows(dataclasses.replace(s, classes=written), deal) == ["A", "M-1", "M-2", "M-3", "M-4"]
