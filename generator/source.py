@@ -403,6 +403,9 @@ class _Reader:
         # (at the end of a file without a final line break, libyaml names the line after the last)
         line = min(mark.line + 1, self.text.count("\n") + 1) if mark else 0
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        opened = exc.context_mark.line + 1 if exc.context and exc.context_mark else line
+        if opened != line:  # where the { or [ that is never closed stands, not only where that was noticed
+            problem = f"{exc.context} that starts on line {opened}: {exc.problem}"
         lines = self.text.split("\n", line)[line - 1:line] if line else []
         if lines and len(lines[0].split(":", 1)[0]) > _MAX_KEY:
             problem += f" (a key may be at most {_MAX_KEY:,} characters; expected a field name)"

@@ -33,7 +33,8 @@ def render(deal: Path, out: Path) -> tuple[int, list[str]]:
 
 CASES = [
     ("yaml syntax error", "period", "index:\n", "index: [\n",
-     ["{p}:29: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'"]),
+     ["{p}:29: YAML syntax error: while parsing a flow sequence that starts on line 27: did not find expected ',' "
+      "or ']'"]),
     ("missing required field", "period", "wac: 0.0865983", "",
      ["{p}:9: wac: required field is missing"]),
     ("unknown field (a typo)", "period", "remaining_term: 356", "remaining_trem: 356",
