@@ -36,14 +36,26 @@ def template_name(computed: Computed) -> str:
     return computed.deal.templates.get("html") or DEFAULT_TEMPLATE
 
 
+def _drawn_on_demand(computed: Computed) -> set[str]:
+    """The funds (as the flow of funds names them) drawn on demand from outside the trust: an
+    insurer's policy, a liquidity facility (each step draws what it pays)."""
+    program = computed.run.program if computed.run is not None else None
+    return ({a.label or name.replace("_", " ") for name, a in program.accounts.items() if a.draw}
+            if program is not None else set())
+
+
 def funds(computed: Computed) -> list[dict[str, Any]]:
     """The waterfall's steps grouped by the fund that paid them, in payment order, each
-    fund with what it had before its first step (that step's amount plus what it left)."""
+    fund with what it had before its first step (that step's amount plus what it left); a
+    fund drawn on demand, with what was drawn on it (every step's amount: each leaves it empty)."""
     out: list[dict[str, Any]] = []
+    drawn = _drawn_on_demand(computed)
     for i, step in enumerate(computed.statement.waterfall):
         if not out or out[-1]["section"] != step.section:
             out.append({"section": step.section, "label": FUND_SOURCES.get(step.section, step.section[:1].upper() + step.section[1:]),
                         "available": step.amount + step.remaining, "steps": []})
+        elif step.section in drawn:
+            out[-1]["available"] += step.amount
         out[-1]["steps"].append(i)
     return out
 
@@ -57,8 +69,10 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     waterfall = data["s"]["waterfall"]
     data["funds"] = [{**f, "steps": [waterfall[i] for i in f["steps"]]} for f in funds(computed)]
     program = computed.run.program if computed.run is not None else None
-    data["transfer_payees"] = ({a.payee or a.label or name.replace("_", " ") for name, a in program.accounts.items()}
-                               if program is not None else set())
+    # a payment into another of the deal's funds is a transfer, not a distribution; one into a fund
+    # drawn from outside the trust (reimbursing an insurer) leaves the trust, and is paid to its payee
+    data["transfer_payees"] = ({a.payee or a.label or name.replace("_", " ") for name, a in program.accounts.items()
+                                if not a.draw} if program is not None else set())
     data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
     values = computed.run.values if computed.run is not None else {}
     data["figure"] = lambda name: values[name]  # a figure of the run the record does not carry (pool.factor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal as D
 from html.parser import HTMLParser
 
 import pytest
@@ -381,3 +382,26 @@ def test_the_accrual_period_names_the_day_count_the_classes_accrue_on(tmp_path):
     (deal / "deal.yaml").write_text((deal / "deal.yaml").read_text().replace("day_count: actual/360", "day_count: 30/360"))
     assert _accrual(deal, "2025-06") == (
         "May 15, 2025 to June 16, 2025 (32 days; coupons accrue 30/360, see Coupon terms)", "Net WAC cap")
+
+
+def test_an_insurers_policy_a_payment_to_the_insurer_and_an_interest_only_class_are_shown_as_paid():
+    """The two-group deal's December 2025: the policy's heading gave its first draw only
+    (510,249.47 of 1,056,249.47 drawn), the insurer's premium fee was styled a transfer between
+    funds ("not distributions") because the policy account names the insurer as its payee, and
+    class A-IO (75,000.00 owed) was missing from the interest table whose total counts it."""
+    from generator.html import funds
+
+    [c] = run(INPUTS / "synthetic-two-group-2025-1", "2025-12")
+    [policy] = [f for f in funds(c) if f["section"] == "insurance policy"]
+    drawn = [c.statement.waterfall[i].amount for i in policy["steps"]]
+    assert policy["available"] == sum(drawn) == D("1056249.47") == c.run.values["accounts.policy.drawn"]
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    flow = page[page.index('<section id="funds">'):]
+    [premium] = [r for r in re.findall(r"<tr[^>]*>.*?</tr>", flow[:flow.index("</section>")], re.S)
+                 if "Insurance Premium fee" in r]
+    assert 'class="transfer"' not in premium and "<td>Insurer</td>" in premium
+    interest = page[page.index('<section id="interest">'):]
+    interest = interest[:interest.index("</section>")]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>', interest)
+    assert rows[:3] == ["A-1", "A-2", "A-IO"]
+    assert '>75,000.00</td></tr>' in interest  # A-IO's carry forward
