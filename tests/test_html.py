@@ -405,3 +405,27 @@ def test_an_insurers_policy_a_payment_to_the_insurer_and_an_interest_only_class_
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th>', interest)
     assert rows[:3] == ["A-1", "A-2", "A-IO"]
     assert '>75,000.00</td></tr>' in interest  # A-IO's carry forward
+
+
+def test_a_swap_is_named_once_and_its_table_scrolls_on_a_phone(tmp_path):
+    """"Received under the swap Swap", an agreement "Swap swap", and the one table of the page
+    not in a scrolling box, which made a phone's page scroll sideways."""
+    import shutil
+
+    from .test_errors import edit
+
+    def hedges(deal_dir):
+        [c] = run(deal_dir, "2025-12")
+        page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+        section = page[page.index('<section id="hedges">'):]
+        return (re.findall(r"Received under the ([^<]*)", page), re.findall(r'<tr><th scope="row">([^<]*)</th><td>Example',
+                section), section.split("\n")[2])
+
+    deal = INPUTS / "synthetic-two-group-2025-1"
+    assert hedges(deal) == (["Swap (Example Bank, N.A.)"], ["Swap"], '<div class="scroll">')
+    renamed = tmp_path / deal.name
+    shutil.copytree(deal, renamed)
+    edit(renamed / "deal.yaml", "  - name: Swap\n", "  - name: Basis\n")
+    text = (renamed / "deal.yaml").read_text()
+    (renamed / "deal.yaml").write_text(text.replace("swaps.Swap.", "swaps.Basis."))
+    assert hedges(renamed)[:2] == (["swap Basis (Example Bank, N.A.)"], ["Swap Basis"])
