@@ -76,6 +76,8 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
     values = computed.run.values if computed.run is not None else {}
     data["figure"] = lambda name: values[name]  # a figure of the run the record does not carry (pool.factor)
+    defs = program.defs if program is not None else {}
+    data["label_of"] = lambda name: defs[name].label if name in defs and defs[name].label else ""  # as the deal words it
     data["live"] = live
     try:
         return _env(templates).get_template(name).render(data)

@@ -429,3 +429,10 @@ def test_a_swap_is_named_once_and_its_table_scrolls_on_a_phone(tmp_path):
     text = (renamed / "deal.yaml").read_text()
     (renamed / "deal.yaml").write_text(text.replace("swaps.Swap.", "swaps.Basis."))
     assert hedges(renamed)[:2] == (["swap Basis (Example Bank, N.A.)"], ["Swap Basis"])
+
+
+def test_the_deals_own_figures_are_labelled_as_its_deal_file_words_them():
+    [c] = run(INPUTS / "synthetic-auto-2025-1", "2026-03")
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    assert ('<tr><th scope="row">Drawn on the reserve account for note interest (<code>reserve.draw</code>)</th>'
+            '<td class="num" data-field="extra.figures.reserve.draw">820,195.94</td></tr>') in page
