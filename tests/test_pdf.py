@@ -149,6 +149,22 @@ def test_no_heading_or_caption_is_left_alone_at_the_foot_of_a_page(deal, tmp_pat
         assert not any(c.startswith(last) for c in captions), f"page {n} of {deal} ends with a caption: {last!r}"
 
 
+@pytest.mark.parametrize("deal, month", [("synthetic-two-group-2025-1", "2025-12"), ("synthetic-auto-2025-1", "2026-03"),
+                                         ("synthetic-home-equity-2024-1", "2025-03"), ("new-century-2002-1", "2002-05")])
+def test_no_page_but_the_last_is_left_mostly_blank(deal, month, tmp_path):
+    """Each page's text reaches at least three quarters of the way down the page (the running
+    footer apart). The flow of funds kept each of its short groups' rows together, so a run of
+    them was one block moved whole to the next page: the two-group deal's page 3 ended under
+    a third of the way down its sources."""
+    from generator import html
+
+    [computed] = run(ROOT / "inputs" / deal, month)
+    words = _words(html.pdf(computed), tmp_path)
+    pages = max(n for n, *_ in words)
+    lowest = {n: max(top for p, top, *_ in words if p == n and top < 740) for n in range(1, pages + 1)}
+    assert {n: round(y) for n, y in lowest.items() if n < pages and y < 792 * 0.75} == {}
+
+
 #: Page geometry of the print style sheet: US letter, 0.6in side margins, 5pt cell padding.
 _LEFT, _WIDTH, _PADDING = 43.2, 612 - 2 * 43.2, 5.0
 
