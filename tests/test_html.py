@@ -351,7 +351,8 @@ def _words(deal: str, month: str) -> tuple[str, list[str], str]:
 def test_a_deal_of_notes_is_a_statement_to_noteholders_and_each_caption_names_the_deals_own_classes():
     title, headings, per_1000 = _words("synthetic-auto-2025-1", "2025-06")
     assert title == "Synthetic Auto Receivables Trust 2025-1 Statement to Noteholders, June 16, 2025"
-    assert {"Notes", "Amounts per $1,000 and note factors"} <= set(headings) and "Certificates" not in headings
+    assert {"Notes", "Amounts per $1,000 and note factors", "Interest rates"} <= set(headings)
+    assert "Certificates" not in headings and "Pass-through rates" not in headings
     assert per_1000 == "Per $1,000 of original balance"  # its residual class CERT has no per-$1,000 amounts
     title, headings, per_1000 = _words("synthetic-two-group-2025-1", "2025-07")
     assert "Statement to Certificateholders" in title and "Certificates" in headings
