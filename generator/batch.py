@@ -84,17 +84,33 @@ class BatchResult:
         return peaks
 
 
+def _looks_like_deal(folder: Path) -> bool:
+    """A folder with an entry named ``deal.yaml`` or a ``periods`` folder, or one that cannot be
+    looked into (a deal whose folder the month end may not read is still one of its deals)."""
+    for name in ("deal.yaml", "periods"):
+        try:
+            os.lstat(folder / name)
+            return True
+        except PermissionError:
+            return True
+        except OSError:
+            continue
+    return False
+
+
 def find_deals(roots: Iterable[Path]) -> list[Path]:
-    """Every directory directly under one of ``roots`` with an entry named ``deal.yaml``, in
-    name order.  The entry need not be a readable file: a broken link or a FIFO fails its deal
-    with a message, rather than leaving it out of the month end unseen.  A root given twice
-    (``inputs`` and ``./inputs/``) is read once."""
+    """Every directory directly under one of ``roots`` that looks like a deal's (an entry named
+    ``deal.yaml``, or a ``periods`` folder), in name order.  Neither need be readable: a deal
+    file that is a broken link, a FIFO, named deal.yml, or in a folder remit may not read fails
+    its deal with a message, rather than leaving it out of the month end unseen.  A root given
+    twice (``inputs`` and ``./inputs/``) is read once."""
     deals: list[Path] = []
     seen: set[Path] = set()
     for root in roots:
         if Path(root).resolve() not in seen:
             seen.add(Path(root).resolve())
-            deals += sorted(p for p in Path(root).iterdir() if p.is_dir() and os.path.lexists(p / "deal.yaml"))
+            deals += sorted(p for p in Path(root).iterdir()
+                            if not p.name.startswith(".") and p.is_dir() and _looks_like_deal(p))
     return deals
 
 

@@ -82,6 +82,16 @@ def test_one_bad_deal_is_listed_and_never_stops_the_others(book, tmp_path):
     assert (out / "new-century-2002-1_2002-05-28.txt").read_bytes() == filed.read_bytes()
 
 
+def test_a_deal_folder_whose_deal_file_is_misnamed_fails_instead_of_dropping_out(book, tmp_path):
+    """A folder with its periods but its deal file written deal.yml was left out of the month
+    end without a word: "2 deals ... 0 failed", exit 0."""
+    (book / "bad-c" / "deal.yaml").rename(book / "bad-c" / "deal.yml")
+    code, stdout, stderr = batch("--root", book, "-f", "text", "-o", tmp_path / "out")
+    assert code == 1
+    assert f"FAILED {book / 'bad-c'}\n  {book / 'bad-c'}/deal.yaml: file not found" in stderr
+    assert stdout.startswith("3 deals, 2 statements,") and "; 1 failed;" in stdout
+
+
 def test_one_job_and_two_jobs_give_the_same_bytes(book, tmp_path):
     for jobs in ("1", "2"):
         batch("--root", book, "-f", "text", "-f", "html", "-j", jobs, "-o", tmp_path / jobs)
