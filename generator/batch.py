@@ -18,6 +18,7 @@ import signal
 import time
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Sequence
@@ -219,6 +220,15 @@ def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a s
     raise KeyboardInterrupt
 
 
+def _lost(deal: Path) -> DealOutcome:
+    """A deal whose worker process ended before it reported (killed: out of memory, kill -9).
+    Each file a worker writes is put in place whole, so what it wrote is whole; whether it wrote
+    all of the deal's is not known."""
+    return DealOutcome(str(deal), 0, (), ("the worker process rendering this deal ended before it finished (killed: "
+                                          "out of memory? kill -9?); any file it wrote is whole, but not every one "
+                                          "may be written (expected: run the month end again for it)",), 0, 0)
+
+
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Kill every worker now, however far it is in its task (the pool's workers are the batch's
     only child processes).  Each file a worker writes is put in place whole
@@ -266,7 +276,8 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
             except KeyboardInterrupt:
                 raise Interrupted(result, total) from None
         else:
-            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
+            pool: ProcessPoolExecutor | None = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
+                                                                   initargs=(os.getpid(),))
             futures: list[Future] = []
             taken: set[Future] = set()
             size = task_size(len(deals), jobs)
@@ -274,14 +285,22 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 found = [c for part in pool.map(cusips_in, [deals[i:i + size] for i in range(0, len(deals), size)])
                          for c in part]
                 deals = _refuse(result, deals, one_cusip_twice(deals, found), progress)
-                futures = [pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid(), templates)
-                           for i in range(0, len(deals), size)]
+                tasks = {pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid(), templates):
+                         deals[i:i + size] for i in range(0, len(deals), size)}
+                futures = list(tasks)
                 for future in as_completed(futures):
                     taken.add(future)
-                    for outcome in future.result():
+                    try:
+                        outcomes = future.result()
+                    except BrokenProcessPool:  # a worker was killed (the kernel out of memory, kill -9)
+                        outcomes = [_lost(d) for d in tasks[future]]
+                    for outcome in outcomes:
                         result.outcomes.append(outcome)
                         if progress:
                             progress(outcome)
+                if any(not f.cancelled() and isinstance(f.exception(), BrokenProcessPool) for f in futures):
+                    _stop_workers(pool)  # the pool is broken: the other workers are of no more use
+                    pool = None
             except KeyboardInterrupt:
                 try:
                     pool.shutdown(wait=True, cancel_futures=True)  # tasks in hand finish; the rest never start
@@ -290,7 +309,8 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 result.outcomes += [o for f in futures if f not in taken and f.done() and not f.cancelled()
                                     and f.exception() is None for o in f.result()]
                 raise Interrupted(result, total) from None
-            pool.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True)
     finally:
         signal.signal(signal.SIGTERM, previous)
     result.outcomes.sort(key=lambda o: o.deal)

@@ -437,3 +437,27 @@ def test_a_second_interrupt_while_the_deals_in_hand_finish_stops_them_at_once(tm
     _every_file_is_complete(out, tmp_path)
     code, stdout, _ = batch("--root", root, "-f", "text", "-f", "json", "-j", "1", "-o", out)
     assert code == 0, stdout  # the lock was released: the month end can be run again
+
+
+def test_a_worker_killed_midway_fails_its_deals_and_the_batch_ends(tmp_path):
+    """A worker the kernel kills (out of memory) or kill -9 broke the pool: the batch printed
+    a BrokenProcessPool traceback and then never ended, holding the output folder's lock."""
+    root, out = tmp_path / "book", tmp_path / "out"
+    _book_of_synthetic_copies(root, 24)
+    proc = _start(root, out)
+    _wait_for_outputs(out, proc)
+    workers = _workers(proc.pid)
+    assert workers
+    try:
+        os.kill(workers[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert "the worker process rendering this deal ended before it finished" in stderr.decode()
+    assert " failed;" in stdout.decode()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    code, stdout, _ = batch("--root", root, "-f", "text", "-f", "json", "-j", "2", "-o", out)
+    assert code == 0, stdout  # the lock was released: run again, every deal publishes
