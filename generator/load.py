@@ -303,12 +303,26 @@ def check_period_fields(period: Period, src: SourceMap) -> list[InputError]:
     errors: list[InputError] = []
     if isinstance(period, GroupedPeriod):
         interest = sum((g.collections.interest for g in period.groups.values()), Decimal("0.00"))
+        liquidations = [item for g in period.groups.values() for item in g.collections.liquidations]
     else:
         interest = period.collections.interest
+        liquidations = list(period.collections.liquidations)
     if period.extraordinary_expenses > interest:
         errors.append(src.error(("extraordinary_expenses",),
                                 f"{period.extraordinary_expenses:,.2f} is more than the interest remittance "
                                 f"{interest:,.2f} it is withdrawn from (expected at most {interest:,.2f})"))
+    realized = sum((item.balance - item.proceeds for item in liquidations), Decimal("0.00"))
+    if period.bankruptcy_losses > realized:  # a part of the month's realized losses, which the liquidations give
+        errors.append(src.error(("bankruptcy_losses",),
+                                f"{period.bankruptcy_losses:,.2f} is more than the period's realized losses "
+                                f"{realized:,.2f} it is part of (the liquidated balances less their proceeds; expected "
+                                f"at most {realized:,.2f})"))
+    ppis = period.shortfalls
+    if ppis.covered_by_servicer > ppis.prepayment_interest:
+        errors.append(src.error(("shortfalls", "covered_by_servicer"),
+                                f"{ppis.covered_by_servicer:,.2f} is more than the prepayment interest shortfall "
+                                f"{ppis.prepayment_interest:,.2f} it covers a part of (expected at most "
+                                f"{ppis.prepayment_interest:,.2f})"))
     return errors
 
 

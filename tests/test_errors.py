@@ -63,6 +63,12 @@ CASES = [
     ("a class the deal lacks", "period", "    R: 0\n", "    R: 0\n    B-1: 5.00\n",
      ["{p}:25: opening.class_balances.B-1: class 'B-1' is not a class of deal new-century-2002-1 "
       "(expected one of: A, M-1, M-2, M-3, M-4, P, R)"]),
+    ("bankruptcy losses beyond the month's realized losses", "period", "bankruptcy_losses: 0", "bankruptcy_losses: 500.00",
+     ["{p}:57: bankruptcy_losses: 500.00 is more than the period's realized losses 0.00 it is part of (the liquidated "
+      "balances less their proceeds; expected at most 0.00)"]),
+    ("the servicer covering more than the shortfall", "period", "  covered_by_servicer: 0", "  covered_by_servicer: 0.01",
+     ["{p}:60: shortfalls.covered_by_servicer: 0.01 is more than the prepayment interest shortfall 0.00 it covers a "
+      "part of (expected at most 0.00)"]),
     ("a class left out of the opening state (it would start at nothing)", "period", "    M-4: 497000.00\n", "",
      ["{p}:17: opening.class_balances: no balance given for class M-4 (expected the balance of each class but "
       "the excess class after the previous distribution: 0.00 for one paid off, 0 for a residual class without one)"]),
