@@ -284,7 +284,10 @@ def _revision(computed: Computed, current: Computed, names: list[str], out: Path
     revision = Revision(number=latest + 1, reason=reason, date=revised_on,
                         supersedes=base if latest == 0 else f"{base}.rev{latest}", changes=changed)
     revised = dataclasses.replace(computed, revision=revision)
-    return [_output(out, base, latest + 1, n, _render(revised, n, templates), "revision") for n in names]
+    # every format the statement was published in is revised, asked for or not: a workbook left
+    # as published would keep the superseded figures, with no revised one beside it
+    published = [n for n in fmt.FORMATS if n not in names and (out / version_name(base, latest, fmt.FORMATS[n][0])).exists()]
+    return [_output(out, base, latest + 1, n, _render(revised, n, templates), "revision") for n in names + published]
 
 
 def _refuse(differs: list[Path], what: list[str], adding: list[Path] = ()) -> NoReturn:

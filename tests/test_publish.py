@@ -135,6 +135,19 @@ def test_a_revision_is_marked_and_leaves_the_original_untouched(reference_deal, 
     assert code == 1 and "nothing to revise" in output
 
 
+def test_a_revision_revises_every_format_the_statement_was_published_in(reference_deal, tmp_path):
+    """Revising with the command's default format left the published workbook and CSV with the
+    superseded figures and no revised copy beside them."""
+    out = tmp_path / "out"
+    render(reference_deal, out, formats=("text", "xlsx", "csv"))
+    restate_curtailments(reference_deal)
+    edit(reference_deal / "periods" / "2002-05.yaml", "period: 2002-05\n", "period: 2002-05\nrevised_on: 2002-06-04\n")
+    code, output = render(reference_deal, out, "--revise", "Servicer restated curtailments", formats=("text",))
+    assert code == 0, output
+    assert output.splitlines() == [f"{out / STEM}.rev1.{ext} (revision)" for ext in ("txt", "json", "xlsx", "csv")]
+    assert "pool.curtailments,revised,pool.curtailments,18431.70" in (out / f"{STEM}.rev1.csv").read_text()
+
+
 def test_a_revision_without_anything_published_is_refused(reference_deal, tmp_path):
     code, output = render(reference_deal, tmp_path / "out", "--revise", "a reason")
     assert code == 1 and "nothing is published to revise" in output
