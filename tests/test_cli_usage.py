@@ -233,3 +233,19 @@ def test_a_books_templates_folder_holds_only_its_own_layouts(tmp_path):
     assert done.returncode == 1
     assert "no template 'nosuch.txt.j2' in " in done.stderr
     assert "(expected one of: auto-abs.txt.j2, mine.txt.j2, new-century-8k.txt.j2" in done.stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.5])
+def test_ctrl_c_while_the_command_starts_is_no_traceback(delay):
+    """Ctrl-C in the moment the command line loads printed the traceback of whichever module
+    was being imported, and the process died of the signal."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "check", str(REFERENCE_DEAL), "--period", "2002-05"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr.decode(), stderr.decode()
+    assert proc.returncode >= 0  # an exit status, not death by the signal
