@@ -178,6 +178,8 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
     if not deals:
         click.echo(f"no deal directories (with a deal.yaml) under {', '.join(map(str, roots))}", err=True)
         sys.exit(1)
+    for deal in deals:  # as render and check warn of them: a month a misnamed file was meant for is not run
+        _warn_unread(deal)
     jobs = jobs or month_end.default_jobs()
     result = manifest = factors = None
     try:
@@ -235,16 +237,22 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _warn_unread(deal_dir: Path) -> None:
+    """Warn of each YAML file in the deal's periods/ that no period reads (a 2029-02.yml)."""
+    from .load import unread_period_files
+
+    for name in unread_period_files(deal_dir):
+        path = str(Path(deal_dir) / "periods" / name)
+        click.echo(f"warning: {path if path.isprintable() else repr(path)}: not read: no period file has this "
+                   "name (expected YYYY-MM.yaml, such as 2002-05.yaml)", err=True)
+
+
 def _run_telling_templates(deal_dir: Path, period: str, templates: Path | None, as_json: bool = False) -> list[Any]:
     """:func:`run`, its input errors told with the layouts the deal names that are missing (which
     rendering would find only once the rest is fixed); a YAML file in periods/ that no period
     reads is warned of first (in the text form of errors)."""
-    from .load import unread_period_files
-
-    for name in [] if as_json else unread_period_files(deal_dir):
-        path = str(Path(deal_dir) / "periods" / name)
-        click.echo(f"warning: {path if path.isprintable() else repr(path)}: not read: no period file has this "
-                   "name (expected YYYY-MM.yaml, such as 2002-05.yaml)", err=True)
+    if not as_json:
+        _warn_unread(deal_dir)
     try:
         return run(deal_dir, period)
     except InputErrors as exc:

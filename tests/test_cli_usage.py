@@ -180,6 +180,8 @@ def test_a_yaml_file_no_period_reads_is_warned_of(tmp_path):
     assert done.returncode == 0 and done.stderr.startswith(warning)
     done = remit("render", deal, "--period", "2099-01", "-o", tmp_path / "out", "--errors", "json")
     assert done.returncode == 1 and "warning" not in done.stderr and done.stderr.startswith("{")
+    done = remit("batch", "--root", tmp_path, "--period", "latest", "-o", tmp_path / "month-end")  # and the month end
+    assert done.returncode == 0 and done.stderr.startswith(warning)
 
 
 def test_a_book_keeps_its_own_templates_folder(tmp_path):
