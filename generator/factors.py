@@ -94,19 +94,36 @@ def as_published(outcomes: Sequence[Any], period: str, out: Path) -> list[Any]:
 _RECORD_NAME = re.compile(r"(?P<stem>(?P<deal>[a-z0-9-]+)_(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}))(?:\.rev[0-9]+)?\.json")
 
 
+def published_id(deal_dir: Path) -> str:
+    """The id a deal's statements are published under: its deal file's, when that file says one
+    (a folder renamed since is refused, and its statements are still that id's), else its
+    folder's name."""
+    from .source import InputErrors, load_yaml
+
+    try:
+        data, _ = load_yaml(Path(deal_dir) / "deal.yaml")
+    except (InputErrors, OSError):
+        return Path(deal_dir).name
+    deal_id = data.get("id") if isinstance(data, dict) else None
+    return deal_id if isinstance(deal_id, str) and _RECORD_NAME.fullmatch(f"{deal_id}_2000-01-01.json") else \
+        Path(deal_dir).name
+
+
 def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[str, ...]], list[str]]:
     """The lines of the deal's statements of ``period`` published in ``out`` (each statement's
     latest version), and the problems of any such record that cannot be read.  Only the
     records of those months are read: their distribution dates fall in the month or, moved
     to a business day, in the next."""
-    name = Path(deal_dir).name
-    wanted = set(select_periods(list_periods(deal_dir), period))
-    months = wanted | {next_month(m) for m in wanted}
+    name = published_id(deal_dir)
+    # every month of the run; for all, every month published too (one whose file is gone since)
+    wanted = None if period == "all" else set(select_periods(list_periods(deal_dir), period))
+    months = None if wanted is None else wanted | {next_month(m) for m in wanted}
     try:
         found = [m for entry in os.scandir(out) if (m := _RECORD_NAME.fullmatch(entry.name))]
     except OSError:
         return [], []
-    stems = sorted({m["stem"]: m["date"] for m in found if m["deal"] == name and m["date"][:7] in months}.items())
+    stems = sorted({m["stem"]: m["date"] for m in found
+                    if m["deal"] == name and (months is None or m["date"][:7] in months)}.items())
     lines: list[tuple[str, ...]] = []
     for stem_, date in stems:
         path = out / version_name(stem_, latest_version(out, stem_) or 0, fmt.FORMATS[RECORD][0])
@@ -115,7 +132,7 @@ def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[
             month = record.get("period")
             if not (isinstance(month, str) and PERIOD.fullmatch(month) and date[:7] in (month, next_month(month))):
                 raise ValueError(f"its period {month!r} is not the month of its distribution date {date}")
-            if month in wanted:
+            if wanted is None or month in wanted:
                 lines += _checked_rows(record, name, date)
         except PublishRefused as exc:
             return [], [*exc.problems, _none_listed(out, name)]

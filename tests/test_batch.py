@@ -135,6 +135,27 @@ def test_a_failed_deal_keeps_the_factor_lines_of_its_published_statement(book, t
     assert [f.get("factor_lines_as_published") for f in manifest["failed"]] == [None, 8, 8]  # bad-c, good-a, good-b
 
 
+def test_a_renamed_folder_and_a_month_whose_file_is_gone_keep_their_published_lines(book, tmp_path):
+    """A deal folder renamed since its statements were published (refused: its name is not its
+    id), and a month of --period all whose period file is gone (the deal fails for the gap),
+    lost their published statements' lines from the factor file without a word."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.rmtree(book / "bad-c")
+    two = copy_deal(SYNTHETIC, book, "story-d")
+    code, _, _ = batch("--root", book, "-f", "text", "-o", out, "--factor-file", "--period", "all")
+    first = (out / "factors.csv").read_text().splitlines()
+    assert code == 0
+    (book / "good-b").rename(book / "good-b-moved")
+    (two / "periods" / "2025-06.yaml").unlink()
+    code, stdout, stderr = batch("--root", book, "-f", "text", "-o", out, "--factor-file", "--period", "all")
+    assert code == 1
+    assert f"FAILED {book / 'good-b-moved'}" in stderr and f"FAILED {two}" in stderr
+    assert (out / "factors.csv").read_text().splitlines() == first  # as published, line for line
+    assert f"(failed, listed as published: {book / 'good-b-moved'}, {two})" in stdout
+
+
 @pytest.mark.parametrize("damage", ["truncated", "nested", "wrong type", "another statement", "non-ascii date"])
 def test_a_published_record_that_cannot_be_read_is_told_and_its_lines_left_out(book, tmp_path, damage):
     """A failed deal's published record that is damaged, is of another statement than its name
