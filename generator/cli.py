@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import formats as fmt
-from .model import printable_line
+from .model import FIRST_DATE, LAST_DATE, printable_line
 from .output import AlreadyPublished, OutputError, locked, write_all_atomic, write_atomic
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, write
@@ -85,7 +85,11 @@ def period_spec(ctx: click.Context, param: click.Parameter, value: str | None) -
         return value
     first, dots, last = value.partition("..")
     if _MONTH.fullmatch(first) and (not dots or (_MONTH.fullmatch(last) and first <= last)):
-        return value
+        months = (first, last) if dots else (first,)
+        if all(f"{FIRST_DATE:%Y-%m}" <= m <= f"{LAST_DATE:%Y-%m}" for m in months):
+            return value
+        raise click.BadParameter(f"{value!r} is outside the years remit takes (expected months from "
+                                 f"{FIRST_DATE:%Y-%m} to {LAST_DATE:%Y-%m})")
     raise click.BadParameter(f"{value!r} is not a period (expected YYYY-MM, a range YYYY-MM..YYYY-MM from an "
                              "earlier month to a later one, all, or latest)")
 

@@ -32,6 +32,13 @@ def test_a_malformed_period_is_a_usage_error(tmp_path, command, period):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("period", ["0000-01", "1899-12", "2200-01", "2002-05..9999-12"])
+def test_a_period_outside_the_years_remit_takes_is_a_usage_error(period):
+    done = remit("check", REFERENCE_DEAL, "--period", period)
+    assert done.returncode == 2, done.stderr
+    assert "is outside the years remit takes (expected months from 1900-01 to 2199-12)" in done.stderr
+
+
 @pytest.mark.parametrize("period", ["2002-05", "2002-05..2002-05", "all", "latest"])
 def test_well_formed_periods_are_taken(period):
     done = remit("check", REFERENCE_DEAL, "--period", period)
