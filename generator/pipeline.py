@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+import os
 from pathlib import Path
 
 from typing import Any
@@ -385,6 +386,17 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _unlisted(folder: Path) -> str | None:
+    """Why a periods folder cannot be listed (not its absence: that is "no period files")."""
+    try:
+        os.listdir(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}; expected a folder remit may list)"
+    return None
+
+
 def run(deal_dir: Path, spec: str, root: Path | None = None,
         unreconciled: list[ReconciliationError] | None = None) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
@@ -415,7 +427,7 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
         if not available:
             folder = deal_dir / "periods"
             what = ("is not a folder (expected a folder of the servicer's reports, periods/YYYY-MM.yaml)"
-                    if folder.exists() and not folder.is_dir() else
+                    if folder.exists() and not folder.is_dir() else _unlisted(folder) or
                     "no period files (expected the servicer's reports as periods/YYYY-MM.yaml)")
             raise InputErrors(errors + [InputError(where, 0, "", what)])
         asked = [[spec]] if not wanted else [[p] for p in missing] if ".." not in spec else [missing]

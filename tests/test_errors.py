@@ -302,3 +302,25 @@ def test_an_opening_below_the_pool_in_a_deal_without_an_excess_class_is_told_at_
         f"{deal / 'periods' / '2025-02.yaml'}:13: opening.class_balances: opening class balances add up to "
         "475,000,000.00, less than the pool balance 500,000,000.00, and the deal has no excess class to hold the "
         "25,000,000.00 between them (expected the classes to add up to the pool balance)"]
+
+
+def test_a_periods_folder_that_cannot_be_read_is_told_so_not_empty(reference_deal, monkeypatch):
+    """It was told "no period files" (remit runs as root here, which reads any folder: the
+    refusal a back office's account meets is made by hand)."""
+    from generator import load, pipeline
+    from generator.source import InputErrors
+
+    folder = reference_deal / "periods"
+    real = os.listdir
+
+    def refused(path):
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "listdir", refused)
+    assert load.list_periods(reference_deal) == []
+    with pytest.raises(InputErrors) as info:
+        pipeline.run(reference_deal, "2002-05")
+    assert [str(e) for e in info.value.errors] == [
+        f"{folder}: cannot be read (Permission denied; expected a folder remit may list)"]
