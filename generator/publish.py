@@ -307,15 +307,21 @@ def plan_all(computed: Sequence[Computed], requested: Sequence[str], out: Path,
     outputs: list[Output] = []
     problems: list[str] = []
     input_errors = []
+    refused: list[Computed] = []
     for c in computed:
         try:
             outputs += plan(c, requested, out, revise, templates)
         except PublishRefused as exc:
             problems += exc.problems
+            refused.append(c)
         except InputErrors as exc:
             input_errors += exc.errors
     if input_errors:
         raise InputErrors(input_errors)
+    if len(refused) > 1:  # months rolled forward from a changed one: say where to look first
+        first = refused[0]
+        problems.append(f"{len(refused)} published statements would change; the earliest is {first.period.period}'s: "
+                        f"look first at {first.source.file} (each later month starts where the one before it ended)")
     if problems:
         raise PublishRefused(problems)
     return outputs

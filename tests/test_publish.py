@@ -229,3 +229,23 @@ def test_a_link_to_nothing_named_like_a_published_file_is_refused_as_such(refere
         assert (f"{out / name}: the " in output and "cannot be compared with what would be published now: it is a "
                 "link to nothing, which is not there" in output), output
     assert "another run" not in output
+
+
+def test_a_changed_month_rolled_forward_into_later_ones_is_named_as_where_to_look(tmp_path):
+    """One changed figure in a month refuses it and every later month (each starts where the
+    one before it ended); the refusals listed every month and never said which file to look at."""
+    import shutil
+
+    from .conftest import INPUTS
+
+    deal = tmp_path / "synthetic-auto-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(deal), "--period", "2025-02..2025-05", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    edit(deal / "periods" / "2025-03.yaml", "curtailments: 482028.96", "curtailments: 482029.96")
+    result = CliRunner().invoke(main, ["render", str(deal), "--period", "2025-02..2025-05", "--out", str(out)])
+    assert result.exit_code == 1
+    assert (f"3 published statements would change; the earliest is 2025-03's: look first at "
+            f"{deal / 'periods' / '2025-03.yaml'} (each later month starts where the one before it ended)") \
+        in result.output
