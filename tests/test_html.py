@@ -437,3 +437,11 @@ def test_the_deals_own_figures_are_labelled_as_its_deal_file_words_them():
     page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
     assert ('<tr><th scope="row">Drawn on the reserve account for note interest (<code>reserve.draw</code>)</th>'
             '<td class="num" data-field="extra.figures.reserve.draw">820,195.94</td></tr>') in page
+
+
+def test_a_count_of_thousands_has_its_separators():
+    """Loan counts read 21374 beside amounts written 1,056,249.47."""
+    [c] = run(INPUTS / "synthetic-home-equity-2024-1", "2024-02")
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    count = c.statement.pool["ending_count"]
+    assert count >= 1000 and f'data-field="pool.ending_count">{count:,}</td>' in page
