@@ -445,3 +445,13 @@ def test_a_count_of_thousands_has_its_separators():
     page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
     count = c.statement.pool["ending_count"]
     assert count >= 1000 and f'data-field="pool.ending_count">{count:,}</td>' in page
+
+
+def test_a_trigger_without_a_threshold_yet_is_shown_not_tested():
+    """The home equity deal's cumulative loss test starts at distribution 37: before it, the
+    test was missing from the page without a word, though losses were already 6.34%."""
+    [c] = run(INPUTS / "synthetic-home-equity-2024-1", "2025-03")
+    assert [t.name for t in c.statement.triggers] == ["Delinquency"]
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    assert ('<tr><th scope="row">Cumulative losses</th><td class="num na" colspan="2">No threshold this period</td>'
+            '<td class="flag">Not tested</td></tr>') in page
