@@ -307,7 +307,7 @@ def test_every_month_renders_as_html_and_one_as_pdf(story, tmp_path):
     pdf.write_bytes(formats.pdf(story["2025-12"]))
     text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Ending balance 271,147,138.65 168,367,533.04" in text
-    assert "insurer.drawn 1,056,249.47" in text
+    assert "(interest and principal) (insurer.drawn) 1,056,249.47" in " ".join(text.split())
 
 
 def test_no_deal_specific_python():
