@@ -429,16 +429,23 @@ def _workers(pid: int) -> list[int]:
     return [int(c) for c in children]
 
 
-@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
-def test_a_second_interrupt_while_the_deals_in_hand_finish_stops_them_at_once(tmp_path, second):
-    """Ctrl-C waits for the deals in hand; a second Ctrl-C (or a SIGTERM) stops them too: the
-    batch exits 130 with no manifest, its lock released, rather than hanging on a worker."""
+def _batch_at_work(tmp_path: Path) -> tuple[Path, Path, subprocess.Popen, list[int]]:
+    """A month end of 24 deals on two workers, started and writing: its book, output folder,
+    process and worker processes."""
     root, out = tmp_path / "book", tmp_path / "out"
     _book_of_synthetic_copies(root, 24)
     proc = _start(root, out)
     _wait_for_outputs(out, proc)
     workers = _workers(proc.pid)
     assert workers
+    return root, out, proc, workers
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_interrupt_while_the_deals_in_hand_finish_stops_them_at_once(tmp_path, second):
+    """Ctrl-C waits for the deals in hand; a second Ctrl-C (or a SIGTERM) stops them too: the
+    batch exits 130 with no manifest, its lock released, rather than hanging on a worker."""
+    root, out, proc, workers = _batch_at_work(tmp_path)
     for w in workers:
         os.kill(w, signal.SIGSTOP)  # a worker that does not finish its task: a stuck disk, say
     try:
@@ -463,12 +470,7 @@ def test_a_second_interrupt_while_the_deals_in_hand_finish_stops_them_at_once(tm
 def test_a_worker_killed_midway_fails_its_deals_and_the_batch_ends(tmp_path):
     """A worker the kernel kills (out of memory) or kill -9 broke the pool: the batch printed
     a BrokenProcessPool traceback and then never ended, holding the output folder's lock."""
-    root, out = tmp_path / "book", tmp_path / "out"
-    _book_of_synthetic_copies(root, 24)
-    proc = _start(root, out)
-    _wait_for_outputs(out, proc)
-    workers = _workers(proc.pid)
-    assert workers
+    root, out, proc, workers = _batch_at_work(tmp_path)
     try:
         os.kill(workers[0], signal.SIGKILL)
         stdout, stderr = proc.communicate(timeout=60)
