@@ -244,7 +244,7 @@ def test_a_books_templates_folder_holds_only_its_own_layouts(tmp_path):
     assert "(expected one of: auto-abs.txt.j2, mine.txt.j2, new-century-8k.txt.j2" in done.stderr
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.5])
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1])
 def test_ctrl_c_while_the_command_starts_is_no_traceback(delay):
     """Ctrl-C in the moment the command line loads printed the traceback of whichever module
     was being imported, and the process died of the signal."""
@@ -255,6 +255,8 @@ def test_ctrl_c_while_the_command_starts_is_no_traceback(delay):
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert "Traceback" not in stderr.decode(), stderr.decode()
-    assert proc.returncode >= 0  # an exit status, not death by the signal
+    # an exit status, not death by the signal: 130 while it starts, 1 (Aborted!) while it runs; only
+    # once it has done its work and said so may a Ctrl-C end the interpreter as Python ends it
+    assert proc.returncode >= 0 or (proc.returncode == -signal.SIGINT and b"reconciled" in stdout), stderr.decode()
