@@ -27,7 +27,7 @@ from .factors import FACTOR_FILE, as_published, factor_file
 from .factors import rows as factor_rows
 from .formats import TEMPLATES, TemplateError
 from .output import AlreadyPublished, OutputError, write_atomic
-from .load import misnamed, misnamed_folder
+from .load import deal_file_values, misnamed, misnamed_folder
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, read_published, write
 from .source import InputErrors, load_yaml
@@ -411,11 +411,7 @@ class Cusip(NamedTuple):
 def cusips_of(deal_dir: Path) -> list[Cusip]:
     """Each class's CUSIP in a deal file.  A deal file that does not read gives none here;
     rendering it tells its errors."""
-    try:
-        data, _ = load_yaml(Path(deal_dir) / "deal.yaml")
-    except InputErrors:
-        return []
-    classes = data.get("classes") if isinstance(data, dict) else None
+    classes = deal_file_values(deal_dir).get("classes")
     return [Cusip(c["cusip"], str(c.get("name")), i)
             for i, c in enumerate(classes if isinstance(classes, list) else [])
             if isinstance(c, dict) and isinstance(c.get("cusip"), str)]

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import formats as fmt
-from .load import PERIOD, list_periods
+from .load import PERIOD, deal_file_values, list_periods
+from .model import DEAL_ID
 from .number import places
 from .pipeline import next_month, select_periods
 from .publish import RECORD, RESTORE, PublishRefused, latest_version, read_record, version_name
@@ -98,15 +99,8 @@ def published_id(deal_dir: Path) -> str:
     """The id a deal's statements are published under: its deal file's, when that file says one
     (a folder renamed since is refused, and its statements are still that id's), else its
     folder's name."""
-    from .source import InputErrors, load_yaml
-
-    try:
-        data, _ = load_yaml(Path(deal_dir) / "deal.yaml")
-    except (InputErrors, OSError):
-        return Path(deal_dir).name
-    deal_id = data.get("id") if isinstance(data, dict) else None
-    return deal_id if isinstance(deal_id, str) and _RECORD_NAME.fullmatch(f"{deal_id}_2000-01-01.json") else \
-        Path(deal_dir).name
+    deal_id = deal_file_values(deal_dir).get("id")
+    return deal_id if isinstance(deal_id, str) and re.fullmatch(DEAL_ID, deal_id) else Path(deal_dir).name
 
 
 def published_lines(deal_dir: Path, period: str, out: Path) -> tuple[list[tuple[str, ...]], list[str]]:

@@ -231,6 +231,17 @@ def _written_name(deal_dir: Path) -> str:
     return Path(os.path.normpath(path)).name
 
 
+def deal_file_values(deal_dir: Path) -> dict[str, Any]:
+    """A deal file's values as YAML gives them, not validated: for what a month end reads of a
+    deal before rendering it, or of one that no longer renders (its id, its CUSIPs).  Empty
+    when the file does not read; rendering it tells why."""
+    try:
+        data, _ = load_yaml(Path(deal_dir) / "deal.yaml")
+    except InputErrors:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def misnamed_folder(deal_dir: Path, root: Path | None = None) -> list[InputError]:
     """:func:`misnamed` for a deal folder, read from its deal file if that loads (a deal file's
     own errors are told by whatever reads it)."""

@@ -669,8 +669,12 @@ class Intake(Strict):
     max_remaining_term: Count = Field(480, description="The longest remaining term a loan may have, in months.")
 
 
+#: A deal's id, which names its folder and its output files: lower-case letters, digits, hyphens.
+DEAL_ID = r"[a-z0-9][a-z0-9-]*"
+
+
 class Deal(Strict):
-    id: Annotated[str, Field(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+    id: Annotated[str, Field(max_length=64, pattern=f"^{DEAL_ID}$",
                              description="The deal's id: names its output files (<id>_<date>.txt).")]
     trust: Text = Field(description="The trust's name.")
     series: Text = Field(description="The series (quote it: \"2002-1\").")

@@ -41,11 +41,12 @@ from . import html as page_html
 from .chart import line_chart
 from .engine import distribution_date_for
 from .load import PERIOD, list_periods, load_deal, load_period, misnamed_folder, period_path
+from .model import DEAL_ID
 from .pipeline import Computed, ReconciliationError, output_name, run
 from .render import TEMPLATES, template_folders
 from .source import InputErrors, read_input
 
-DEAL = re.compile(r"[a-z0-9][a-z0-9-]*")
+DEAL = re.compile(DEAL_ID)
 TYPES = {
     "html": "text/html; charset=utf-8",
     "txt": "text/plain; charset=utf-8",
