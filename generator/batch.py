@@ -288,17 +288,18 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 tasks = {pool.submit(render_deals, deals[i:i + size], period, formats, out, os.getpid(), templates):
                          deals[i:i + size] for i in range(0, len(deals), size)}
                 futures = list(tasks)
+                broken = False
                 for future in as_completed(futures):
                     taken.add(future)
                     try:
                         outcomes = future.result()
                     except BrokenProcessPool:  # a worker was killed (the kernel out of memory, kill -9)
-                        outcomes = [_lost(d) for d in tasks[future]]
+                        outcomes, broken = [_lost(d) for d in tasks[future]], True
                     for outcome in outcomes:
                         result.outcomes.append(outcome)
                         if progress:
                             progress(outcome)
-                if any(not f.cancelled() and isinstance(f.exception(), BrokenProcessPool) for f in futures):
+                if broken:
                     _stop_workers(pool)  # the pool is broken: the other workers are of no more use
                     pool = None
             except KeyboardInterrupt:

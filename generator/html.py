@@ -39,9 +39,10 @@ def template_name(computed: Computed) -> str:
 def _drawn_on_demand(computed: Computed) -> set[str]:
     """The funds (as the flow of funds names them) drawn on demand from outside the trust: an
     insurer's policy, a liquidity facility (each step draws what it pays)."""
-    program = computed.run.program if computed.run is not None else None
-    return ({a.label or name.replace("_", " ") for name, a in program.accounts.items() if a.draw}
-            if program is not None else set())
+    if computed.run is None:
+        return set()
+    ledger = computed.run.ledger
+    return {ledger.section(name) for name, a in computed.run.program.accounts.items() if a.draw}
 
 
 def funds(computed: Computed) -> list[dict[str, Any]]:
@@ -71,7 +72,7 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
     program = computed.run.program if computed.run is not None else None
     # a payment into another of the deal's funds is a transfer, not a distribution; one into a fund
     # drawn from outside the trust (reimbursing an insurer) leaves the trust, and is paid to its payee
-    data["transfer_payees"] = ({a.payee or a.label or name.replace("_", " ") for name, a in program.accounts.items()
+    data["transfer_payees"] = ({a.payee or computed.run.ledger.section(name) for name, a in program.accounts.items()
                                 if not a.draw} if program is not None else set())
     data["cash_left"] = view(s.cash["available"] - s.cash["distributed"], "cash.left")
     values = computed.run.values if computed.run is not None else {}

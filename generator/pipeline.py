@@ -7,9 +7,9 @@ written until every requested statement has been computed and reconciled.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
-import os
 from pathlib import Path
 
 from typing import Any

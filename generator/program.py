@@ -906,16 +906,15 @@ class Compiler:
                                                            "(expected it in the fees: of a pay: fees action, or a "
                                                            "pay: fees action without fees:, which pays every fee)")
         kinds = {c.name: c.kind for c in self.deal.classes}
-        charges = [p for p in _flat(self.actions) if isinstance(p.action, m.PayRest)
-                   and p.action.pay == "prepayment_charges"]
+        rests = [p for p in _flat(self.actions) if isinstance(p.action, m.PayRest)]
+        charges = [p for p in rests if p.action.pay == "prepayment_charges"]
         for p in charges:
             if kinds.get(p.action.class_) == "excess":
                 self.report(("deal", p.path + ("class",)),
                             f"class {p.action.class_} is the excess class, whose interest is the residual cash flow "
                             "(expected a prepayment or other class)")
-        for p in _flat(self.actions):  # the rest of the cash is the residual interest's, never a coupon's
-            if isinstance(p.action, m.PayRest) and p.action.pay == "residual" and \
-                    kinds.get(p.action.class_) not in (None, "excess", "residual"):
+        for p in rests:  # the rest of the cash is the residual interest's, never a coupon's
+            if p.action.pay == "residual" and kinds.get(p.action.class_) not in (None, "excess", "residual"):
                 self.report(("deal", p.path + ("class",)),
                             f"class {p.action.class_} is a {kinds[p.action.class_]} class: the residual would be paid "
                             "to it as interest beyond its coupon (expected the excess or residual class: "
