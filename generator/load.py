@@ -352,6 +352,20 @@ def _period_folder(deal_dir: Path) -> list[str]:
         return []
 
 
+def period_folder_problem(deal_dir: Path) -> str | None:
+    """Why a deal's ``periods/`` cannot be listed: it is not a folder, or it cannot be read.
+    None when it can be, or when there is none (which is "no period files")."""
+    try:
+        os.listdir(Path(deal_dir) / "periods")
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return "is not a folder (expected a folder of the servicer's reports, periods/YYYY-MM.yaml)"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc}; expected a folder remit may list)"
+    return None
+
+
 def _is_period_file(name: str) -> bool:
     return name.endswith(".yaml") and PERIOD.fullmatch(name[:-5]) is not None
 

@@ -7,7 +7,6 @@ written until every requested statement has been computed and reconciled.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 from . import collector
 from .calendar import add_months, period_month
 from .engine import FigureError, Run, distribution_date_for, run_period
-from .load import Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_path
+from .load import (Loaded, carried_accounts_given, list_periods, load_deal, load_period, period_folder_problem,
+                   period_path)
 from .model import Deal, GroupedOpening, GroupedPeriod, Period
 from .number import ZERO
 from .program import once
@@ -386,17 +386,6 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _unlisted(folder: Path) -> str | None:
-    """Why a periods folder cannot be listed (not its absence: that is "no period files")."""
-    try:
-        os.listdir(folder)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc}; expected a folder remit may list)"
-    return None
-
-
 def run(deal_dir: Path, spec: str, root: Path | None = None,
         unreconciled: list[ReconciliationError] | None = None) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
@@ -425,10 +414,8 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
     if missing or not wanted:
         where = str(deal_dir / "periods")
         if not available:
-            folder = deal_dir / "periods"
-            what = ("is not a folder (expected a folder of the servicer's reports, periods/YYYY-MM.yaml)"
-                    if folder.exists() and not folder.is_dir() else _unlisted(folder) or
-                    "no period files (expected the servicer's reports as periods/YYYY-MM.yaml)")
+            what = (period_folder_problem(deal_dir)
+                    or "no period files (expected the servicer's reports as periods/YYYY-MM.yaml)")
             raise InputErrors(errors + [InputError(where, 0, "", what)])
         asked = [[spec]] if not wanted else [[p] for p in missing] if ".." not in spec else [missing]
         raise InputErrors(errors + [InputError(where, 0, "", f"no period file for {month_runs(months)} (expected "
