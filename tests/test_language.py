@@ -423,3 +423,32 @@ def test_a_figure_name_that_formulas_cannot_read_is_refused_in_words(reference_d
     assert lines[0] == (f"{reference_deal / 'deal.yaml'}:68: figures.'M-4-.x': not a valid key: got 'M-4-.x' "
                         "(expected a figure's name: words of letters, digits and _ joined by dots, such as oc.target, "
                         "or a class's name and a word, such as M-1.rate)")
+
+
+def test_a_deal_may_accrue_interest_on_unpaid_interest(tmp_path):
+    """The standard figures carry a class's unpaid interest forward as it is; a deal whose
+    agreement adds interest on it at the class's rate writes that, as docs/deal-language.md
+    shows, with a carried figure of its own.  M-2 of the home equity deal was left 157,932.46
+    short in 2024-08 and paid in full in 2024-09: with interest on it, 2024-09 owes and pays
+    30 days of it at M-2's 4.64% more, and the statement still reconciles."""
+    import shutil
+
+    deal = tmp_path / "synthetic-home-equity-2024-1"
+    shutil.copytree(INPUTS / "synthetic-home-equity-2024-1", deal)
+    [plain] = run(deal, "2024-09")
+    edit(deal / "deal.yaml", "figures:\n", "figures:\n"
+         '  M-2.unpaid_interest_carried: {type: money, carried_from: M-2.unpaid_interest_after,\n'
+         '                                formula: "opening.unpaid_interest.M-2"}\n'
+         "  M-2.unpaid_interest_before: M-2.unpaid_interest_carried\n"
+         "    + cents(M-2.unpaid_interest_carried * M-2.rate * M-2.accrual_days / 360)\n")
+    [before, after] = run(deal, "2024-08..2024-09")
+    m2, was = after.statement.cls("M-2"), plain.statement.cls("M-2")
+    carried = before.statement.cls("M-2").unpaid_interest_after
+    assert carried == was.unpaid_interest_before == D("157932.46")
+    interest = (carried * D("0.0464") * 30 / 360).quantize(D("0.01"))
+    assert (m2.rate, after.statement.accrual_days, interest) == (D("0.0464"), 30, D("610.67"))
+    assert m2.unpaid_interest_before == carried + interest
+    assert m2.interest_distribution == was.interest_distribution + interest
+    assert m2.unpaid_interest_after == 0
+    assert all(check.ok for check in after.statement.checks)
+    assert after.statement.cls("M-1").unpaid_interest_before == D("6111.38")  # the others as they were
