@@ -85,6 +85,23 @@ def test_phone_width_keeps_the_page_inside_the_screen(browser, site):
     assert scrolled_width(browser, f"{url}/{DEAL}/2002-05", 390) <= 390
 
 
+@pytest.mark.parametrize("deal", ["new-century-2002-1", "synthetic-home-equity-2024-1", "synthetic-auto-2025-1",
+                                  "synthetic-two-group-2025-1"])
+def test_phone_width_keeps_every_bundled_deals_statement_inside_the_screen(browser, tmp_path, deal):
+    """Each deal's latest statement, with its own sections (accounts, hedges, loan groups, the
+    figures its rules report, whose names are long words): nothing makes the page scroll sideways."""
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    from .conftest import INPUTS
+
+    done = CliRunner().invoke(main, ["render", str(INPUTS / deal), "-p", "latest", "-f", "html", "-o", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    [page] = tmp_path.glob("*.html")
+    assert scrolled_width(browser, page.as_uri(), 390) <= 390
+
+
 def test_open_page_follows_an_edited_input(browser, site):
     from playwright.sync_api import expect
 
