@@ -391,8 +391,7 @@ def _no_value(auto_deal: Path, tmp_path: Path, name: str, layout: str, kind: str
     templates = tmp_path / "templates"
     shutil.copytree(formats.TEMPLATES, templates)
     (templates / name).write_text(layout)
-    edit(auto_deal / "deal.yaml", "text: auto-abs.txt.j2",
-         f"text: {name}" if kind == "text" else f"text: auto-abs.txt.j2\n  {kind}: {name}")
+    edit(auto_deal / "deal.yaml", f"{kind}: auto-abs.{kind}.j2".replace("text.j2", "txt.j2"), f"{kind}: {name}")
     (c,) = run(auto_deal, "2026-03")
     with pytest.raises(formats.TemplateError) as caught:
         formats.FORMATS[kind][1](c, templates)
@@ -455,7 +454,7 @@ def test_a_layout_showing_a_determination_date_the_schedule_lacks_names_the_sche
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"{auto_deal}/deal.yaml:18: schedule: template auto-abs.txt.j2 shows the determination date, which the "
+        f"{auto_deal}/deal.yaml:19: schedule: template auto-abs.txt.j2 shows the determination date, which the "
         "deal's schedule does not give (expected determination_business_days: N, the business days before the "
         "distribution date it falls)", "1 error; nothing written"]
 

@@ -361,6 +361,23 @@ def test_a_deal_of_notes_is_a_statement_to_noteholders_and_each_caption_names_th
                                                           "notional; class P: of its $100)")
 
 
+def test_an_auto_loan_deals_page_speaks_of_vehicles_not_mortgages():
+    """The auto deal's own template gives the standard page its collateral's words: its page
+    said Mortgage pool, mortgage rate, foreclosure and REO properties.  Every figure is still
+    there, under its own field."""
+    [c] = run(INPUTS / "synthetic-auto-2025-1", "2025-06")
+    page = formats.FORMATS["html"][1](c, formats.TEMPLATES).decode("utf-8")
+    words = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|head)>.*?</\1>", "", page, flags=re.S))
+    assert re.findall(r"(?i)mortgage|foreclos|\bREO\b|propert", words) == []
+    assert {"Receivables pool", "Repossessed vehicles"} <= set(re.findall(r"<h2>(.*?)</h2>", page))
+    assert "<th scope=\"row\">Beginning weighted average APR</th>" in page
+    for field in ("reo.stated_balance", "reo.book_value", "reo.principal_amortization",
+                  "delinquency.foreclosure.count", "pool.wac"):
+        assert f'data-field="{field}"' in page, field
+    reference = _words("new-century-2002-1", "2002-05")[1]
+    assert {"Mortgage pool", "REO properties"} <= set(reference)  # the standard words, where a deal keeps them
+
+
 def _accrual(deal_dir, month: str) -> tuple[str, str]:
     """The masthead's accrual period and the Net WAC cap's label, as the page words them."""
     [c] = run(deal_dir, month)
