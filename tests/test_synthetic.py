@@ -121,6 +121,21 @@ def test_cleanup_call_and_margin_step_up(story):
     assert cls(story, "2027-09", "M-1").margin == D("0.0065")
 
 
+def test_cash_is_rounded_from_the_exact_value_of_its_formula(story):
+    """M-4 accrues at the Net WAC cap in 2024-06: its balance times (wac - fees) * 30 / 28,
+    times 28 / 360, is 83,165.835 exactly, 83,165.84 half-up.  Computed with the cap cut at
+    34 digits it came to 83,165.8349...9 and was rounded to 83,165.83."""
+    from fractions import Fraction
+
+    run = story["2024-06"].run
+    v = run.values
+    assert v["M-4.rate"] == v["net_wac_cap"] < v["M-4.uncapped_rate"]
+    exact = (Fraction(v["M-4.beginning_balance"]) * (Fraction(v["wac"]) - Fraction(v["fees.annual_rate"]))
+             * 30 / v["accrual_days"] * v["accrual_days"] / 360)
+    assert exact == Fraction("83165.835")
+    assert v["M-4.accrued"] == D("83165.84")
+
+
 def test_factors_never_increase_and_balances_never_negative(story):
     previous = {}
     for key in sorted(story):
