@@ -121,6 +121,18 @@ def test_cleanup_call_and_margin_step_up(story):
     assert cls(story, "2027-09", "M-1").margin == D("0.0065")
 
 
+def test_next_rate_is_the_rate_the_next_statement_accrues_at(story):
+    """Each class's next rate is what the following statement's coupon is, index and margin:
+    in 2027-09 the pool ends under the clean-up call threshold, so October's margins are
+    stepped up, and September's next rates said the old margins (A: 3.88% for 4.18%)."""
+    months = sorted(story)
+    for month, following in zip(months, months[1:]):
+        for c in story[month].statement.classes:
+            if c.next_rate is not None and c.kind != "excess":
+                assert c.next_rate == cls(story, following, c.name).uncapped_rate, (month, c.name)
+    assert cls(story, "2027-09", "A").next_rate == D("0.0418")
+
+
 def test_cash_is_rounded_from_the_exact_value_of_its_formula(story):
     """M-4 accrues at the Net WAC cap in 2024-06: its balance times (wac - fees) * 30 / 28,
     times 28 / 360, is 83,165.835 exactly, 83,165.84 half-up.  Computed with the cap cut at
