@@ -15,7 +15,7 @@ from .model import FIRST_DATE, LAST_DATE, printable_line
 from .output import AlreadyPublished, OutputError, locked, write_all_atomic, write_atomic
 from .pipeline import ReconciliationError, run
 from .publish import PublishRefused, plan_all, write
-from .source import InputErrors
+from .source import InputError, InputErrors
 
 if TYPE_CHECKING:  # the month end is imported where it runs
     from .batch import BatchResult
@@ -520,19 +520,39 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
               show_default=True, help="Directory for deal.schema.json, period.schema.json, "
                                       "grouped-period.schema.json, servicer.schema.json and "
                                       "remittance.schema.json.")
-def schema(out: Path) -> None:
+@click.option("--record", "records", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              metavar="DEAL_DIR", help="Also write DEAL-ID.record.schema.json, the schema of that deal's figures "
+                                       "records (repeatable).")
+def schema(out: Path, records: tuple[Path, ...]) -> None:
     """Write JSON Schemas of the deal and period files (for editors' YAML validation); a deal with
     loan groups has its periods checked by grouped-period.schema.json; servicer.schema.json and
-    remittance.schema.json describe a servicer's mapping and remittance report (remit intake)."""
+    remittance.schema.json describe a servicer's mapping and remittance report (remit intake).
+    With --record, the schema of a deal's figures records (its .json files), for their readers."""
     from .intake import Remittance
-    from .tape import Mapping
+    from .load import load_deal
     from .model import Deal, GroupedPeriod, Period
+    from .record import DRAFT, record_schema
+    from .tape import Mapping
 
+    docs = []
     for name, model in (("deal", Deal), ("period", Period), ("grouped-period", GroupedPeriod),
                         ("servicer", Mapping), ("remittance", Remittance)):
         doc = model.model_json_schema(by_alias=True)
-        doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        doc["$schema"] = DRAFT
         doc["title"] = f"remit {name} file"
+        docs.append((name, doc))
+    errors: list[InputError] = []
+    for deal_dir in records:
+        try:
+            loaded = load_deal(deal_dir)
+        except InputErrors as exc:
+            errors += exc.errors
+            continue
+        docs.append((f"{loaded.value.id}.record", record_schema(loaded.value, loaded.program)))
+    if errors:
+        _report(InputErrors(errors), False)
+        sys.exit(1)
+    for name, doc in docs:
         path = out / f"{name}.schema.json"
         try:
             write_atomic(path, (json.dumps(doc, indent=2) + "\n").encode())

@@ -37,13 +37,19 @@ PERFORMANCE = ("net_monthly_excess_cash_flow", "delinquency_pct", "sixty_plus_ba
                "prior_credit_enhancement_pct", "stepdown_test_pct", "stepdown", "trigger", "optional_termination")
 CASH = ("available", "distributed", "interest_left", "principal_left", "excess_left")
 TOP = ("accrual_days", "index_rate", "next_index_rate", "net_wac", "net_wac_cap")
+#: Each delinquency bucket's figures; a liquidated loan's; a loan that became REO's.
+BUCKET_FIELDS = ("count", "unpaid_balance", "stated_balance")
+LIQUIDATED = ("loan", "balance", "proceeds", "loss", "severity")
+REO_NEW = ("loan", "unpaid_balance", "stated_balance")
+#: The losses' and shortfalls' figures (the losses' list of liquidated loans beside them).
+LOSSES = ("realized", "bankruptcy", "cumulative", "cumulative_pct", "severity")
+SHORTFALLS = ("ppis", "ppis_covered", "ppis_not_covered", "relief_act")
 
 #: The figures a statement shows, which the deal or the prelude must define ({c}: each class).
 REQUIRED = (TOP + tuple(f"pool.{k}" for k in POOL) + tuple(f"oc.{k}" for k in OC)
             + tuple(f"performance.{k}" for k in PERFORMANCE) + tuple(f"cash.{k}" for k in CASH)
             + tuple(f"totals.{k}" for k in TOTALS)
-            + ("losses.realized", "losses.bankruptcy", "losses.cumulative", "losses.cumulative_pct", "losses.severity",
-               "shortfalls.ppis", "shortfalls.ppis_covered", "shortfalls.ppis_not_covered")
+            + tuple(f"losses.{k}" for k in LOSSES) + tuple(f"shortfalls.{k}" for k in SHORTFALLS[:3])
             + tuple(f"{{c}}.{k}" for k in CLASS_FIELDS))
 
 
@@ -52,7 +58,7 @@ def statement(run: Any) -> Statement:
     v = run.values
     deal, program = run.deal, run.program
     classes = tuple(_class(v, c) for c in deal.classes)
-    liquidated = [{k: v[f"losses.liquidated[{i}].{k}"] for k in ("loan", "balance", "proceeds", "loss", "severity")}
+    liquidated = [{k: v[f"losses.liquidated[{i}].{k}"] for k in LIQUIDATED}
                   for i in range(len(v["collections.liquidations"]))]
     named = ((t.name, f"triggers.{program.keys[f'trigger:{t.name}']}") for t in deal.triggers)
     tests = tuple(TriggerTest(name, v[f"{k}.value"], v[f"{k}.threshold"], v[f"{k}.breached"])
@@ -67,17 +73,12 @@ def statement(run: Any) -> Statement:
         fees={fee.name: v[f"fees.{program.keys[f'fee:{fee.name}']}.paid"] for fee in deal.fees},
         fees_unpaid={fee.name: v[f"fees.{program.keys[f'fee:{fee.name}']}.unpaid_after"] for fee in deal.fees},
         pool={k: v[f"pool.{k}"] for k in POOL},
-        delinquency={b: {k: v[f"delinquency.{b}.{k}"] for k in ("count", "unpaid_balance", "stated_balance")}
-                     for b in BUCKETS},
+        delinquency={b: {k: v[f"delinquency.{b}.{k}"] for k in BUCKET_FIELDS} for b in BUCKETS},
         reo={"stated_balance": v["reo.stated_balance"], "book_value": v["reo.book_value"],
-             "new": [{k: v[f"reo.new[{i}].{k}"] for k in ("loan", "unpaid_balance", "stated_balance")}
-                     for i in range(len(v["reo.new"]))],
+             "new": [{k: v[f"reo.new[{i}].{k}"] for k in REO_NEW} for i in range(len(v["reo.new"]))],
              "principal_amortization": v["reo.principal_amortization"]},
-        losses={"realized": v["losses.realized"], "bankruptcy": v["losses.bankruptcy"],
-                "cumulative": v["losses.cumulative"], "cumulative_pct": v["losses.cumulative_pct"],
-                "liquidated": liquidated, "severity": v["losses.severity"]},
-        shortfalls={"ppis": v["shortfalls.ppis"], "ppis_covered": v["shortfalls.ppis_covered"],
-                    "ppis_not_covered": v["shortfalls.ppis_not_covered"], "relief_act": v["shortfalls.relief_act"]},
+        losses={**{k: v[f"losses.{k}"] for k in LOSSES[:4]}, "liquidated": liquidated, "severity": v["losses.severity"]},
+        shortfalls={k: v[f"shortfalls.{k}"] for k in SHORTFALLS},
         oc={k: v[f"oc.{k}"] for k in OC},
         performance={k: v[f"performance.{k}"] for k in PERFORMANCE},
         triggers=tests,
