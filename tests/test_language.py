@@ -287,7 +287,7 @@ def test_a_standard_figure_missing_its_rule_names_what_the_deal_must_define(refe
     code, lines = render(reference_deal, tmp_path / "out")
     assert code == 1
     assert (f"{reference_deal / 'deal.yaml'}:67: figures: performance.optional_termination is not defined, and the "
-            "standard figures A.margin, M-1.margin, M-2.margin and 2 more read it (expected "
+            "standard figures performance.optional_termination_next, A.margin, M-1.margin and 3 more read it (expected "
             "performance.optional_termination: <formula> under figures:)") in lines
 
 
