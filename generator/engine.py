@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -184,6 +185,16 @@ def _items(program: Program, values: dict[str, Any]) -> None:
             values[name] = fn([values[x] for x in deps])
 
 
+def _indexed_reads(program: Program) -> tuple[str, ...]:
+    """The items of lists that formulas read by their place (``collections.liquidations[0].balance``):
+    a month whose list is shorter has no value for them, which a formula asks with given()."""
+    defs = [*program.defs.values(), *(d.opening for d in program.defs.values() if d.opening)]
+    return tuple(sorted({x for d in defs for x in d.deps if _INDEXED.search(x)}))
+
+
+_INDEXED = re.compile(r"\[[0-9]+\]")
+
+
 def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
     """The tallies no action adds to: zero, once per program."""
     def make() -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:
@@ -232,6 +243,8 @@ def _run_period(program: Program, previous: Run | None, period: Period, source: 
     _inputs(program, period, values)
     _calendar(program, period, values)
     _items(program, values)
+    for name in once(program, "indexed", lambda: _indexed_reads(program)):
+        values.setdefault(name, None)  # an item the list does not have this period: no value
     w = actions.Ledger(program, values)
     zeros, zero_figures = _zeros(program)
     values.update(zeros)

@@ -161,6 +161,12 @@ def missing_templates(deal_dir: Path, templates: Path = TEMPLATES) -> list[Input
             if name and not template_file(name, templates).is_file()]
 
 
+#: What a template's own mistake raises while it renders (a bug in a template or in what the
+#: statement gives it, a macro calling itself without end): an error naming its line, never a
+#: traceback.
+TEMPLATE_FAULTS = (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, KeyError, RecursionError)
+
+
 def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) -> str:
     def error(exc: BaseException, message: str) -> TemplateError:
         return TemplateError(*template_line(exc, template, templates), message, templates)
@@ -184,7 +190,7 @@ def render_with(template: str, computed: Computed, templates: Path = TEMPLATES) 
         if missing:
             raise missing from None
         raise error(exc, f"{type(exc).__name__}: {exc}") from None
-    except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, KeyError) as exc:
+    except TEMPLATE_FAULTS as exc:
         # a bug in a template or in what the statement gives it: still an error, not a traceback
         raise error(exc, f"{type(exc).__name__}: {exc}") from None
 

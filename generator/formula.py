@@ -222,9 +222,38 @@ def parse(source: str) -> Expr:
     if len(source) > 2000:
         raise FormulaError(f"a formula of {len(source):,} characters (expected at most 2,000)")
     try:
-        return _PARSER.parse(source)
+        tree = _PARSER.parse(source)
     except (UnexpectedInput, VisitError) as exc:
         raise _unreadable(source, exc) from None
+    depth = _depth(tree)
+    if depth > MAX_NESTING:
+        raise FormulaError(f"operations nested {depth} deep, one inside another (a + b + c is two: expected at most "
+                           f"{MAX_NESTING}; a sum of many classes' figures is total(kind, field))")
+    return tree
+
+
+#: How deep a formula's operations may nest (a + b + c is two, each + inside the next): far
+#: beyond any agreement's formula, and well within what the trees' readers can walk.
+MAX_NESTING = 200
+
+
+def _depth(tree: Any) -> int:
+    """How deep a tree's operations nest, counted without recursion (a tree may be deeper than
+    Python could walk by recursion: that is what this finds out)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        kind = type(node)
+        if kind is Bin:
+            stack += ((node.left, depth + 1), (node.right, depth + 1))
+        elif kind is Neg or kind is Not:
+            stack.append((node.operand, depth + 1))
+        elif kind is Logic:
+            stack += ((item, depth + 1) for item in node.items)
+        elif kind is Call:
+            stack += ((arg, depth + 1) for arg in node.args)
+    return deepest
 
 
 def _unreadable(source: str, exc: Exception) -> FormulaError:
@@ -258,6 +287,10 @@ def rewrite(expr: Expr, errors: list[str]) -> Expr:
             return Name(f"total({expr.args[0].name}, {expr.args[1].name})")
         if expr.fn == "share":
             return _rewrite_share(expr, errors)
+        problem = _call_problem(expr)
+        if problem:
+            errors.append(problem)
+            return expr
         return Call(expr.fn, tuple(rewrite(a, errors) for a in expr.args))
     if kind is Bin:
         return Bin(expr.op, rewrite(expr.left, errors), rewrite(expr.right, errors))
@@ -557,12 +590,23 @@ _ARITY = {"min": (2, None), "max": (2, None), "sum": (1, None), "if": (3, 3), "c
           "days360": (2, 2), "whole": (1, 1)}
 
 
-def _call(expr: Call, types: Types) -> str:
+def _call_problem(expr: Call) -> str | None:
+    """What is wrong with a call (an unknown function, a wrong number of arguments), if
+    anything: found when the formula is read, before it is compiled or typed."""
     fn, args = expr.fn, expr.args
     if fn not in _ARITY:
         close = difflib.get_close_matches(fn, list(_ARITY), n=2)
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise FormulaError(f"unknown function {fn!r}{hint} (expected one of: {', '.join(_ARITY)})")
+        return f"unknown function {fn!r}{hint} (expected one of: {', '.join(_ARITY)})"
+    low, high = _ARITY[fn]
+    if len(args) < low or (high is not None and len(args) > high):
+        want = f"{low}" if low == high else f"at least {low}"
+        return f"{fn}() takes {want} argument{'s' if low != 1 else ''}, got {len(args)}"
+    return None
+
+
+def _call(expr: Call, types: Types) -> str:
+    fn, args = expr.fn, expr.args
     if fn == "share" and not _rewritten_share(expr):  # share(amount, weight, w1, ..., wn)
         _want(args[0], types, MONEY, "share()'s amount")
         out = _type(args[2], types)
@@ -576,10 +620,6 @@ def _call(expr: Call, types: Types) -> str:
             if types.type_of(slot.name) is None:
                 raise _unknown(slot.name, types)
         return MONEY
-    low, high = _ARITY[fn]
-    if len(args) < low or (high is not None and len(args) > high):
-        want = f"{low}" if low == high else f"at least {low}"
-        raise FormulaError(f"{fn}() takes {want} argument{'s' if low != 1 else ''}, got {len(args)}")
     if fn == "schedule":
         return _schedule(expr, types)
     listed = _list_type(args[0], types) if fn in ("count", "sum") and len(args) == 1 else None

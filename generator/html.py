@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from . import collector
-from .formats import TemplateError, no_value, template_line
+from .formats import TEMPLATE_FAULTS, TemplateError, no_value, template_line
 from .pipeline import Computed
 from .render import TEMPLATES, NoValue, _env, context, view
 
@@ -86,7 +86,7 @@ def page(computed: Computed, templates: Path = TEMPLATES, live: dict[str, str] |
         raise TemplateError(exc.name or name, exc.lineno or 0, exc.message or str(exc), templates) from None
     except NoValue as exc:
         raise no_value(exc, name, templates) from None
-    except (jinja2.TemplateError, ValueError, TypeError, KeyError) as exc:
+    except TEMPLATE_FAULTS as exc:
         raise TemplateError(*template_line(exc, name, templates), str(exc), templates) from None
 
 

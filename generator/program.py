@@ -977,10 +977,17 @@ def _whole(n: int) -> Callable[[Any], int]:
     return lambda values: n
 
 
+#: A total of more members than this is shown as sum(...): a chain of additions as long as a
+#: deal of a thousand fees would nest deeper than Python reads trees.
+_CHAINED_MEMBERS = 64
+
+
 def _sum_tree(deps: tuple[str, ...]) -> Any:
     """How a total is shown: its members added up."""
     if not deps:
         return f.Num(f.ZERO_CASH, "0.00")
+    if len(deps) > _CHAINED_MEMBERS:
+        return f.Call("sum", tuple(f.Name(dep) for dep in deps))
     out: Any = f.Name(deps[0])
     for dep in deps[1:]:
         out = f.Bin("+", out, f.Name(dep))
