@@ -144,6 +144,9 @@ class Previewer:
             problem = _problems(exc)
         except ReconciliationError as exc:
             problem = f"{exc.period} does not reconcile"
+        except Exception as exc:  # noqa: BLE001 (a bug in one deal's run must not take the index down with it)
+            traceback.print_exc()
+            problem = f"an internal error ({type(exc).__name__}; see the server's output)"
         self._histories[deal] = (stats, problem)
         return problem
 

@@ -460,3 +460,36 @@ def test_a_request_for_another_host_is_refused_so_no_page_elsewhere_reads_the_st
                         f"this preview answers only for 127.0.0.1:{port} or localhost:{port}\n".encode())
     for host in (f"127.0.0.1:{port}", f"LOCALHOST:{port}"):
         assert ask(f"/{DEAL}/", host).split(b" ")[1] == b"200", host
+
+
+def test_a_bug_in_one_deals_history_flags_that_deal_and_the_index_still_answers(tmp_path, monkeypatch, capfd):
+    """An unexpected exception while one deal's history is computed (a bug: none is known)
+    made the whole index an internal error; the deal is flagged and the others listed."""
+    from generator import serve
+
+    from .conftest import SYNTHETIC
+
+    root = tmp_path / "inputs"
+    shutil.copytree(REFERENCE_DEAL, root / DEAL)
+    shutil.copytree(SYNTHETIC, root / SYNTHETIC.name)
+    real = serve.run
+
+    def broken(deal_dir, *args, **kwargs):
+        if Path(deal_dir).name == SYNTHETIC.name:
+            raise ValueError("not enough values to unpack")
+        return real(deal_dir, *args, **kwargs)
+
+    monkeypatch.setattr(serve, "run", broken)
+    server = make_server(root, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status, _, body = get(server, "/")
+        page = body.decode()
+        assert status == 200
+        assert (f'<a class="bad" href="/{SYNTHETIC.name}/">its history cannot be computed: an internal '
+                "error (ValueError; see the server&#x27;s output)</a>") in page
+        assert f'href="/{DEAL}/2002-05"' in page
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "ValueError: not enough values to unpack" in capfd.readouterr().err
