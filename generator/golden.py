@@ -14,6 +14,7 @@ output in ``golden/``.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import shutil
 import subprocess
@@ -27,7 +28,10 @@ from .batch import find_deals
 from .load import list_periods, load_deal
 from .pipeline import Computed, output_name, run
 from .render import TEMPLATES
-from .source import InputError, InputErrors
+from .source import InputError, InputErrors, read_input
+
+#: The most an approved file or a rendered output to approve may hold (a PDF is about 80 KB).
+MAX_APPROVED_BYTES = 64 * 1024 * 1024
 
 #: golden file suffix -> the output format it is made from
 KINDS = {".pdf.txt": "pdf", ".txt": "text", ".json": "json", ".html": "html"}
@@ -97,18 +101,45 @@ def deals_by_id(roots: Iterable[Path], wanted: Iterable[str] = ()) -> dict[str, 
     return found
 
 
+def read_file(path: Path, what: str) -> bytes:
+    """A golden file's or an output's bytes, refused if it is not a regular file (a FIFO is
+    never opened, so it cannot block) or too large.  Raises :class:`GoldenError`."""
+    try:
+        return read_input(path, limit=MAX_APPROVED_BYTES, what=what)
+    except InputErrors as exc:
+        raise GoldenError("\n".join(f"{path}: {e.message}" for e in exc.errors)) from None
+
+
 def compare(roots: Iterable[Path], golden: Path, templates: Path = TEMPLATES) -> list[Difference]:
-    """Render every statement that has a golden file and diff it against that file."""
-    files = sorted(p for p in golden.iterdir() if p.is_file() and not p.name.startswith(".")) if golden.is_dir() else []
-    placed = [(p, parse(p.name)) for p in files]
-    unknown = [p for p, key in placed if key is None]
-    if unknown:
-        raise GoldenError("\n".join(f"{p}: not a statement's golden file (expected <deal-id>_<YYYY-MM-DD>"
-                                    f".txt, .json, .html or .pdf.txt)" for p in unknown))
+    """Render every statement that has a golden file and diff it against that file.  Every
+    problem is raised at once: a name that is no statement's, a file that cannot be read, a
+    statement that cannot be found."""
+    entries = sorted(p for p in golden.iterdir() if not p.name.startswith(".")) if golden.is_dir() else []
+    problems: list[str] = []
+    approved: dict[Path, bytes] = {}
+    placed = []
+    for path in entries:
+        key = parse(path.name)
+        if key is None:
+            problems.append(f"{path}: not a statement's golden file (expected <deal-id>_<YYYY-MM-DD>.txt, .json, "
+                            ".html or .pdf.txt)")
+            continue
+        try:
+            approved[path] = read_file(path, "an approved file")
+        except GoldenError as exc:
+            problems.append(str(exc))
+            continue
+        placed.append((path, key))
+    try:
+        found = statements(roots, placed)
+    except GoldenError as exc:
+        problems += str(exc).splitlines()
+        found = []
+    if problems:
+        raise GoldenError("\n".join(problems))
     out: list[Difference] = []
-    for path, computed, kind in statements(roots, [(p, key) for p, key in placed]):  # type: ignore[misc]
-        now = golden_bytes(computed, kind, templates)
-        before = path.read_bytes()
+    for path, computed, kind in found:
+        now, before = golden_bytes(computed, kind, templates), approved[path]
         diff = [] if now == before else _unified(before, now, str(path), f"rendered {path.name}")
         out.append(Difference(path, diff))
     return sorted(out, key=lambda d: d.golden.name)
@@ -164,10 +195,7 @@ def approval(output: Path, golden: Path) -> tuple[Path, bytes, str]:
     if re.search(r"\.rev[0-9]+\.", name):
         raise GoldenError(f"{output}: a revision carries its REVISED mark; approve the statement as rendered "
                           "(its name without .revN)")
-    try:
-        data = output.read_bytes()
-    except OSError as exc:
-        raise GoldenError(f"{output}: cannot be read ({exc.strerror or exc})") from None
+    data = read_file(output, "a rendered statement")
     if name.endswith(".pdf"):
         try:
             data, name = pdf_text(data).encode("utf-8"), name + ".txt"
@@ -177,7 +205,8 @@ def approval(output: Path, golden: Path) -> tuple[Path, bytes, str]:
         raise GoldenError(f"{output}: not a rendered statement (expected <deal-id>_<YYYY-MM-DD>.txt, .json, "
                           ".html or .pdf)")
     target = golden / name
-    status = "new" if not target.exists() else ("same" if target.read_bytes() == data else "changed")
+    status = "new" if not os.path.lexists(target) else ("same" if read_file(target, "an approved file") == data
+                                                        else "changed")
     return target, data, status
 
 

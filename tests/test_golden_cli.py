@@ -228,3 +228,42 @@ def test_approve_is_all_or_nothing_on_a_full_disk_and_refuses_two_outputs_for_on
         assert list(small.iterdir()) == []
     finally:
         subprocess.run(["umount", str(small)])
+
+
+def test_diff_names_every_approved_file_it_cannot_use_at_once_and_never_blocks(tmp_path):
+    """A name that is no statement's, a deal or a date that is not there, a FIFO, a directory
+    or a link to nothing where an approved file should be: each is named, in one run (diff
+    stopped at the first kind, and passed over a FIFO or a directory without a word);
+    remit approve refuses a FIFO instead of waiting on it for ever."""
+    import os
+    import subprocess
+    import sys
+
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    shutil.copy(GOLDEN / f"{STEM}.txt", golden)
+    (golden / "random.txt").write_text("x\n")
+    (golden / "nope-deal_2002-05-28.txt").write_text("x\n")
+    (golden / "new-century-2002-1_2099-01-01.txt").write_text("x\n")
+    os.mkfifo(golden / f"{STEM}.html")
+    (golden / f"{STEM}.json").mkdir()
+    (golden / "new-century-2002-1_2002-04-25.txt").symlink_to(tmp_path / "nowhere")
+    done = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", INPUTS, "--golden", golden],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert sorted(done.stderr.splitlines()) == sorted([
+        f"{golden}/{STEM}.html: is a FIFO (named pipe) (expected a regular file)",
+        f"{golden}/{STEM}.json: is a directory (expected a regular file)",
+        f"{golden}/new-century-2002-1_2002-04-25.txt: file not found",
+        f"{golden}/random.txt: not a statement's golden file (expected <deal-id>_<YYYY-MM-DD>.txt, .json, .html or "
+        ".pdf.txt)",
+        f"{golden}/nope-deal_2002-05-28.txt: no deal with id 'nope-deal' under {INPUTS}",
+        f"{golden}/new-century-2002-1_2099-01-01.txt: deal new-century-2002-1 has no statement dated 2099-01-01 (no "
+        "period file for 2099-01)"])
+    fifo = tmp_path / "out" / f"{STEM}.txt"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "generator", "approve", fifo, "--root", INPUTS, "--golden",
+                           tmp_path / "approved"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{fifo}: is a FIFO (named pipe) (expected a regular file)", "nothing approved"])
