@@ -155,6 +155,11 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
         click.echo(f"{o.path}" if o.status == "new" else f"{o.path} ({o.status})")
 
 
+#: The most worker processes a month end starts: each holds a Python process and its imports
+#: (about 65 MiB); thousands would exhaust the machine before rendering a deal.
+MAX_JOBS = 256
+
+
 @main.command()
 @click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=(Path("inputs"),), show_default=True,
@@ -163,8 +168,9 @@ def render(deal_dir: Path, period: str, formats: tuple[str, ...], out: Path, tem
               help="YYYY-MM (every deal must have it), a range, 'all', or 'latest' (each deal's last).")
 @click.option("--format", "-f", "formats", multiple=True, default=("text",), show_default=True,
               type=click.Choice(list(fmt.FORMATS)), help="Output format; repeat for several.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes  [default: the number of CPUs]")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
+              help=f"Worker processes, at most {MAX_JOBS} and no more than there are deals  "
+                   "[default: the number of CPUs]")
 @click.option("--out", "-o", type=OutDir(file_okay=False, path_type=Path), required=True,
               help="Directory the statements and manifest.json are written to.")
 @click.option("--factor-file", "factor_file", is_flag=True,
@@ -184,7 +190,7 @@ def batch(roots: tuple[Path, ...], period: str, formats: tuple[str, ...], jobs: 
         sys.exit(1)
     for deal in deals:  # as render and check warn of them: a month a misnamed file was meant for is not run
         _warn_unread(deal)
-    jobs = jobs or month_end.default_jobs()
+    jobs = min(jobs or month_end.default_jobs(), len(deals))  # a worker with no deal to render is not started
     result = manifest = factors = None
     try:
         with locked(out):  # one month end (or render) publishes into a directory at a time

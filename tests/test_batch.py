@@ -484,3 +484,24 @@ def test_a_worker_killed_midway_fails_its_deals_and_the_batch_ends(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
     code, stdout, _ = batch("--root", root, "-f", "text", "-f", "json", "-j", "2", "-o", out)
     assert code == 0, stdout  # the lock was released: run again, every deal publishes
+
+
+def test_jobs_are_at_most_256_and_no_more_than_the_deals(tmp_path):
+    """--jobs 100000 started thousands of workers (each a Python process with its imports)
+    and ignored SIGTERM while it did: it is a usage error, and a batch of four deals starts
+    four workers however many are asked for."""
+    import subprocess
+    import sys
+
+    from .conftest import INPUTS, ROOT
+
+    def batch(jobs: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "generator", "batch", "--root", INPUTS, "--jobs", jobs,
+                               "--out", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    done = batch("100000")
+    assert done.returncode == 2 and "100000 is not in the range 1<=x<=256" in done.stderr
+    assert not (tmp_path / "out").exists()
+    done = batch("64")
+    assert done.returncode == 0, done.stderr
+    assert "4 deals, 4 statements" in done.stdout and ", 4 jobs, " in done.stdout
