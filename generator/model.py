@@ -83,7 +83,8 @@ def _decimal(places: int, limit: Decimal, what: str, shown_limit: str, cash: boo
         if not in_cents and (written := decimal_places(value)) > places:
             raise NumberError(f"{what} {value} has {written} decimal places (expected at most {places})")
         if value.is_signed():  # -0.00 too: it would print as -0.00
-            raise NumberError(f"must not be negative (got {value})")
+            raise NumberError(f"must not be negative (got {value})" if value else
+                              f"{value} is a zero written with a minus sign (expected {-value}: zero has no sign)")
         if value > limit:
             raise NumberError(f"{what} {value} is too large (expected at most {shown_limit})")
         return cents(value) if cash and not in_cents else value

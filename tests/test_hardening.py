@@ -204,7 +204,7 @@ LAX = [
     ("period", "loan_count: 586", "loan_count: 01112",
      "opening.loan_count: expected a whole number, got text '01112', which is not a plain decimal number"),
     ("period", "prepayment_charges: 12525.30", "prepayment_charges: -0.00",
-     "collections.prepayment_charges: must not be negative (got -0.00)"),
+     "collections.prepayment_charges: -0.00 is a zero written with a minus sign (expected 0.00: zero has no sign)"),
     ("deal.yaml", "trust: New Century Home Equity Loan Trust", 'trust: "\\u202eNew Century"',
      "trust: text '\\u202eNew Century' has the invisible format character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
     ("deal.yaml", "trust: New Century Home Equity Loan Trust", 'trust: "New\\u200bCentury"',
