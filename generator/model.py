@@ -231,6 +231,21 @@ Cusip = Annotated[str, BeforeValidator(_cusip_text), Field(pattern=r"^[0-9A-Z*@#
 #: One line of text, without control characters.
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 ClassName = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")]
+#: A loan's number, as servicers' tapes give them (remit intake holds a tape's to the same):
+#: a spreadsheet never reads one as a formula (=HYPERLINK(...) in a CSV cell), no reader as
+#: two fields.
+LOAN_NUMBER = r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}"
+LOAN_NUMBER_EXPECTED = "letters, digits and . _ / -, at most 40, the first a letter or digit"
+
+
+def _loan_number(value: str) -> str:
+    if re.fullmatch(LOAN_NUMBER, value) is None:
+        raise ValueError(f"{shown(value)} is not a loan number (expected {LOAN_NUMBER_EXPECTED})")
+    return value
+
+
+LoanNumber = Annotated[str, AfterValidator(_loan_number), WithJsonSchema({"type": "string",
+                                                                          "pattern": f"^{LOAN_NUMBER}$"})]
 PeriodKey = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_period_key)]
 #: The file name of a template in templates/ (that it is there is checked when it renders).
 TemplateName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_template_name)]
@@ -752,7 +767,7 @@ class Payoffs(Strict):
 
 
 class LiquidatedLoan(Strict):
-    loan: Text = Field(description="The loan's number.")
+    loan: LoanNumber = Field(description="The loan's number.")
     balance: Money = Field(description="Stated principal balance of the loan when liquidated.")
     proceeds: Money = Field(description="Net liquidation proceeds (after the servicer's expenses).")
 
@@ -789,7 +804,7 @@ class Delinquency(Strict):
 
 
 class ReoLoan(Strict):
-    loan: Text = Field(description="The loan's number.")
+    loan: LoanNumber = Field(description="The loan's number.")
     unpaid_balance: Money = Field(description="Its unpaid principal balance.")
     stated_balance: Money = Field(description="Its stated principal balance.")
 

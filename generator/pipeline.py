@@ -174,6 +174,10 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
     return errors
 
 
+#: The delinquency buckets that do not overlap (bankrupt and 60+ days is part of bankrupt).
+_BUCKETS = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy")
+
+
 def _report_checks(report: Any, pool_balance: Decimal, loan_count: int, at: tuple, src: SourceMap, deal: Deal,
                    charges_received: bool) -> list[InputError]:
     """A pool's (or a loan group's) report against the balance and loans it starts from."""
@@ -193,29 +197,67 @@ def _report_checks(report: Any, pool_balance: Decimal, loan_count: int, at: tupl
         if loan.proceeds > loan.balance:
             errors.append(src.error(at + ("collections", "liquidations", i, "proceeds"),
                                     f"proceeds {fmt(loan.proceeds)} exceed the loan's balance {fmt(loan.balance)}"))
+    errors += _listed_once(coll.liquidations, at + ("collections", "liquidations"), "liquidated", src)
+    errors += _listed_once(report.reo.new, at + ("reo", "new"), "listed as new REO", src)
+    for what, counted in (("payoffs", coll.payoffs), ("repurchases", coll.repurchases)):
+        if bool(counted.count) != bool(counted.amount):
+            errors.append(src.error(at + ("collections", what), (
+                f"{counted.count} loans with {fmt(counted.amount)} of principal (expected a count and an amount "
+                "both zero or both not)")))
     removed_loans = coll.payoffs.count + len(coll.liquidations) + coll.repurchases.count
     if removed_loans > loan_count:
         errors.append(src.error(at + ("collections", "payoffs", "count"),
                                 f"{removed_loans} loans paid off, liquidated or repurchased, but the pool has "
                                 f"only {loan_count}"))
-    pool_end = pool_balance - removed
     dq = report.delinquency
-    buckets = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy")
-    stated = sum((getattr(dq, b).stated_balance for b in buckets), ZERO) + report.reo.stated_balance
-    if stated > pool_end:
-        errors.append(src.error(at + ("delinquency",), f"delinquent and REO stated balances add up to {fmt(stated)}, "
-                                                  f"more than the ending pool balance {fmt(pool_end)}"))
-    for b in buckets + ("bankruptcy_60_plus",):
+    for b in _BUCKETS + ("bankruptcy_60_plus",):
         bucket = getattr(dq, b)
-        if bucket.stated_balance > pool_end:
-            errors.append(src.error(at + ("delinquency", b, "stated_balance"),
-                                    f"{fmt(bucket.stated_balance)} is more than the ending pool balance {fmt(pool_end)}"))
         if bucket.count and not bucket.stated_balance or bucket.stated_balance and not bucket.count:
             errors.append(src.error(at + ("delinquency", b), "count and stated balance must both be zero or both not"))
     if dq.bankruptcy_60_plus.stated_balance > dq.bankruptcy.stated_balance:
         errors.append(src.error(at + ("delinquency", "bankruptcy_60_plus"),
                                 "bankrupt loans 60+ days delinquent are part of all bankrupt loans; "
                                 f"{fmt(dq.bankruptcy_60_plus.stated_balance)} > {fmt(dq.bankruptcy.stated_balance)}"))
+    if removed > pool_balance or removed_loans > loan_count:
+        return errors  # the pool's end is not known: nothing more is measured against it
+    errors += _against_the_pools_end(report, pool_balance - removed, loan_count - removed_loans, at, src)
+    return errors
+
+
+def _listed_once(loans: Any, at: tuple, what: str, src: SourceMap) -> list[InputError]:
+    first: dict[str, int] = {}
+    errors = []
+    for i, loan in enumerate(loans):
+        if loan.loan in first:
+            errors.append(src.error(at + (i, "loan"), f"loan {loan.loan} is {what} twice (also at item "
+                                                      f"{first[loan.loan]}; expected each loan once)"))
+        first.setdefault(loan.loan, i)
+    return errors
+
+
+def _against_the_pools_end(report: Any, pool_end: Decimal, loans_end: int, at: tuple, src: SourceMap
+                           ) -> list[InputError]:
+    """The delinquency and REO a report gives, against the balance and loans the pool ends with."""
+    errors: list[InputError] = []
+    dq = report.delinquency
+    stated = sum((getattr(dq, b).stated_balance for b in _BUCKETS), ZERO) + report.reo.stated_balance
+    if stated > pool_end:
+        errors.append(src.error(at + ("delinquency",), f"delinquent and REO stated balances add up to {fmt(stated)}, "
+                                                  f"more than the ending pool balance {fmt(pool_end)}"))
+    over = False
+    for b in _BUCKETS + ("bankruptcy_60_plus",):
+        bucket = getattr(dq, b)
+        if bucket.count > loans_end:
+            over = True
+            errors.append(src.error(at + ("delinquency", b, "count"),
+                                    f"{bucket.count:,} loans, more than the {loans_end:,} the pool ends with"))
+        if bucket.stated_balance > pool_end:
+            errors.append(src.error(at + ("delinquency", b, "stated_balance"),
+                                    f"{fmt(bucket.stated_balance)} is more than the ending pool balance {fmt(pool_end)}"))
+    loans = sum(getattr(dq, b).count for b in _BUCKETS)
+    if loans > loans_end and not over:
+        errors.append(src.error(at + ("delinquency",), f"{loans:,} loans delinquent, in foreclosure or bankrupt, more "
+                                                  f"than the {loans_end:,} the pool ends with"))
     if report.reo.stated_balance > pool_end:
         errors.append(src.error(at + ("reo", "stated_balance"), f"more than the ending pool balance {fmt(pool_end)}"))
     return errors

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from .model import FIRST_DATE, LAST_DATE, Flag, GroupName, Strict, Text
+from .model import FIRST_DATE, LAST_DATE, LOAN_NUMBER, LOAN_NUMBER_EXPECTED, Flag, GroupName, Strict, Text
 from .source import InputError, InputErrors, SourceMap, read_input, shown
 
 #: Largest tape read: 1 GiB (a 10,000-loan tape is about 2 MB).
@@ -488,9 +488,9 @@ def read_tape(path: Path, mapping: Mapping, name: str | None = None, max_note_ra
     parsed: list[pl.Expr] = [pl.col("row"), pl.col("loan_id")]
     checks: list[tuple[str, pl.Expr, Any]] = []  # field, bad-cell mask, message(row)
 
-    bad_id = ~pl.col("loan_id").str.contains(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-    checks.append(("loan_id", bad_id, lambda r: f"{shown(r['loan_id'])} is not a loan number (expected letters, "
-                                               "digits and . _ / -, at most 40)"))
+    bad_id = ~pl.col("loan_id").str.contains(f"^{LOAN_NUMBER}$")
+    checks.append(("loan_id", bad_id, lambda r: f"{shown(r['loan_id'])} is not a loan number (expected "
+                                               f"{LOAN_NUMBER_EXPECTED})"))
     for f in headers:
         kind = TAPE_FIELDS[f][0]
         col = pl.col(f)

@@ -53,6 +53,20 @@ CASES = [
      ["{p}:37: collections.prepayment_charges: money amount 12525.305 has 3 decimal places (expected at most 2)"]),
     ("negative amount", "period", "curtailments: 18331.70", "curtailments: -18331.70",
      ["{p}:34: collections.curtailments: must not be negative (got -18331.70)"]),
+    ("a loan liquidated twice", "period", "  liquidations: []",
+     "  liquidations: [{loan: L1, balance: 100.00, proceeds: 40.00}, {loan: L1, balance: 100.00, proceeds: 40.00}]",
+     ["{p}:36: collections.liquidations[1].loan: loan L1 is liquidated twice (also at item 0; expected each loan "
+      "once)"]),
+    ("a loan number a spreadsheet would run", "period", "  liquidations: []",
+     '  liquidations: [{loan: "=HYPERLINK(\\"http://x/\\")", balance: 100.00, proceeds: 40.00}]',
+     ["{p}:36: collections.liquidations[0].loan: '=HYPERLINK(\"http://x/\")' is not a loan number (expected "
+      "letters, digits and . _ / -, at most 40, the first a letter or digit)"]),
+    ("principal paid in full by no loans", "period", "payoffs: {count: 4,", "payoffs: {count: 0,",
+     ["{p}:35: collections.payoffs: 0 loans with 1,626,788.55 of principal (expected a count and an amount both "
+      "zero or both not)"]),
+    ("more loans delinquent than the pool has", "period", "days_30_59:         {count: 9,",
+     "days_30_59:         {count: 900000,",
+     ["{p}:44: delinquency.days_30_59.count: 900,000 loans, more than the 582 the pool ends with"]),
     ("distribution date not after the previous one", "period", "previous_distribution_date: 2002-04-25",
      "previous_distribution_date: 2002-05-28",
      ["{p}:9: period: distribution date 2002-05-28 is not after the previous distribution date 2002-05-28"]),
