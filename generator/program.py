@@ -175,6 +175,10 @@ class PreludeEntry(m.Strict):
     accrual_period: str | None = None
     accrual: bool | None = None
     rule: bool = False  # a deal's own rule the standard figures read: the deal defines it, of this type
+    #: The statement's own arithmetic (a total, a factor, a per-$1,000 amount), which says what the
+    #: figures beside it add up to: a deal may not redefine it, or the statement would disagree
+    #: with itself and still be published.
+    fixed: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -269,6 +273,7 @@ class Compiler:
         self.checking: set[str] = set()  # figures being checked (a cycle if met again)
         self.cycles_met = 0  # how many times a figure being checked was met again, untyped
         self.rules: dict[str, str] = {}  # the deal's own rules the standard figures read, by name: their types
+        self.fixed: dict[str, str] = {}  # the standard figures a deal may not redefine: their labels
         self.needs: dict[tuple, list[str]] = {}  # (name not there, or a problem) -> the standard figures it fails
         kinds = m.ClassKind.__args__  # type: ignore[attr-defined]
         self.groups: dict[str, list[str]] = {
@@ -441,6 +446,8 @@ class Compiler:
         return parsed.tree, parsed.local, _function(source)
 
     def _entry(self, entry: PreludeEntry, name: str, where: tuple[str, tuple], cls: str | None) -> None:
+        if entry.fixed:
+            self.fixed[name] = entry.label.replace("{c}", cls or "")
         if entry.carried is not None:
             self.carried(name, entry.carried["opening"], entry.carried["from"].replace("{c}", cls or ""),
                          entry.type, entry.label, where, cls)
@@ -451,6 +458,11 @@ class Compiler:
         """The deal's own figures; a name the prelude has is the deal's from here on, of the type the
         standard figures read it as."""
         for name, spec in self.deal.figures.items():
+            if name in self.fixed:
+                self.report(("deal", ("figures", name)), f"{name} is the statement's own arithmetic ({self.fixed[name]}), "
+                                                         "which a deal may not redefine (expected the figures it is "
+                                                         "made of defined instead)")
+                continue
             standard = self.defs.get(name)
             rule = self.rules.get(name) or (standard.type if standard is not None and standard.where[0] == "prelude"
                                             else None)

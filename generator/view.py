@@ -227,7 +227,15 @@ def invariants(s: Statement, run: Any) -> list[str]:
             value = getattr(r, name)
             if value is not None and value < 0:
                 out.append(f"class {r.name} {name.replace('_', ' ')} is {_m(value)}, below zero")
+    for name in AMOUNTS:
+        if v.get(name) is not None and v[name] < 0:
+            out.append(f"{name} is {_m(v[name])}, below zero (a deal's rule for it gives a negative amount)")
     return out
+
+
+#: The amounts a deal's rules give that are never below zero: a target, what is owed or moved.
+AMOUNTS = ("oc.target", "oc.deficiency", "oc.increase", "oc.reduction", "principal_distribution_amount",
+           "pool.cleanup_call_threshold")
 
 
 def _principal(run: Any) -> list[str]:

@@ -106,3 +106,30 @@ def test_a_template_that_calls_itself_without_end_is_an_error_at_its_line(deal, 
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-1500:]
         assert done.stderr.startswith(f"{templates}/{name}:1: ") and "recursion" in done.stderr
         assert not (tmp_path / "out").exists()
+
+
+def test_the_statements_own_arithmetic_is_not_redefined(deal, tmp_path):
+    """A deal that redefined a total, a factor or a per-$1,000 amount published a statement that
+    disagreed with itself (totals.principal 0.00 beside 1,767,305.99 paid to the classes)."""
+    edited(deal, "\nfigures:\n", '\nfigures:\n  totals.principal: "0.00"\n  A.factor: "7"\n'
+                                 '  A.per_1000.principal: "12345"\n')
+    done = remit("render", deal, "--period", "2002-05", "--out", tmp_path / "out")
+    told = "which a deal may not redefine (expected the figures it is made of defined instead)"
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{deal}/deal.yaml:68: figures.'totals.principal': totals.principal is the statement's own arithmetic (all "
+        f"classes' principal), {told}",
+        f"{deal}/deal.yaml:69: figures.'A.factor': A.factor is the statement's own arithmetic (class A certificate "
+        f"factor: ending balance over original balance), {told}",
+        f"{deal}/deal.yaml:70: figures.'A.per_1000.principal': A.per_1000.principal is the statement's own "
+        f"arithmetic (class A principal per $1,000), {told}",
+        "3 errors; nothing written"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_rule_giving_a_negative_target_does_not_reconcile(deal, tmp_path):
+    edited(deal, "if(not performance.stepdown, 3972995.74,", "if(not performance.stepdown, 0.00 - 3972995.74,")
+    done = remit("render", deal, "--period", "2002-05", "--out", tmp_path / "out")
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        "2002-05: does not reconcile: oc.target is -3,972,995.74, below zero (a deal's rule for it gives a negative "
+        "amount)", "1 error; nothing written"])
+    assert not (tmp_path / "out").exists()
