@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from . import calendar
 from .model import ACTIONS, PATTERN_WORDS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
 from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, shown
@@ -285,8 +286,16 @@ def check_deal(deal: Deal, src: SourceMap) -> list[InputError]:
         if not name.endswith(suffix):
             errors.append(src.error(("templates", kind), f"{name!r} is not a {kind} template "
                                                          f"(expected a name ending in {suffix})"))
-    if deal.schedule.first_distribution_date <= deal.schedule.closing_date:
+    sched = deal.schedule
+    if sched.first_distribution_date <= sched.closing_date:
         errors.append(src.error(("schedule", "first_distribution_date"), "must be after the closing date"))
+    first = sched.first_distribution_date
+    by_rule = calendar.distribution_date(first.year, first.month, sched.distribution_day, sched.holiday_calendar)
+    if first != by_rule:
+        errors.append(src.error(("schedule", "first_distribution_date"), (
+            f"{first.isoformat()} is not the deal's distribution date of {first:%B %Y}: day "
+            f"{sched.distribution_day}, or the next business day, is {by_rule.isoformat()} (expected "
+            f"{by_rule.isoformat()}, or a distribution_day that gives {first.isoformat()})")))
     return errors
 
 

@@ -150,6 +150,19 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
                                         f"original balance {fmt(c.original_balance)}"))
     if op is not None and isinstance(op, GroupedOpening):
         errors += _opening_groups(deal, op, src)
+    if op is not None:
+        dated = deal.intake.dated_date if deal.intake is not None else None
+        begins = min(deal.schedule.closing_date, dated or deal.schedule.closing_date)
+        if op.previous_distribution_date < begins:
+            errors.append(src.error(("opening", "previous_distribution_date"), (
+                f"{op.previous_distribution_date.isoformat()} is before the deal's closing date "
+                f"{deal.schedule.closing_date.isoformat()}{' and dated date' if dated else ''} (expected the "
+                "distribution date before this one, or for the deal's first, the date interest began to accrue)")))
+    if period.distribution_date is not None and \
+            (period.distribution_date.year, period.distribution_date.month) != period_month(period.period):
+        errors.append(src.error(("distribution_date",), (
+            f"{period.distribution_date.isoformat()} is not in {period.period}, the month this file reports (expected "
+            f"the date the {period.period} distribution is made, in {period.period})")))
     if start is None and op is not None:
         groups = ({g: (op.group_balances.get(g, ZERO), op.group_loan_counts.get(g, 0)) for g in op.group_balances}
                   if isinstance(op, GroupedOpening) else {})

@@ -53,6 +53,19 @@ CASES = [
      ["{p}:37: collections.prepayment_charges: money amount 12525.305 has 3 decimal places (expected at most 2)"]),
     ("negative amount", "period", "curtailments: 18331.70", "curtailments: -18331.70",
      ["{p}:34: collections.curtailments: must not be negative (got -18331.70)"]),
+    ("an opening before the deal closed", "period", "previous_distribution_date: 2002-04-25",
+     "previous_distribution_date: 2001-04-25",
+     ["{p}:14: opening.previous_distribution_date: 2001-04-25 is before the deal's closing date 2002-02-26 (expected "
+      "the distribution date before this one, or for the deal's first, the date interest began to accrue)"]),
+    ("a distribution date in another month", "period", "period: 2002-05\n", "period: 2002-05\n"
+     "distribution_date: 2002-12-01\n",
+     ["{p}:10: distribution_date: 2002-12-01 is not in 2002-05, the month this file reports (expected the date the "
+      "2002-05 distribution is made, in 2002-05)"]),
+    ("a first distribution date off the deal's day", "deal", "first_distribution_date: 2002-03-25",
+     "first_distribution_date: 2002-03-03",
+     ["{d}:40: schedule.first_distribution_date: 2002-03-03 is not the deal's distribution date of March 2002: day "
+      "25, or the next business day, is 2002-03-25 (expected 2002-03-25, or a distribution_day that gives "
+      "2002-03-03)"]),
     ("a loan liquidated twice", "period", "  liquidations: []",
      "  liquidations: [{loan: L1, balance: 100.00, proceeds: 40.00}, {loan: L1, balance: 100.00, proceeds: 40.00}]",
      ["{p}:36: collections.liquidations[1].loan: loan L1 is liquidated twice (also at item 0; expected each loan "
