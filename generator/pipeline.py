@@ -463,6 +463,13 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
     except InputErrors as exc:
         loaded_deal, errors = None, list(exc.errors)
     available = list_periods(deal_dir)
+    if loaded_deal is not None:  # a report for a month before the deal's first distribution is no statement's
+        first = loaded_deal.value.schedule.first_distribution_date
+        errors += [InputError(str(period_path(deal_dir, key)), 0, "", (
+            f"a report for {key}, before the deal's first distribution ({first.isoformat()}): no statement is made "
+            f"for it (expected none before {first:%Y-%m}: is the file misnamed?)"))
+            for key in available if key < f"{first:%Y-%m}"]
+        available = [key for key in available if key >= f"{first:%Y-%m}"]
     wanted = select_periods(available, spec)
     on_file = set(available)
     missing = [p for p in wanted if p not in on_file]

@@ -351,3 +351,24 @@ def test_a_periods_folder_that_cannot_be_read_is_told_so_not_empty(reference_dea
         pipeline.run(reference_deal, "2002-05")
     assert [str(e) for e in info.value.errors] == [
         f"{folder}: cannot be read (Permission denied; expected a folder remit may list)"]
+
+
+def test_a_report_before_the_deals_first_distribution_is_named_for_what_it_is(tmp_path):
+    """A stray periods/2023-12.yaml in the home equity deal (first distributed 2024-02-26) made
+    every month fail with "the servicer's report for 2024-01 is missing"."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, SYNTHETIC
+
+    deal = tmp_path / SYNTHETIC.name
+    shutil.copytree(SYNTHETIC, deal)
+    stray = deal / "periods" / "2023-12.yaml"
+    stray.write_text((deal / "periods" / "2024-03.yaml").read_text().replace("period: 2024-03", "period: 2023-12"))
+    done = subprocess.run([sys.executable, "-m", "generator", "render", deal, "--period", "2024-05", "--out",
+                           tmp_path / "out"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{stray}: a report for 2023-12, before the deal's first distribution (2024-02-26): no statement is made for "
+        "it (expected none before 2024-02: is the file misnamed?)", "1 error; nothing written"])
+    assert not (tmp_path / "out").exists()
