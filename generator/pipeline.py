@@ -158,6 +158,13 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
                 f"{op.previous_distribution_date.isoformat()} is before the deal's closing date "
                 f"{deal.schedule.closing_date.isoformat()}{' and dated date' if dated else ''} (expected the "
                 "distribution date before this one, or for the deal's first, the date interest began to accrue)")))
+    floating = [c.name for c in deal.classes if c.coupon is not None and c.coupon.kind == "floating"]
+    if period.index is None and (floating or deal.swaps or deal.caps):
+        readers = (f"class {', '.join(floating)}'s floating coupon" if len(floating) == 1 else
+                   f"classes {', '.join(floating)}'s floating coupons" if floating else "the deal's swaps and caps")
+        errors.append(src.error(("period",), f"index: not given, and {readers} read it (expected index: "
+                                             "{current: ..., next: ...}, the index for this and the next accrual "
+                                             "period)"))
     if period.distribution_date is not None and \
             (period.distribution_date.year, period.distribution_date.month) != period_month(period.period):
         errors.append(src.error(("distribution_date",), (
@@ -463,14 +470,14 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
     except InputErrors as exc:
         loaded_deal, errors = None, list(exc.errors)
     available = list_periods(deal_dir)
-    if loaded_deal is not None:  # a report for a month before the deal's first distribution is no statement's
+    wanted = select_periods(available, spec)
+    if loaded_deal is not None:  # a report for a month before the deal's first distribution, not asked for
         first = loaded_deal.value.schedule.first_distribution_date
+        early = [key for key in available if key < f"{first:%Y-%m}" and key not in wanted]
         errors += [InputError(str(period_path(deal_dir, key)), 0, "", (
             f"a report for {key}, before the deal's first distribution ({first.isoformat()}): no statement is made "
-            f"for it (expected none before {first:%Y-%m}: is the file misnamed?)"))
-            for key in available if key < f"{first:%Y-%m}"]
-        available = [key for key in available if key >= f"{first:%Y-%m}"]
-    wanted = select_periods(available, spec)
+            f"for it (expected none before {first:%Y-%m}: is the file misnamed?)")) for key in early]
+        available = [key for key in available if key not in early]
     on_file = set(available)
     missing = [p for p in wanted if p not in on_file]
     if missing or not wanted:

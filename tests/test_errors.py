@@ -53,6 +53,11 @@ CASES = [
      ["{p}:37: collections.prepayment_charges: money amount 12525.305 has 3 decimal places (expected at most 2)"]),
     ("negative amount", "period", "curtailments: 18331.70", "curtailments: -18331.70",
      ["{p}:34: collections.curtailments: must not be negative (got -18331.70)"]),
+    ("no index for floating coupons", "period",
+     "index:\n  current: 0.0184     # one-month LIBOR for this accrual period (INFERRED from the rates)\n"
+     "  next: 0.0183        # set for the next accrual period (INFERRED from the \"next rate\")\n", "",
+     ["{p}:9: period: index: not given, and classes A, M-1, M-2, M-3, M-4's floating coupons read it (expected "
+      "index: {{current: ..., next: ...}}, the index for this and the next accrual period)"]),
     ("an opening before the deal closed", "period", "previous_distribution_date: 2002-04-25",
      "previous_distribution_date: 2001-04-25",
      ["{p}:14: opening.previous_distribution_date: 2001-04-25 is before the deal's closing date 2002-02-26 (expected "
