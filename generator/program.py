@@ -22,6 +22,7 @@ waterfall's actions, with the figures to compute before each of them.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -326,6 +327,18 @@ class Compiler:
             return
         self.defs[name] = Definition(name, type_, opening.label, "carried", where, carried_from=from_,
                                      opening=opening)
+
+    def check_carried(self) -> None:
+        """Each carried figure starts from a figure the previous statement has."""
+        for d in list(self.defs.values()):
+            if d.kind != "carried" or d.carried_from in self.defs or self.type_of(d.carried_from) is not None:
+                continue
+            close = difflib.get_close_matches(d.carried_from, list(self.defs), n=2, cutoff=0.75)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            file, path = d.where
+            at = (file, path[:-1] + ("carried_from",) if path[-1:] == ("formula",) else path)
+            self.report(at, f"{d.carried_from} is no figure of the deal{hint} (expected the "
+                            "figure whose value at the previous distribution this one starts from)")
 
     def tally(self, name: str, type_: str, label: str) -> None:
         self.defs.setdefault(name, Definition(name, type_, label, "tally"))
@@ -1160,6 +1173,7 @@ def _compile(deal: m.Deal, src: SourceMap, required: Iterable[str]) -> Program:
     c.triggers()
     accounts = c.accounts()
     c.waterfall(accounts)
+    c.check_carried()
     wanted = [n.replace("{c}", cls) for n in required for cls in (c.classes if "{c}" in n else [""])]
     for name in wanted:
         if name not in c.defs and c.type_of(name) is None:

@@ -133,3 +133,13 @@ def test_a_rule_giving_a_negative_target_does_not_reconcile(deal, tmp_path):
         "2002-05: does not reconcile: oc.target is -3,972,995.74, below zero (a deal's rule for it gives a negative "
         "amount)", "1 error; nothing written"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_figure_carried_from_no_figure_is_told(deal, tmp_path):
+    """It was accepted, and the deal's second month crashed (KeyError) looking it up."""
+    edited(deal, "\nfigures:\n", '\nfigures:\n  x.q: {type: money, carried_from: oc.targe, formula: "0.00"}\n')
+    done = remit("check", deal, "--period", "2002-05")
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{deal}/deal.yaml:68: figures.'x.q'.carried_from: oc.targe is no figure of the deal (did you mean "
+        "oc.target?) (expected the figure whose value at the previous distribution this one starts from)",
+        "1 error; nothing written"])
