@@ -244,10 +244,12 @@ def test_a_books_templates_folder_holds_only_its_own_layouts(tmp_path):
     assert "(expected one of: auto-abs.txt.j2, mine.txt.j2, new-century-8k.txt.j2" in done.stderr
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1])
+@pytest.mark.parametrize("delay", [0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.1])
 def test_ctrl_c_while_the_command_starts_is_no_traceback(delay):
     """Ctrl-C in the moment the command line loads printed the traceback of whichever module
-    was being imported, and the process died of the signal."""
+    was being imported, and the process died of the signal.  (Before its first line runs, the
+    interpreter's own start-up answers Ctrl-C as Python does: a Ctrl-C 50 ms after the start,
+    on a busy machine, can land there, which no program can change.)"""
     import signal
     import time
 
