@@ -216,7 +216,16 @@ class Interrupted(Exception):
         super().__init__(f"interrupted after {len(result.outcomes)} of {total} deals")
 
 
+class _Signalled:
+    """Whether Ctrl-C or SIGTERM came during the batch: the KeyboardInterrupt its handler raises
+    can be swallowed where Python cannot raise it (a lock's release in logging, a finalizer:
+    "Exception ignored in ..."), and the batch must still end as interrupted."""
+
+    received = False
+
+
 def _raise_interrupt(signum, frame):  # pragma: no cover - exercised through a subprocess
+    _Signalled.received = True
     raise KeyboardInterrupt
 
 
@@ -263,12 +272,16 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
     total = len(deals)
     deals = _refuse(result, deals, one_name_twice(deals), progress)
     start = time.perf_counter()
+    _Signalled.received = False
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous_int = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if jobs <= 1:
             try:
                 deals = _refuse(result, deals, one_cusip_twice(deals, cusips_in(deals)), progress)
                 for deal in deals:
+                    if _Signalled.received:  # its KeyboardInterrupt was swallowed: stop here all the same
+                        raise KeyboardInterrupt
                     outcome = render_deal(deal, period, formats, out, templates)
                     result.outcomes.append(outcome)
                     if progress:
@@ -290,6 +303,8 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 futures = list(tasks)
                 broken = False
                 for future in as_completed(futures):
+                    if _Signalled.received:
+                        raise KeyboardInterrupt
                     taken.add(future)
                     try:
                         outcomes = future.result()
@@ -312,8 +327,11 @@ def run_batch(deals: Sequence[Path], period: str, formats: Sequence[str], out: P
                 raise Interrupted(result, total) from None
             if pool is not None:
                 pool.shutdown(wait=True)
+        if _Signalled.received:  # its KeyboardInterrupt was swallowed on the way
+            raise Interrupted(result, total)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     result.outcomes.sort(key=lambda o: o.deal)
     result.seconds = time.perf_counter() - start
     return result

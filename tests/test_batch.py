@@ -505,3 +505,32 @@ def test_jobs_are_at_most_256_and_no_more_than_the_deals(tmp_path):
     done = batch("64")
     assert done.returncode == 0, done.stderr
     assert "4 deals, 4 statements" in done.stdout and ", 4 jobs, " in done.stdout
+
+
+def test_a_signal_whose_interrupt_is_swallowed_still_ends_the_batch_as_interrupted(tmp_path):
+    """SIGTERM's KeyboardInterrupt can be raised where Python only reports it ("Exception
+    ignored in: <function _releaseLock ...>", seen while workers started): the batch went on,
+    exited 0 and wrote its manifest.  Here the progress callback swallows it, as such a place
+    does; the batch still ends as interrupted, after the deal in hand."""
+    import os
+    import signal
+
+    from generator.batch import Interrupted, find_deals, run_batch
+
+    from .conftest import INPUTS
+
+    deals = find_deals([INPUTS])
+    seen = []
+
+    def progress(outcome):
+        seen.append(outcome)
+        if len(seen) == 1:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            except KeyboardInterrupt:
+                pass  # swallowed, as a finalizer or a lock's release would
+
+    with pytest.raises(Interrupted) as caught:
+        run_batch(deals, "latest", ["json"], tmp_path / "out", 1, progress=progress)
+    assert len(caught.value.result.outcomes) == 1  # the deal in hand is finished, and no other begun
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
