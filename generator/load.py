@@ -415,6 +415,25 @@ def written_by_intake(period_file: Path) -> dict[str, str]:
     return out
 
 
+def _foreign_groups(data: Any, deal: Deal, src: SourceMap) -> list[InputError]:
+    """A report for every group the deal has and no other: each of another group is an error,
+    and taken out of ``data`` so that its fields are not checked against a group's."""
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if not isinstance(groups, dict):
+        return []
+    names = [g.name for g in deal.groups]
+    foreign = [g for g in groups if g not in names]
+    for g in foreign:
+        del groups[g]
+    errors = [src.error(("groups", g), f"group {g!r} is not a group of deal {deal.id} (expected one of: "
+                                       f"{', '.join(names)})") for g in foreign]
+    missing = [g for g in names if g not in groups]
+    if missing:
+        errors.append(src.error(("groups",), f"no report for group {', '.join(missing)} (expected one for each of "
+                                             f"the deal's groups: {', '.join(names)})"))
+    return errors
+
+
 def _period_model(data: Any, grouped: bool | None) -> type[BaseModel]:
     """A period file's model: ``grouped`` (None: as its values say, a groups: section or not)."""
     if grouped is None:
@@ -422,12 +441,21 @@ def _period_model(data: Any, grouped: bool | None) -> type[BaseModel]:
     return GroupedPeriod if grouped else Period
 
 
-def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False) -> Loaded:
+def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False,
+                deal: Deal | None = None) -> Loaded:
     """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
-    or None when the deal could not be read (the file's own shape then says which)."""
+    or None when the deal could not be read (the file's own shape then says which).  ``deal``:
+    the deal's, when it could be read: a report of a group it does not have is told as such,
+    not as that report's missing fields."""
     path = period_path(deal_dir, key)
     data, src = read_then_validated(path, lambda data: _period_model(data, grouped), root)
-    period = validate(_period_model(data, grouped), data, src)
+    foreign = _foreign_groups(data, deal, src) if grouped and deal is not None else []
+    try:
+        period = validate(_period_model(data, grouped), data, src)
+    except InputErrors as exc:
+        raise InputErrors(_sorted(foreign + exc.errors)) from None
+    if foreign:
+        raise InputErrors(foreign)
     if period.period != key:
         raise InputErrors([src.error(("period",), f"is {period.period!r} but the file is named {key}.yaml (expected {key!r})")])
     errors = check_period_fields(period, src)

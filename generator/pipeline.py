@@ -285,18 +285,10 @@ def _against_the_pools_end(report: Any, pool_end: Decimal, loans_end: int, at: t
 
 def _group_checks(deal: Deal, start: "Start", period: GroupedPeriod, src: SourceMap,
                   charges_received: bool) -> list[InputError]:
-    """Each loan group's report: every group the deal has, no other, each against where it starts;
-    the servicer's pool totals, where given, are the groups' added up."""
+    """Each loan group's report against where it starts; the servicer's pool totals, where given,
+    are the groups' added up."""
     errors: list[InputError] = []
-    names = [g.name for g in deal.groups]
-    for g in period.groups:
-        if g not in names:
-            errors.append(src.error(("groups", g), f"group {g!r} is not a group of deal {deal.id} (expected one of: "
-                                                   f"{', '.join(names)})"))
-    missing = [g for g in names if g not in period.groups]
-    if missing:
-        errors.append(src.error(("groups",), f"no report for group {', '.join(missing)} (expected one for each of "
-                                             f"the deal's groups: {', '.join(names)})"))
+    names = [g.name for g in deal.groups]  # a report for each and no other (load_period holds the file to that)
     for g in names:
         if g in period.groups and g in start.groups:
             balance, count = start.groups[g]
@@ -504,7 +496,8 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
             break
         try:
             grouped = bool(loaded_deal.value.groups) if loaded_deal is not None else None  # None: as the file is
-            periods.append(load_period(deal_dir, key, root, grouped=grouped))
+            periods.append(load_period(deal_dir, key, root, grouped=grouped,
+                                       deal=loaded_deal.value if loaded_deal is not None else None))
         except InputErrors as exc:
             errors += exc.errors
     if errors or loaded_deal is None:

@@ -377,3 +377,22 @@ def test_a_report_before_the_deals_first_distribution_is_named_for_what_it_is(tm
         f"{stray}: a report for 2023-12, before the deal's first distribution (2024-02-26): no statement is made for "
         "it (expected none before 2024-02: is the file misnamed?)", "1 error; nothing written"])
     assert not (tmp_path / "out").exists()
+
+
+def test_a_report_of_a_group_the_deal_does_not_have_is_told_as_such(tmp_path):
+    """A groups: entry the deal does not have (third: {}) was told as five missing fields of
+    a group's report."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import INPUTS, ROOT
+
+    deal = tmp_path / "synthetic-two-group-2025-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    edit(deal / "periods" / "2025-03.yaml", "\ngroups:\n", "\ngroups:\n  third: {}\n")
+    done = subprocess.run([sys.executable, "-m", "generator", "check", deal, "--period", "2025-03"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{deal}/periods/2025-03.yaml:21: groups.third: group 'third' is not a group of deal "
+        "synthetic-two-group-2025-1 (expected one of: fixed, adjustable)", "1 error; nothing written"])
