@@ -92,6 +92,34 @@ def _opening_groups(deal: Deal, op: GroupedOpening, src: SourceMap) -> list[Inpu
     return errors
 
 
+def _calendar_and_index(deal: Deal, period: Period, src: SourceMap) -> list[InputError]:
+    """A period against the deal's calendar (an opening no earlier than the deal's closing, a
+    distribution date in the month it reports) and its coupons (an index where they read one)."""
+    errors: list[InputError] = []
+    op = period.opening
+    if op is not None:
+        dated = deal.intake.dated_date if deal.intake is not None else None
+        begins = min(deal.schedule.closing_date, dated or deal.schedule.closing_date)
+        if op.previous_distribution_date < begins:
+            errors.append(src.error(("opening", "previous_distribution_date"), (
+                f"{op.previous_distribution_date.isoformat()} is before the deal's closing date "
+                f"{deal.schedule.closing_date.isoformat()}{' and dated date' if dated else ''} (expected the "
+                "distribution date before this one, or for the deal's first, the date interest began to accrue)")))
+    floating = [c.name for c in deal.classes if c.coupon is not None and c.coupon.kind == "floating"]
+    if period.index is None and (floating or deal.swaps or deal.caps):
+        readers = (f"class {', '.join(floating)}'s floating coupon" if len(floating) == 1 else
+                   f"classes {', '.join(floating)}'s floating coupons" if floating else "the deal's swaps and caps")
+        errors.append(src.error(("period",), f"index: not given, and {readers} read it (expected index: "
+                                             "{current: ..., next: ...}, the index for this and the next accrual "
+                                             "period)"))
+    if period.distribution_date is not None and \
+            (period.distribution_date.year, period.distribution_date.month) != period_month(period.period):
+        errors.append(src.error(("distribution_date",), (
+            f"{period.distribution_date.isoformat()} is not in {period.period}, the month this file reports (expected "
+            f"the date the {period.period} distribution is made, in {period.period})")))
+    return errors
+
+
 def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap,
                  charges_received: bool = True) -> list[InputError]:
     """Rules that tie a period to its deal and to the state it starts from."""
@@ -150,26 +178,7 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
                                         f"original balance {fmt(c.original_balance)}"))
     if op is not None and isinstance(op, GroupedOpening):
         errors += _opening_groups(deal, op, src)
-    if op is not None:
-        dated = deal.intake.dated_date if deal.intake is not None else None
-        begins = min(deal.schedule.closing_date, dated or deal.schedule.closing_date)
-        if op.previous_distribution_date < begins:
-            errors.append(src.error(("opening", "previous_distribution_date"), (
-                f"{op.previous_distribution_date.isoformat()} is before the deal's closing date "
-                f"{deal.schedule.closing_date.isoformat()}{' and dated date' if dated else ''} (expected the "
-                "distribution date before this one, or for the deal's first, the date interest began to accrue)")))
-    floating = [c.name for c in deal.classes if c.coupon is not None and c.coupon.kind == "floating"]
-    if period.index is None and (floating or deal.swaps or deal.caps):
-        readers = (f"class {', '.join(floating)}'s floating coupon" if len(floating) == 1 else
-                   f"classes {', '.join(floating)}'s floating coupons" if floating else "the deal's swaps and caps")
-        errors.append(src.error(("period",), f"index: not given, and {readers} read it (expected index: "
-                                             "{current: ..., next: ...}, the index for this and the next accrual "
-                                             "period)"))
-    if period.distribution_date is not None and \
-            (period.distribution_date.year, period.distribution_date.month) != period_month(period.period):
-        errors.append(src.error(("distribution_date",), (
-            f"{period.distribution_date.isoformat()} is not in {period.period}, the month this file reports (expected "
-            f"the date the {period.period} distribution is made, in {period.period})")))
+    errors += _calendar_and_index(deal, period, src)
     if start is None and op is not None:
         groups = ({g: (op.group_balances.get(g, ZERO), op.group_loan_counts.get(g, 0)) for g in op.group_balances}
                   if isinstance(op, GroupedOpening) else {})
