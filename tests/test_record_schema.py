@@ -110,3 +110,25 @@ def test_a_deal_that_does_not_load_is_told_and_no_schema_is_written(tmp_path):
     assert lines[0].startswith(f"{deal}/deal.yaml:9: trust: required field")
     assert lines[1].startswith(f"{deal}/deal.yaml:10: trusts: ") and lines[-1] == "2 errors; nothing written"
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_revised_record_is_valid_with_its_revision(schemas, tmp_path):
+    import shutil
+
+    deal = tmp_path / "new-century-2002-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+
+    def render(*extra: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "generator", "render", deal, "--period", "2002-05", "--format",
+                               "json", "--out", tmp_path / "out", *extra], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    render()
+    period = deal / "periods" / "2002-05.yaml"
+    period.write_text(period.read_text().replace("curtailments: 18331.70", "curtailments: 18331.71")
+                      .replace("period: 2002-05\n", "period: 2002-05\nrevised_on: 2002-06-03\n"))
+    render("--revise", "curtailments restated by the servicer")
+    record = json.loads((tmp_path / "out" / "new-century-2002-1_2002-05-28.rev1.json").read_text())
+    assert record["revision"]["number"] == 1 and record["revision"]["changes"]
+    assert list(jsonschema.Draft202012Validator(schemas["new-century-2002-1"]).iter_errors(record)) == []
