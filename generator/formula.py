@@ -155,6 +155,8 @@ NUMBER: /[0-9]+(?:\.[0-9]+)?/
 """
 
 _CONSTS = {"true": True, "false": False, "none": None}
+#: The words a formula reads as its own, which no name may be.
+WORDS = ("and", "or", "not", *_CONSTS)
 
 
 @v_args(inline=True)

@@ -143,3 +143,11 @@ def test_a_figure_carried_from_no_figure_is_told(deal, tmp_path):
         f"{deal}/deal.yaml:68: figures.'x.q'.carried_from: oc.targe is no figure of the deal (did you mean "
         "oc.target?) (expected the figure whose value at the previous distribution this one starts from)",
         "1 error; nothing written"])
+
+
+def test_a_figure_named_by_a_word_formulas_read_as_their_own_is_refused(deal, tmp_path):
+    edited(deal, "\nfigures:\n", '\nfigures:\n  and: "0.00"\n')
+    done = remit("check", deal, "--period", "2002-05")
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{deal}/deal.yaml:68: figures.and: not a valid key: 'and' is a word formulas read as their own (expected a "
+        "figure's name other than and, or, not, true, false, none)", "1 error; nothing written"])
