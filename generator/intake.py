@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -701,11 +701,22 @@ def _opening_lines(intake: Intake) -> list[str]:
 
 
 def write_period(deal_dir: Path, intake: Intake) -> Path:
-    """Check the period file against the model, then write it atomically."""
+    """Check the period file as a render would read it (its fields, its figures against the
+    state the month starts from, the statement computed and reconciled), then write it
+    atomically: a period file that remit check would refuse is never written.  Raises
+    :class:`InputErrors` or :class:`ReconciliationError`."""
     text = period_text(intake)
     data, src = parse_yaml(text, str(period_path(deal_dir, intake.period)))
     validate(GroupedPeriod if intake.deal.groups else Period, data, src)
+    from .pipeline import run  # noqa: PLC0415 (the pipeline reads period files; intake writes them)
+
     path = period_path(deal_dir, intake.period)
+    try:
+        run(deal_dir, intake.period, staged={intake.period: text})
+    except InputErrors as exc:  # told at the line of the file it would have written, which is not on disk
+        would = f"{path} (as intake would write it)"
+        raise InputErrors([replace(e, file=would) if e.file == str(path) else e
+                           for e in exc.errors]) from None
     write_atomic(path, text.encode("utf-8"))
     return path
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from . import calendar
 from .model import ACTIONS, PATTERN_WORDS, Deal, GroupedPeriod, Period, _action_kind
 from .program import compile_deal
-from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, shown
+from .source import InputError, InputErrors, ReadErrors, SourceMap, dotted, load_yaml, parse_yaml, shown
 from .view import REQUIRED, shown_beyond
 
 M = TypeVar("M", bound=BaseModel)
@@ -442,13 +442,17 @@ def _period_model(data: Any, grouped: bool | None) -> type[BaseModel]:
 
 
 def load_period(deal_dir: Path, key: str, root: Path | None = None, grouped: bool | None = False,
-                deal: Deal | None = None) -> Loaded:
+                deal: Deal | None = None, text: str | None = None) -> Loaded:
     """A period file; ``grouped``: of a deal with loan groups (each group's report under groups:),
     or None when the deal could not be read (the file's own shape then says which).  ``deal``:
     the deal's, when it could be read: a report of a group it does not have is told as such,
-    not as that report's missing fields."""
+    not as that report's missing fields.  ``text``: the file as it is about to be written (remit
+    intake's), read instead of the file on disk."""
     path = period_path(deal_dir, key)
-    data, src = read_then_validated(path, lambda data: _period_model(data, grouped), root)
+    if text is None:
+        data, src = read_then_validated(path, lambda data: _period_model(data, grouped), root)
+    else:
+        data, src = parse_yaml(text, str(path))
     foreign = _foreign_groups(data, deal, src) if grouped and deal is not None else []
     try:
         period = validate(_period_model(data, grouped), data, src)

@@ -450,7 +450,8 @@ def gaps(available: list[str], last: str) -> list[tuple[str, list[str]]]:
 
 
 def run(deal_dir: Path, spec: str, root: Path | None = None,
-        unreconciled: list[ReconciliationError] | None = None) -> list[Computed]:
+        unreconciled: list[ReconciliationError] | None = None, staged: dict[str, str] | None = None
+        ) -> list[Computed]:
     """Compute and reconcile the statements for ``spec``, rolling every period forward from
     the deal's first period on file.  ``root``: a directory no input may be read from outside
     of, links followed (the preview server's).  ``unreconciled``: where a statement's
@@ -458,19 +459,21 @@ def run(deal_dir: Path, spec: str, root: Path | None = None,
     figures of a statement that does not reconcile, to find why; nothing is written from it).
 
     Raises :class:`InputErrors` (every problem found: the deal's and each period file's
-    together) or :class:`ReconciliationError`."""
+    together) or :class:`ReconciliationError`.  ``staged``: period files about to be written, by
+    month (remit intake's), read as if they were on file: what would be written is checked as a
+    render would read it, before it is."""
     with collector.paused():
-        return _run(Path(deal_dir), spec, root, unreconciled)
+        return _run(Path(deal_dir), spec, root, unreconciled, staged or {})
 
 
 def _run(deal_dir: Path, spec: str, root: Path | None,
-         unreconciled: list[ReconciliationError] | None) -> list[Computed]:
+         unreconciled: list[ReconciliationError] | None, staged: dict[str, str]) -> list[Computed]:
     errors: list[InputError] = []
     try:
         loaded_deal: Loaded | None = load_deal(deal_dir, root)
     except InputErrors as exc:
         loaded_deal, errors = None, list(exc.errors)
-    available = list_periods(deal_dir)
+    available = sorted(set(list_periods(deal_dir)) | staged.keys())
     wanted = select_periods(available, spec)
     if loaded_deal is not None:  # a report for a month before the deal's first distribution, not asked for
         first = loaded_deal.value.schedule.first_distribution_date
@@ -506,7 +509,8 @@ def _run(deal_dir: Path, spec: str, root: Path | None,
         try:
             grouped = bool(loaded_deal.value.groups) if loaded_deal is not None else None  # None: as the file is
             periods.append(load_period(deal_dir, key, root, grouped=grouped,
-                                       deal=loaded_deal.value if loaded_deal is not None else None))
+                                       deal=loaded_deal.value if loaded_deal is not None else None,
+                                       text=staged.get(key)))
         except InputErrors as exc:
             errors += exc.errors
     if errors or loaded_deal is None:

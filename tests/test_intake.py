@@ -770,3 +770,32 @@ def test_a_row_with_a_cell_too_few_is_refused(deal: Path):
     rewrite(deal / T, '100003,"80,000.00",80.00,', '100003,"80,000.00",')  # its scheduled principal
     assert refused(deal) == [f"{T}:2: has 21 cells (expected 22, one per column of the header)",
                              f"{T}:4: has 21 cells (expected 22, one per column of the header)"]
+
+
+def test_intake_writes_no_period_file_that_check_would_refuse(tmp_path):
+    """A tape whose figures pass intake's own checks but not the period file's (proceeds above
+    a liquidated loan's balance) was written, and remit check then refused the file intake
+    wrote: the file is now checked as a render reads it, and not written."""
+    import csv
+    import gzip
+
+    from .conftest import ROOT
+
+    deal = tmp_path / SYNTHETIC.name
+    shutil.copytree(SYNTHETIC, deal)
+    with gzip.open(deal / "tapes" / "2025-01.csv.gz", "rt", newline="") as fh:
+        rows = list(csv.reader(fh))
+    loan, proceeds = rows[0].index("LOAN_NO"), rows[0].index("LIQ_PROCEEDS")
+    [row] = [r for r in rows if r[loan] == "100614"]  # liquidated: balance 176,387.33
+    row[proceeds] = "999,999.00"
+    tape = tmp_path / "2025-01.csv"
+    with open(tape, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    period = deal / "periods" / "2025-01.yaml"
+    before = period.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "generator", "intake", deal, "--period", "2025-01", tape], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{period} (as intake would write it):18: collections.liquidations[0].proceeds: proceeds 999,999.00 exceed "
+        "the loan's balance 176,387.33", "1 error; nothing written"])
+    assert period.read_bytes() == before
