@@ -88,19 +88,32 @@ def _shown(cell: Cell) -> str:
     return str(cell.value)
 
 
+#: What a spreadsheet opening a CSV reads as the start of a formula (=1+2, @SUM(...), +A1, -A1,
+#: a tab or carriage return before one).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The kinds of cell whose text is a number (a negative amount starts with -, and is one).
+_NUMBERS = ("money", "thousands", "rate", "per1000", "factor", "number", "count")
+
+
+def _text(value: str) -> str:
+    """A text cell as the CSV writes it: one a spreadsheet would run as a formula is written with
+    an apostrophe before it, which shows it as the text it is (OWASP's advice)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def long_csv(statement: Statement, revision: Revision | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("table", "row", "column", "figure", "value"))
     for table in tables(statement, revision):
         for row in table.rows:
-            label = str(row[0].value)
+            label = _text(str(row[0].value))
             for name, cell in zip(table.columns, row):
                 if not cell.figure:  # a label (the row's, a payment's words, a counterparty), not a figure
                     continue
-                value = "" if cell.value is None else (str(cell.value).lower() if cell.kind == "flag"
-                                                       else str(cell.value))
-                writer.writerow((table.name, label, name, cell.figure, value))
+                value = ("" if cell.value is None else str(cell.value).lower() if cell.kind == "flag"
+                         else str(cell.value) if cell.kind in _NUMBERS else _text(str(cell.value)))
+                writer.writerow((table.name, label, name, _text(cell.figure), value))
     return out.getvalue().encode("utf-8")
 
 

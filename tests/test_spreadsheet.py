@@ -280,3 +280,32 @@ def test_every_row_of_a_csv_table_has_every_column(computed):
             continue
         shapes = {tuple(c) for c in rows.values()}
         assert len(shapes) == 1, (table, shapes)
+
+
+def test_csv_text_a_spreadsheet_would_run_is_written_as_text(tmp_path):
+    """A deal's words that begin as a formula does (a payee "=1+2", a fee "@SUM(1)") were written
+    as they are, and a spreadsheet opening the CSV ran them; the CSV now writes them after an
+    apostrophe, as text, and leaves the record, and negative amounts, as they are."""
+    import csv
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import INPUTS, ROOT
+
+    deal = tmp_path / "new-century-2002-1"
+    shutil.copytree(INPUTS / deal.name, deal)
+    text = (deal / "deal.yaml").read_text()
+    (deal / "deal.yaml").write_text(text.replace("payee: Servicer", 'payee: "=1+2"', 1))
+    done = subprocess.run([sys.executable, "-m", "generator", "render", deal, "--period", "2002-05", "--format", "csv",
+                           "--out", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = list(csv.reader((tmp_path / "out" / "new-century-2002-1_2002-05-28.csv").read_text().splitlines()))
+    payees = [line[4] for line in lines if line[3] == "waterfall.interest: Servicing fee.payee"]
+    assert payees == ["'=1+2"]
+    runnable = ("=", "+", "-", "@")
+    assert not [line for line in lines[1:] if line[4].startswith(runnable[:1] + runnable[2:]) or
+                line[1].startswith(runnable)]
+    record = json.loads((tmp_path / "out" / "new-century-2002-1_2002-05-28.json").read_text())
+    assert record["waterfall"][0]["payee"] == "=1+2"
