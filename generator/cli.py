@@ -13,7 +13,7 @@ import click
 from . import formats as fmt
 from .model import FIRST_DATE, LAST_DATE, printable_line
 from .output import AlreadyPublished, OutputError, locked, write_all_atomic, write_atomic
-from .pipeline import ReconciliationError, run
+from .pipeline import ReconciliationError, month_runs, run
 from .publish import PublishRefused, plan_all, write
 from .source import InputError, InputErrors
 
@@ -510,7 +510,17 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
     remittance report), and write DEAL_DIR/periods/YYYY-MM.yaml; nothing is written if any
     check fails."""
     from .intake import run_intake, write_period
+    from .load import list_periods, period_path, written_by_intake
 
+    target = period_path(deal_dir, period)
+    replaced = written_by_intake(target)
+    before = target.read_bytes() if replaced else None  # intake's own file (a hand-written one is never replaced)
+    tied = replaced.get("tied out", "").partition("totals against the remittance report ")[2]
+    if tied and remittance is None:  # the file would lose its tie-out (and a grouped deal its pool totals)
+        _report(InputErrors([InputError(str(target), 0, "", (
+            f"was tied to the servicer's remittance report {tied} (expected --remittance REPORT to tie the file "
+            "that replaces it too; or remove the file to write one without)"))]), errors_as == "json")
+        sys.exit(1)
     try:
         result = run_intake(deal_dir, period, tape, remittance)
         path = write_period(deal_dir, result)
@@ -519,6 +529,12 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
         sys.exit(1)
     groups = "".join(f", {g} {n:,}" for g, n in result.counts.items())
     click.echo(f"{path} ({result.tape.rows:,} loans{groups})")
+    later = [k for k in list_periods(deal_dir) if k > period]
+    if later and path.read_bytes() != before:
+        click.echo(f"remit intake: warning: the period files of {month_runs(later)} start from the state this "
+                   "month's statement leaves, which this file may have changed: run remit intake again for each of "
+                   "them, in order (each ties its tape to the month before; their tapes are named in their headers)",
+                   err=True)
 
 
 @main.command()

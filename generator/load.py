@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
@@ -401,6 +402,8 @@ def written_by_intake(period_file: Path) -> dict[str, str]:
     wrote it; empty for any other file (one written by hand, one that is not even text)."""
     out: dict[str, str] = {}
     try:
+        if not stat.S_ISREG(os.stat(period_file).st_mode):  # a FIFO is never opened: it would block
+            return {}
         with open(period_file, encoding="utf-8") as fh:
             if not fh.readline().startswith(INTAKE_HEADER):
                 return {}

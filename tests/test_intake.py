@@ -799,3 +799,41 @@ def test_intake_writes_no_period_file_that_check_would_refuse(tmp_path):
         f"{period} (as intake would write it):18: collections.liquidations[0].proceeds: proceeds 999,999.00 exceed "
         "the loan's balance 176,387.33", "1 error; nothing written"])
     assert period.read_bytes() == before
+
+
+def test_intake_again_for_a_month_keeps_its_remittance_tie_and_names_the_months_after_it(tmp_path):
+    """Intake again without --remittance replaced a file tied to the servicer's remittance
+    report (a grouped deal's lost its pool totals) without a word; a changed month's later
+    months start from what it left, and nothing said so; a FIFO where the month's file is
+    blocked intake for ever."""
+    from .conftest import ROOT
+
+    deal = tmp_path / SYNTHETIC.name
+    shutil.copytree(SYNTHETIC, deal)
+    period = deal / "periods" / "2025-01.yaml"
+    before = period.read_bytes()
+
+    def intake(*extra) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "generator", "intake", deal, "--period", "2025-01",
+                               deal / "tapes" / "2025-01.csv.gz", *extra], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+
+    done = intake()
+    assert (done.returncode, done.stderr.splitlines()) == (1, [
+        f"{period}: was tied to the servicer's remittance report tapes/2025-01.remittance.yaml (expected --remittance "
+        "REPORT to tie the file that replaces it too; or remove the file to write one without)",
+        "1 error; nothing written"])
+    assert period.read_bytes() == before
+    done = intake("--remittance", deal / "tapes" / "2025-01.remittance.yaml")
+    assert done.returncode == 0 and done.stderr == "" and period.read_bytes() == before  # the same file: no word
+    period.write_bytes(before.replace(b"totals against the remittance report tapes/2025-01.remittance.yaml", b"x"))
+    done = intake()
+    assert done.returncode == 0 and period.read_bytes() != before
+    assert done.stderr.splitlines() == [
+        "remit intake: warning: the period files of 2025-02..2029-01 start from the state this month's statement "
+        "leaves, which this file may have changed: run remit intake again for each of them, in order (each ties its "
+        "tape to the month before; their tapes are named in their headers)"]
+    period.unlink()
+    os.mkfifo(period)
+    done = intake()
+    assert done.returncode == 1 and "was written by hand" in done.stderr
