@@ -515,12 +515,6 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
     target = period_path(deal_dir, period)
     replaced = written_by_intake(target)
     before = target.read_bytes() if replaced else None  # intake's own file (a hand-written one is never replaced)
-    tied = replaced.get("tied out", "").partition("totals against the remittance report ")[2]
-    if tied and remittance is None:  # the file would lose its tie-out (and a grouped deal its pool totals)
-        _report(InputErrors([InputError(str(target), 0, "", (
-            f"was tied to the servicer's remittance report {tied} (expected --remittance REPORT to tie the file "
-            "that replaces it too; or remove the file to write one without)"))]), errors_as == "json")
-        sys.exit(1)
     try:
         result = run_intake(deal_dir, period, tape, remittance)
         path = write_period(deal_dir, result)

@@ -486,10 +486,17 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
         raise InputErrors(errors)
 
     target = period_path(deal_dir, period)
-    if target.exists() and not written_by_intake(target):
+    written = written_by_intake(target)
+    if target.exists() and not written:
         problems.add(InputError(str(target), 0, "", "was written by hand: intake would replace it (expected no "
                                                     "period file for the month, or one intake wrote; move it aside "
                                                     "first)"))
+    tied = written.get("tied out", "").partition("totals against the remittance report ")[2]
+    if tied and remittance_path is None and to_statement:  # its file would lose its tie-out (and a grouped
+        # deal its pool totals); tracing a file back to its loans writes none
+        problems.add(InputError(str(target), 0, "", (
+            f"was tied to the servicer's remittance report {tied} (expected --remittance REPORT to tie the file "
+            "that replaces it too; or remove the file to write one without)")))
     first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution

@@ -152,7 +152,8 @@ def test_the_first_month_gives_every_carried_accounts_closing_balance(tmp_path):
     line = next(x for x in text.splitlines() if "opening_accounts:" in x)
     (deal / "deal.yaml").write_text(text.replace(line + "\n", ""))
     before = (deal / "periods" / "2025-02.yaml").read_bytes()
-    done = remit("intake", deal, "--period", "2025-02", deal / "tapes" / "2025-02.csv.gz")
+    done = remit("intake", deal, "--period", "2025-02", deal / "tapes" / "2025-02.csv.gz", "--remittance",
+                 deal / "tapes" / "2025-02.remittance.yaml")
     assert done.returncode == 1
     assert done.stderr.splitlines()[0].endswith(
         ": intake: no balance given for the reserve account (expected what each carried account held at closing "
