@@ -439,6 +439,23 @@ def _unprintable_names(*paths: Path | None) -> list[InputError]:
             for p in paths if p is not None and not str(p).isprintable()]
 
 
+def _replacing(target: Path, remittance_path: Path | None, writes: bool) -> list[InputError]:
+    """What is wrong with replacing the month's period file: one written by hand is never
+    replaced, and one tied to the servicer's remittance report only by one tied to it too (or
+    its tie-out, and a grouped deal's pool totals, would be dropped).  ``writes``: intake is to
+    write the file (tracing one back to its loans writes none)."""
+    written = written_by_intake(target)
+    if target.exists() and not written:
+        return [InputError(str(target), 0, "", "was written by hand: intake would replace it (expected no period file "
+                                               "for the month, or one intake wrote; move it aside first)")]
+    tied = written.get("tied out", "").partition("totals against the remittance report ")[2]
+    if tied and remittance_path is None and writes:
+        return [InputError(str(target), 0, "", (
+            f"was tied to the servicer's remittance report {tied} (expected --remittance REPORT to tie the file "
+            "that replaces it too; or remove the file to write one without)"))]
+    return []
+
+
 def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Path | None = None,
                to_statement: bool = True) -> Intake:
     """Read, tie out and aggregate one month's tape; raise :class:`InputErrors` with every problem.
@@ -486,17 +503,7 @@ def run_intake(deal_dir: Path, period: str, tape_path: Path, remittance_path: Pa
         raise InputErrors(errors)
 
     target = period_path(deal_dir, period)
-    written = written_by_intake(target)
-    if target.exists() and not written:
-        problems.add(InputError(str(target), 0, "", "was written by hand: intake would replace it (expected no "
-                                                    "period file for the month, or one intake wrote; move it aside "
-                                                    "first)"))
-    tied = written.get("tied out", "").partition("totals against the remittance report ")[2]
-    if tied and remittance_path is None and to_statement:  # its file would lose its tie-out (and a grouped
-        # deal its pool totals); tracing a file back to its loans writes none
-        problems.add(InputError(str(target), 0, "", (
-            f"was tied to the servicer's remittance report {tied} (expected --remittance REPORT to tie the file "
-            "that replaces it too; or remove the file to write one without)")))
+    problems.errors += _replacing(target, remittance_path, to_statement)
     first_distribution = deal.schedule.first_distribution_date.strftime("%Y-%m")
     earlier = [k for k in list_periods(deal_dir) if k < period]
     first = period == first_distribution
