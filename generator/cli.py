@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -53,6 +53,16 @@ def _told(exc: Exception) -> tuple[list[dict], list[str]]:
     else:  # pragma: no cover
         raise exc
     return items, lines
+
+
+def _bad_figure(message: str, as_json: bool) -> NoReturn:
+    """A FIGURE remit explain does not know: a usage error (exit 2), as an error record with
+    --errors json."""
+    if not as_json:
+        raise click.BadParameter(message, param_hint="FIGURE")
+    click.echo(json.dumps({"errors": [{"file": "", "line": 0, "field": "FIGURE", "message": message}]}, indent=2),
+               err=True)
+    sys.exit(2)
 
 
 _EXPECTED = (InputErrors, ReconciliationError, fmt.TemplateError, PublishRefused, OutputError, AlreadyPublished)
@@ -329,15 +339,15 @@ def explain(deal_dir: Path, figure: str | None, period: str, list_figures: bool,
         if figure:  # --list A-1: the figures of class A-1
             names = [n for n in names if n.startswith(figure)]
             if not names:
-                raise click.BadParameter(f"no figure's name starts with {figure!r} (remit explain --list shows "
-                                         "them all)", param_hint="FIGURE")
+                _bad_figure(f"no figure's name starts with {figure!r} (remit explain --list shows them all)",
+                            errors_as == "json")
         click.echo(json.dumps(names, indent=2, ensure_ascii=False) if as_format == "json" else "\n".join(names))
         _tell_unreconciled(unreconciled, errors_as == "json")
         return
     try:
         explanation = trace(computed, figure)
     except UnknownFigure as exc:
-        raise click.BadParameter(str(exc), param_hint="FIGURE") from None
+        _bad_figure(str(exc), errors_as == "json")
     except Mismatch as exc:  # the engine and its audit trail disagree: a defect, never a statement
         click.echo(f"internal check failed: {exc}", err=True)
         sys.exit(1)

@@ -505,3 +505,19 @@ def test_a_figure_with_no_input_says_whether_it_was_carried(story):
     losses = explain(month, "A.losses").render()
     assert "  none: it reads no value of a deal or period file (a constant, or figures computed without one)" in losses
     assert "carried" not in losses
+
+
+def test_an_unknown_figure_with_errors_as_json_is_an_error_record():
+    """--errors json printed click's usage text for a figure remit explain does not know."""
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import REFERENCE_DEAL, ROOT
+
+    done = subprocess.run([sys.executable, "-m", "generator", "explain", REFERENCE_DEAL, "nosuch.figure", "--period",
+                           "2002-05", "--errors", "json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    [error] = json.loads(done.stderr)["errors"]
+    assert error["field"] == "FIGURE" and error["message"].startswith("unknown figure 'nosuch.figure'; remit explain "
+                                                                      "--list shows the ")
