@@ -28,7 +28,7 @@ from .engine import Run, calendar_notes
 from .number import arithmetic
 from .pipeline import Computed
 from .catalog import POOLED_LISTS, pooled_item_path
-from .program import BUILTINS, Definition, prelude_source
+from .program import BUILTIN_LABELS, BUILTINS, Definition, prelude_source
 from .render import fixed, pct
 from .source import dotted
 from .statement import to_plain
@@ -331,7 +331,7 @@ class _Walk:
             self.visit(dep)
         if name != "distribution_date":
             self.visit("distribution_date")
-        self.steps[name] = Step(name, _CALENDAR[name], "the deal's schedule", calendar_notes(self.run).get(name, ""),
+        self.steps[name] = Step(name, BUILTIN_LABELS[name], "the deal's schedule", calendar_notes(self.run).get(name, ""),
                                 self.values[name], BUILTINS[name])
 
     def _definition(self, d: Definition) -> None:
@@ -400,11 +400,6 @@ class _Walk:
                          f"{'its action' if met else 'its else actions'} ran" for cond, met in dyn.because)
         self.steps[name] = Step(name, dyn.label, dyn.formula, shown, self.values[name], self.type_of(name),
                                 dyn.rounding, note, where)
-
-
-_CALENDAR = {"distribution_date": "distribution date", "distribution_number": "distribution number",
-             "next_distribution_date": "next distribution date", "record_date": "record date",
-             "determination_date": "determination date"}
 
 
 def _note(d: Definition, values: dict[str, Any]) -> str:

@@ -41,6 +41,10 @@ PRELUDE = Path(__file__).resolve().parent / "prelude.yaml"
 #: Figures the engine computes itself from the calendar, with their types.
 BUILTINS = {"distribution_date": f.DATE, "distribution_number": f.COUNT, "next_distribution_date": f.DATE,
             "record_date": f.DATE, "determination_date": f.DATE}
+#: What each of them is, in words (remit explain's, the record schema's).
+BUILTIN_LABELS = {"distribution_date": "distribution date", "distribution_number": "distribution number",
+                  "next_distribution_date": "next distribution date", "record_date": "record date",
+                  "determination_date": "determination date"}
 #: Kinds of class whose balances are not certificates backed by the pool.
 NOT_CERTIFICATES = ("excess", "residual", "interest_only")
 #: The classes that accrue or receive excess interest.

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import view
-from .program import BUILTINS, Program
 from .model import Deal
+from .program import BUILTIN_LABELS, BUILTINS, Program
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: Each figure type as JSON: money is exact cents, other numbers exact decimals, as text.
@@ -38,9 +38,6 @@ _UNITS = {"money": "dollars and cents, a decimal string of two places",
           "rate": "a fraction (0.0217 is 2.17%), an exact decimal string",
           "number": "an exact decimal string", "count": "a whole number", "flag": "true or false",
           "date": "an ISO date", "text": "text"}
-_CALENDAR = {"distribution_date": "the distribution date", "distribution_number": "the distribution's number, "
-             "from 1 at the first", "next_distribution_date": "the next distribution date",
-             "record_date": "the record date", "determination_date": "the determination date"}
 
 
 def _obj(description: str, properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -62,18 +59,18 @@ class _Figures:
     def known(self, name: str) -> bool:
         return name in self.program.defs or self.program.type_of(name) is not None
 
-    def __call__(self, name: str, type_: str | None = None, label: str | None = None) -> dict[str, Any]:
+    def __call__(self, name: str) -> dict[str, Any]:
         p = self.program
         d = p.defs.get(name) or self.items.get(name)
         found_type, found_label = (d.type, d.label) if d is not None else (p.type_of(name), "")
         if d is None and name in BUILTINS:
-            found_label = _CALENDAR[name]
+            found_label = BUILTIN_LABELS[name]
         elif d is None and name in p.deal_values:
             found_label = p.deal_values[name][3]
         elif d is None and name in p.period_inputs:
             found_label = p.period_inputs[name].label
-        kind = type_ or found_type or "number"
-        words = label or found_label or name
+        kind = found_type or "number"
+        words = found_label or name
         return {**TYPES[kind], "description": f"{words[:1].upper()}{words[1:]} (figure {name}; {_UNITS[kind]})."}
 
 
@@ -95,10 +92,8 @@ def _top(deal: Deal, fig: _Figures, keys: dict[str, str]) -> dict[str, Any]:
         "deal_id": {**text, "const": deal.id, "description": "The deal's id (its folder's name)."},
         "period": {**text, "pattern": r"^[0-9]{4}-[0-9]{2}$", "description": "The month reported, YYYY-MM."},
     }
-    for name in ("distribution_number", "distribution_date"):
-        out[name] = fig(name)
-    out["previous_distribution_date"] = fig("previous_distribution_date")
-    for name in ("next_distribution_date", "record_date", *view.TOP):
+    for name in ("distribution_number", "distribution_date", "previous_distribution_date", "next_distribution_date",
+                 "record_date", *view.TOP):
         out[name] = fig(name)
     out["classes"] = {"type": "array", "description": "Each class, senior to junior, as the deal file lists them.",
                       "prefixItems": [_class(c, fig) for c in deal.classes], "items": False,
