@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,7 @@ from . import calendar as cal
 from . import formula as f
 from .model import Deal, Period
 from .number import PRECISION, ZERO, arithmetic
-from .program import Definition, FigureError, Program, once
+from .program import ITEM_INDEX, Definition, FigureError, Program, once
 from .source import SourceMap
 
 
@@ -189,10 +188,7 @@ def _indexed_reads(program: Program) -> tuple[str, ...]:
     """The items of lists that formulas read by their place (``collections.liquidations[0].balance``):
     a month whose list is shorter has no value for them, which a formula asks with given()."""
     defs = [*program.defs.values(), *(d.opening for d in program.defs.values() if d.opening)]
-    return tuple(sorted({x for d in defs for x in d.deps if _INDEXED.search(x)}))
-
-
-_INDEXED = re.compile(r"\[[0-9]+\]")
+    return tuple(sorted({x for d in defs for x in d.deps if ITEM_INDEX.search(x)}))
 
 
 def _zeros(program: Program) -> tuple[dict[str, Any], dict[str, actions.Dynamic]]:

@@ -23,7 +23,7 @@ from .number import ZERO
 from .program import once
 from .source import InputError, InputErrors, SourceMap
 from .statement import Revision, Statement
-from .view import invariants, statement as statement_of
+from .view import BUCKETS, invariants, statement as statement_of
 
 
 class ReconciliationError(Exception):
@@ -204,7 +204,7 @@ def check_period(deal: Deal, start: Start | None, period: Period, src: SourceMap
 
 
 #: The delinquency buckets that do not overlap (bankrupt and 60+ days is part of bankrupt).
-_BUCKETS = ("days_30_59", "days_60_89", "days_90_plus", "foreclosure", "bankruptcy")
+_BUCKETS = tuple(b for b in BUCKETS if b != "bankruptcy_60_plus")
 
 
 def _report_checks(report: Any, pool_balance: Decimal, loan_count: int, at: tuple, src: SourceMap, deal: Deal,
@@ -239,7 +239,7 @@ def _report_checks(report: Any, pool_balance: Decimal, loan_count: int, at: tupl
                                 f"{removed_loans} loans paid off, liquidated or repurchased, but the pool has "
                                 f"only {loan_count}"))
     dq = report.delinquency
-    for b in _BUCKETS + ("bankruptcy_60_plus",):
+    for b in BUCKETS:
         bucket = getattr(dq, b)
         if bucket.count and not bucket.stated_balance or bucket.stated_balance and not bucket.count:
             errors.append(src.error(at + ("delinquency", b), "count and stated balance must both be zero or both not"))
@@ -274,7 +274,7 @@ def _against_the_pools_end(report: Any, pool_end: Decimal, loans_end: int, at: t
         errors.append(src.error(at + ("delinquency",), f"delinquent and REO stated balances add up to {fmt(stated)}, "
                                                   f"more than the ending pool balance {fmt(pool_end)}"))
     over = False
-    for b in _BUCKETS + ("bankruptcy_60_plus",):
+    for b in BUCKETS:
         bucket = getattr(dq, b)
         if bucket.count > loans_end:
             over = True

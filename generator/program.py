@@ -1046,9 +1046,13 @@ def at_period_end(source: str) -> str:
     return f.text(f.parse(source), end)
 
 
+#: A list item's place in a figure's name (``[3]`` of ``collections.liquidations[3].balance``).
+ITEM_INDEX = re.compile(r"\[[0-9]+\]")
+
+
 def _item_template(name: str) -> str:
     """``collections.liquidations[3].balance`` -> ``collections.liquidations[{i}].balance``."""
-    return re.sub(r"\[[0-9]+\]", "[{i}]", name, count=1) if "[" in name else name
+    return ITEM_INDEX.sub("[{i}]", name, count=1) if "[" in name else name
 
 
 
