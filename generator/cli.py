@@ -523,8 +523,7 @@ def intake(deal_dir: Path, period: str, tape: Path, remittance: Path | None, err
     from .load import list_periods, period_path, written_by_intake
 
     target = period_path(deal_dir, period)
-    replaced = written_by_intake(target)
-    before = target.read_bytes() if replaced else None  # intake's own file (a hand-written one is never replaced)
+    before = target.read_bytes() if written_by_intake(target) else None  # intake's own (a hand-written one stays)
     try:
         result = run_intake(deal_dir, period, tape, remittance)
         path = write_period(deal_dir, result)

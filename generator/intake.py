@@ -32,9 +32,9 @@ from pydantic import Field
 from .calendar import add_months, period_month
 from .load import (INTAKE_HEADER, carried_accounts_given, list_periods, load_deal, period_path, validate,
                    written_by_intake)
-from .model import Count, Deal, GroupName, GroupedPeriod, Money, Payoffs, Period, PeriodKey, Repurchases, Strict
+from .model import Count, Deal, GroupName, Money, Payoffs, PeriodKey, Repurchases, Strict
 from .output import write_atomic
-from .source import InputError, InputErrors, SourceMap, load_yaml, parse_yaml, read_input, shown
+from .source import InputError, InputErrors, SourceMap, load_yaml, read_input, shown
 from .tape import (MAX_TAPE_BYTES, PERFORMING, RATE_SCALE, Mapping, Problems, Tape, TapeError, check_mapping,
                    money_text, rate_text, read_tape)
 
@@ -719,11 +719,9 @@ def write_period(deal_dir: Path, intake: Intake) -> Path:
     state the month starts from, the statement computed and reconciled), then write it
     atomically: a period file that remit check would refuse is never written.  Raises
     :class:`InputErrors` or :class:`ReconciliationError`."""
-    text = period_text(intake)
-    data, src = parse_yaml(text, str(period_path(deal_dir, intake.period)))
-    validate(GroupedPeriod if intake.deal.groups else Period, data, src)
     from .pipeline import run  # noqa: PLC0415 (the pipeline reads period files; intake writes them)
 
+    text = period_text(intake)
     path = period_path(deal_dir, intake.period)
     try:
         run(deal_dir, intake.period, staged={intake.period: text})
