@@ -113,7 +113,7 @@ def long_csv(statement: Statement, revision: Revision | None = None) -> bytes:
                     continue
                 value = ("" if cell.value is None else str(cell.value).lower() if cell.kind == "flag"
                          else str(cell.value) if cell.kind in _NUMBERS else _text(str(cell.value)))
-                writer.writerow((table.name, label, name, _text(cell.figure), value))
+                writer.writerow((table.name, label, name, cell.figure, value))
     return out.getvalue().encode("utf-8")
 
 
