@@ -327,6 +327,8 @@ FormulaText = Annotated[str, Field(min_length=1, max_length=2000,
 #: first of them a class's name where the figure is a class's (``M-1.rate``, ``1A1.target``): the
 #: names a formula reads (a ``-`` between letters or digits is part of the name).
 FIGURE_NAME = r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+-?[A-Za-z_][A-Za-z0-9_]*)(?:-[A-Za-z0-9_]+)*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*$"
+
+
 def _not_a_formula_word(name: str) -> str:
     if name in formula.WORDS:  # a formula could not read the figure
         raise ValueError(f"{name!r} is a word formulas read as their own (expected a figure's name other than "
